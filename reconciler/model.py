@@ -1,0 +1,517 @@
+"""Frozen value types shared by every layer: desired resources, live snapshots, plans, reports.
+
+No I/O here. Identity is by key: a Company by ``customerGroupId``, an OrderAssignment entry by
+customer id, an Order by ``bcOrderId``; manifests name resources ``kind/name`` in lower case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+JSON = Any
+ExtraValue = str | int | float
+
+COMPANY_STATUSES: tuple[str, ...] = ("pending", "approved", "rejected", "inactive")
+"""Company status names in the order of the API's integer codes 0..3."""
+
+
+def status_code(name: str) -> int:
+    """Return the API's integer for a status name."""
+    return COMPANY_STATUSES.index(name)
+
+
+def status_name(code: int) -> str:
+    """Return the status name for the API's integer (4, deleted, reads as ``deleted``)."""
+    return COMPANY_STATUSES[code] if 0 <= code < len(COMPANY_STATUSES) else "deleted"
+
+
+# --------------------------------------------------------------------------- locations, issues
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a node sits in a manifest file (1-based line and column)."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem, located: printed as ``path:line:col: kind/name: message``."""
+
+    path: str
+    line: int
+    col: int
+    resource: str
+    message: str
+
+    @classmethod
+    def at(cls, loc: Location | None, resource: str, message: str) -> Issue:
+        """Build an issue at a location (``<live>`` when there is none)."""
+        if loc is None:
+            return cls("<live>", 0, 0, resource, message)
+        return cls(loc.path, loc.line, loc.col, resource, message)
+
+    def format(self) -> str:
+        """Render as one line."""
+        where = f"{self.path}:{self.line}:{self.col}"
+        return f"{where}: {self.resource}: {self.message}" if self.resource else (
+            f"{where}: {self.message}"
+        )
+
+    def to_json(self) -> dict[str, JSON]:
+        """Render as a JSON object."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "resource": self.resource,
+            "message": self.message,
+        }
+
+
+# --------------------------------------------------------------------------- desired state
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """The Store document (at most one per manifest set)."""
+
+    name: str
+    store_hash: str | None = None
+    companies_behavior: Literal["dependent", "independent"] | None = None
+    multi_storefront: bool = False
+    requests_per_minute: int = 120
+    max_change_percent: int = 30
+    loc: Location | None = None
+
+
+@dataclass(frozen=True)
+class PriceListAssignment:
+    """One ``{channelId, priceListId}`` pair of a company (Dependent with Multi-Storefront)."""
+
+    channel_id: int
+    price_list_id: int
+
+
+@dataclass(frozen=True)
+class AdminSpec:
+    """The company admin, used only to create the company."""
+
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone_number: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanySpec:
+    """A Company document. ``None`` means "not managed": the live value is left alone."""
+
+    name: str
+    customer_group_id: int
+    company_name: str
+    company_email: str
+    company_phone: str
+    address: Mapping[str, str] | None = None
+    status: str | None = None
+    uuid: str | None = None
+    catalog_id: str | None = None
+    price_list_assign: tuple[PriceListAssignment, ...] | None = None
+    extra_fields: Mapping[str, ExtraValue] | None = None
+    admin: AdminSpec | None = None
+    user_extra_fields: Mapping[str, ExtraValue] | None = None
+    send_welcome_email: bool = False
+    loc: Location | None = None
+    field_locs: Mapping[str, Location] = field(default_factory=dict)
+    """Locations of spec fields by dotted path (``extraFields.licenseNo``, ``catalogId``)."""
+
+    @property
+    def resource(self) -> str:
+        """``company/<name>``."""
+        return f"company/{self.name}"
+
+    def loc_of(self, path: str) -> Location | None:
+        """Location of a spec field, falling back to the document."""
+        return self.field_locs.get(path, self.loc)
+
+
+@dataclass(frozen=True)
+class OrderAssignmentSpec:
+    """Every order of each listed customer belongs to ``company``."""
+
+    name: str
+    company: str
+    customer_ids: tuple[int, ...]
+    loc: Location | None = None
+    field_locs: Mapping[str, Location] = field(default_factory=dict)
+
+    @property
+    def resource(self) -> str:
+        """``orderassignment/<name>``."""
+        return f"orderassignment/{self.name}"
+
+    def loc_of(self, path: str) -> Location | None:
+        """Location of a spec field, falling back to the document."""
+        return self.field_locs.get(path, self.loc)
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """B2B data of one order."""
+
+    name: str
+    bc_order_id: int
+    po_number: str | None = None
+    extra_fields: Mapping[str, ExtraValue] | None = None
+    loc: Location | None = None
+    field_locs: Mapping[str, Location] = field(default_factory=dict)
+
+    @property
+    def resource(self) -> str:
+        """``order/<name>``."""
+        return f"order/{self.name}"
+
+    def loc_of(self, path: str) -> Location | None:
+        """Location of a spec field, falling back to the document."""
+        return self.field_locs.get(path, self.loc)
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    """Every document found under the given paths, validated."""
+
+    store: StoreSpec | None
+    companies: tuple[CompanySpec, ...] = ()
+    assignments: tuple[OrderAssignmentSpec, ...] = ()
+    orders: tuple[OrderSpec, ...] = ()
+    digest: str = ""
+    """``sha256:<hex>`` over the canonical content of every document."""
+
+    def company_named(self, name: str) -> CompanySpec | None:
+        """The Company document with this ``metadata.name``."""
+        return next((c for c in self.companies if c.name == name), None)
+
+
+# --------------------------------------------------------------------------- live state
+
+
+@dataclass(frozen=True)
+class ExtraFieldConfig:
+    """One extra-field config (company or order), decoded from either documented spelling."""
+
+    name: str
+    field_type: int  # 0 text, 1 multi-line text, 2 number, 3 dropdown
+    required: bool = False
+    max_length: int | None = None
+    maximum_value: float | None = None
+    list_of_values: tuple[str, ...] = ()
+    unique: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class LiveCompany:
+    """A company as read from the API, decoded to clean types (``""`` for unset strings)."""
+
+    company_id: int
+    customer_group_id: int | None
+    company_name: str
+    company_email: str
+    company_phone: str
+    status: str
+    uuid: str = ""
+    catalog_id: str = ""
+    price_list_assign: tuple[PriceListAssignment, ...] = ()
+    extra_fields: Mapping[str, str] = field(default_factory=dict)
+    address: Mapping[str, str] = field(default_factory=dict)
+    """Only the address fields the API returned (the documented responses return none)."""
+    updated_at: int = 0
+
+
+@dataclass(frozen=True)
+class LiveOrder:
+    """B2B data of one order."""
+
+    bc_order_id: int
+    company_id: int | None
+    po_number: str = ""
+    extra_fields: Mapping[str, str] = field(default_factory=dict)
+    updated_at: int = 0
+    created_at: int = 0
+
+
+@dataclass(frozen=True)
+class LiveCustomer:
+    """A BigCommerce customer named in an OrderAssignment, with membership and orders."""
+
+    customer_id: int
+    company_id: int | None
+    """The company the customer is a user of (``None``: not a company user)."""
+    user_updated_at: int | None = None
+    order_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the live reader fetched: only what the manifests need."""
+
+    store_hash: str
+    companies: tuple[LiveCompany, ...] = ()
+    customer_groups: frozenset[int] = frozenset()
+    price_lists: frozenset[int] = frozenset()
+    channels: frozenset[int] = frozenset()
+    company_field_configs: tuple[ExtraFieldConfig, ...] = ()
+    order_field_configs: tuple[ExtraFieldConfig, ...] = ()
+    customers: Mapping[int, LiveCustomer] = field(default_factory=dict)
+    orders: Mapping[int, LiveOrder] = field(default_factory=dict)
+    """Orders named by Order documents and orders of customers in OrderAssignments."""
+    requests: int = 0
+    """API requests the read cost."""
+    read_at: int = 0
+    """Unix seconds when the read started (local clock)."""
+
+    def company_for_group(self, group_id: int) -> LiveCompany | None:
+        """The (first) company of a customer group."""
+        return next((c for c in self.companies if c.customer_group_id == group_id), None)
+
+    def company_by_id(self, company_id: int) -> LiveCompany | None:
+        """The company with this id."""
+        return next((c for c in self.companies if c.company_id == company_id), None)
+
+
+# --------------------------------------------------------------------------- plans
+
+ActionType = Literal[
+    "convert", "create", "update", "setStatus", "setCatalog", "reassign", "assign", "updateOrder"
+]
+ACTION_TYPES: tuple[ActionType, ...] = (
+    "convert", "create", "update", "setStatus", "setCatalog", "reassign", "assign", "updateOrder"
+)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's before and after (``None`` before: not set / not existing)."""
+
+    path: str
+    before: JSON
+    after: JSON
+
+    def to_json(self) -> dict[str, JSON]:
+        """Render as the contract's ``{path, before, after}``."""
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Request:
+    """Exactly what apply sends. ``path`` may hold placeholders like
+    ``{company/acme.companyId}`` that earlier actions resolve."""
+
+    method: Literal["GET", "POST", "PUT"]
+    path: str
+    body: JSON = None
+
+    def to_json(self) -> dict[str, JSON]:
+        """Render as the contract's ``{method, path, body}``."""
+        return {"method": self.method, "path": self.path, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One API call of a plan, with what a reviewer and the executor need."""
+
+    id: str
+    type: ActionType
+    resource: str
+    request: Request
+    depends_on: tuple[str, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
+    irreversible: bool = False
+    side_effects: tuple[str, ...] = ()
+    # What the executor needs beyond the request (identity for recovery and verification).
+    customer_group_id: int | None = None
+    company_id: int | None = None
+    """The live company id, when it exists at plan time."""
+    customer_id: int | None = None
+    bc_order_id: int | None = None
+    target_company: str | None = None
+    """For assign/reassign: the resource (``company/x``) the orders must end up in."""
+
+    def to_json(self) -> dict[str, JSON]:
+        """Render as the contract's action object."""
+        out: dict[str, JSON] = {
+            "id": self.id,
+            "type": self.type,
+            "resource": self.resource,
+            "dependsOn": list(self.depends_on),
+            "request": self.request.to_json(),
+            "changes": [c.to_json() for c in self.changes],
+            "irreversible": self.irreversible,
+            "sideEffects": list(self.side_effects),
+        }
+        target: dict[str, JSON] = {}
+        for key, value in (
+            ("customerGroupId", self.customer_group_id),
+            ("companyId", self.company_id),
+            ("customerId", self.customer_id),
+            ("bcOrderId", self.bc_order_id),
+            ("company", self.target_company),
+        ):
+            if value is not None:
+                target[key] = value
+        if target:
+            out["target"] = target
+        return out
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """What apply checks before its first write to refuse a stale plan.
+
+    ``watermark`` is a Unix time a little before the live read began; anything the plan touches
+    that the API reports as modified since then, with a fingerprint different from the recorded
+    one, makes the plan stale.
+    """
+
+    watermark: int
+    companies: Mapping[int, int] = field(default_factory=dict)
+    """companyId -> updatedAt of every company the plan touches or depends on."""
+    free_groups: tuple[int, ...] = ()
+    """Customer groups that had no company at plan time and get one by this plan."""
+    orders: Mapping[int, int] = field(default_factory=dict)
+    """bcOrderId -> updatedAt of every order the plan touches (incl. orders that move)."""
+    customers: Mapping[int, int | None] = field(default_factory=dict)
+    """customerId -> user updatedAt (None: not a company user) for every customer that moves."""
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """The store a plan was made for."""
+
+    hash: str
+    companies_behavior: str
+    multi_storefront: bool
+    requests_per_minute: int = 120
+    max_change_percent: int = 30
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A value listing typed actions in an order apply can follow."""
+
+    created_at: str
+    store: StoreInfo
+    manifest_digest: str
+    actions: tuple[Action, ...]
+    preconditions: Preconditions
+    unmanaged_companies: int = 0
+    managed_objects: int = 0
+    warnings: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to do."""
+        return not self.actions
+
+    def counts(self) -> dict[str, int]:
+        """Actions per type, every type present."""
+        out = {t: 0 for t in ACTION_TYPES}
+        for action in self.actions:
+            out[action.type] += 1
+        return out
+
+    def api_requests(self) -> int:
+        """Requests apply will make: the writes plus the precondition and verification reads."""
+        if not self.actions:
+            return 0
+        return len(self.actions) + precondition_requests(self) + verification_requests(self)
+
+    def estimated_seconds(self) -> float:
+        """Wall time of those requests at the store's configured rate."""
+        rate = max(1, self.store.requests_per_minute) / 60.0
+        return round(self.api_requests() / rate, 1)
+
+
+def precondition_requests(plan: Plan) -> int:
+    """The staleness check costs one list request per kind of object the plan touches."""
+    pre = plan.preconditions
+    return sum(1 for part in (pre.companies or pre.free_groups, pre.orders, pre.customers) if part)
+
+
+def verification_requests(plan: Plan) -> int:
+    """One re-read per touched company, order and moved customer (their orders listed once)."""
+    companies = {a.resource for a in plan.actions if a.resource.startswith("company/")}
+    orders = {a.bc_order_id for a in plan.actions if a.type == "updateOrder"}
+    customers = {a.customer_id for a in plan.actions if a.type in ("assign", "reassign")}
+    return len(companies) + len(orders) + len(customers)
+
+
+# --------------------------------------------------------------------------- apply reports
+
+Outcome = Literal["applied", "failed", "skipped", "pending"]
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What happened to one action."""
+
+    action_id: str
+    outcome: Outcome
+    message: str = ""
+    seconds: float = 0.0
+    requests: int = 0
+
+    def to_json(self) -> dict[str, JSON]:
+        """Render as a JSON object."""
+        return {
+            "id": self.action_id,
+            "outcome": self.outcome,
+            "message": self.message,
+            "seconds": round(self.seconds, 3),
+            "requests": self.requests,
+        }
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """Per-action outcomes of an apply, plus verification findings."""
+
+    results: tuple[ActionResult, ...]
+    verification: tuple[str, ...] = ()
+    requests: Mapping[str, int] = field(default_factory=dict)
+    """Requests made by apply, per ``METHOD path-template``."""
+    seconds: float = 0.0
+    interrupted: bool = False
+    refused: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when everything applied and verified."""
+        return (
+            not self.refused
+            and not self.interrupted
+            and not self.verification
+            and all(r.outcome == "applied" for r in self.results)
+        )
+
+    def to_json(self) -> dict[str, JSON]:
+        """Render as a JSON object."""
+        counts = {k: 0 for k in ("applied", "failed", "skipped", "pending")}
+        for r in self.results:
+            counts[r.outcome] += 1
+        return {
+            "ok": self.ok,
+            "summary": counts,
+            "results": [r.to_json() for r in self.results],
+            "verification": list(self.verification),
+            "requests": dict(self.requests),
+            "seconds": round(self.seconds, 3),
+            "interrupted": self.interrupted,
+            "refused": self.refused,
+        }
