@@ -59,8 +59,10 @@ class Issue:
     def format(self) -> str:
         """Render as one line."""
         where = f"{self.path}:{self.line}:{self.col}"
-        return f"{where}: {self.resource}: {self.message}" if self.resource else (
-            f"{where}: {self.message}"
+        return (
+            f"{where}: {self.resource}: {self.message}"
+            if self.resource
+            else (f"{where}: {self.message}")
         )
 
     def to_json(self) -> dict[str, JSON]:
@@ -290,7 +292,14 @@ ActionType = Literal[
     "convert", "create", "update", "setStatus", "setCatalog", "reassign", "assign", "updateOrder"
 ]
 ACTION_TYPES: tuple[ActionType, ...] = (
-    "convert", "create", "update", "setStatus", "setCatalog", "reassign", "assign", "updateOrder"
+    "convert",
+    "create",
+    "update",
+    "setStatus",
+    "setCatalog",
+    "reassign",
+    "assign",
+    "updateOrder",
 )
 
 
@@ -421,7 +430,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """Actions per type, every type present."""
-        out = {t: 0 for t in ACTION_TYPES}
+        out: dict[str, int] = dict.fromkeys(ACTION_TYPES, 0)
         for action in self.actions:
             out[action.type] += 1
         return out
@@ -502,7 +511,7 @@ class ApplyReport:
 
     def to_json(self) -> dict[str, JSON]:
         """Render as a JSON object."""
-        counts = {k: 0 for k in ("applied", "failed", "skipped", "pending")}
+        counts = dict.fromkeys(("applied", "failed", "skipped", "pending"), 0)
         for r in self.results:
             counts[r.outcome] += 1
         return {
