@@ -1,0 +1,469 @@
+"""Saved plans: the contract's Plan JSON, read back strictly.
+
+A plan file is written by this tool and read by ``apply --plan`` and ``show``. Reading is strict:
+the ``formatVersion`` must be one this version writes, every key must be known, every value must
+have its type, the summary must agree with the actions, and every ``dependsOn`` must name an
+earlier action. A file that fails any of these is refused with a message naming the file and the
+place in it, never a traceback: applying a plan that was edited by hand or written by another
+version is worse than refusing it.
+
+``plan_to_json`` is the one producer of the shape; ``plan_from_json(plan_to_json(p)) == p``.
+Maps keyed by integers (preconditions) become objects keyed by decimal strings, sorted by number,
+so the same plan always serializes to the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar, cast
+
+from reconciler.errors import PlanFileError
+from reconciler.model import (
+    ACTION_TYPES,
+    JSON,
+    Action,
+    FieldChange,
+    Plan,
+    Preconditions,
+    Request,
+    StoreInfo,
+)
+
+FORMAT_VERSION = 1
+"""The plan file format this version writes and reads."""
+
+_METHODS = ("GET", "POST", "PUT")
+
+_TOP_KEYS = (
+    "formatVersion",
+    "createdAt",
+    "store",
+    "manifestDigest",
+    "summary",
+    "actions",
+    "unmanaged",
+    "warnings",
+    "preconditions",
+    "managedObjects",
+    "targets",
+)
+_OPTIONAL_TOP_KEYS = frozenset({"managedObjects", "targets"})
+_STORE_KEYS = (
+    "hash",
+    "companiesBehavior",
+    "multiStorefront",
+    "requestsPerMinute",
+    "maxChangePercent",
+)
+_SUMMARY_KEYS = (*ACTION_TYPES, "total", "apiRequests", "estimatedSeconds")
+_ACTION_KEYS = (
+    "id",
+    "type",
+    "resource",
+    "dependsOn",
+    "request",
+    "changes",
+    "irreversible",
+    "sideEffects",
+    "target",
+)
+_TARGET_KEYS = ("customerGroupId", "companyId", "customerId", "bcOrderId", "company")
+_PRECONDITION_KEYS = ("watermark", "companies", "freeGroups", "orders", "customers")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def plan_to_json(plan: Plan) -> dict[str, JSON]:
+    """Return the contract's Plan JSON object for a plan."""
+    summary: dict[str, JSON] = dict(plan.counts())
+    summary["total"] = len(plan.actions)
+    summary["apiRequests"] = plan.api_requests()
+    summary["estimatedSeconds"] = plan.estimated_seconds()
+    pre = plan.preconditions
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "createdAt": plan.created_at,
+        "store": {
+            "hash": plan.store.hash,
+            "companiesBehavior": plan.store.companies_behavior,
+            "multiStorefront": plan.store.multi_storefront,
+            "requestsPerMinute": plan.store.requests_per_minute,
+            "maxChangePercent": plan.store.max_change_percent,
+        },
+        "manifestDigest": plan.manifest_digest,
+        "summary": summary,
+        "actions": [action.to_json() for action in plan.actions],
+        "unmanaged": {"companies": plan.unmanaged_companies},
+        "warnings": list(plan.warnings),
+        "preconditions": {
+            "watermark": pre.watermark,
+            "companies": _int_keyed(pre.companies),
+            "freeGroups": list(pre.free_groups),
+            "orders": _int_keyed(pre.orders),
+            "customers": _int_keyed(pre.customers),
+        },
+        "managedObjects": plan.managed_objects,
+        "targets": list(plan.targets),
+    }
+
+
+def _int_keyed(mapping: Mapping[int, Any]) -> dict[str, Any]:
+    return {str(key): mapping[key] for key in sorted(mapping)}
+
+
+def dump_plan(plan: Plan) -> str:
+    """Return the saved-file text of a plan: JSON, indent 2, deterministic, newline-terminated."""
+    try:
+        text = json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise PlanFileError(f"plan cannot be written as JSON: {exc}") from exc
+    return text + "\n"
+
+
+def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
+    """Write a plan file atomically (a temporary file beside it, then a rename)."""
+    target = Path(path)
+    text = dump_plan(plan)
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PlanFileError(f"plan file '{target}': cannot write: {reason}") from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_plan(path: str | os.PathLike[str]) -> Plan:
+    """Read a plan file; ``PlanFileError`` naming the file on anything wrong."""
+    source = Path(path)
+    where = f"plan file '{source}'"
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError as exc:
+        raise PlanFileError(f"{where}: not found") from exc
+    except IsADirectoryError as exc:
+        raise PlanFileError(f"{where}: is a directory, not a plan file") from exc
+    except OSError as exc:
+        raise PlanFileError(f"{where}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlanFileError(f"{where}: not a plan file (not UTF-8 text)") from exc
+    return loads_plan(text, where=where)
+
+
+def loads_plan(text: str, *, where: str = "plan") -> Plan:
+    """Parse plan-file text; ``PlanFileError`` prefixed with ``where`` on anything wrong."""
+    if not text.strip():
+        raise PlanFileError(f"{where}: empty, not a plan file")
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip())
+        hint = " (the file looks truncated)" if truncated else ""
+        raise PlanFileError(
+            f"{where}: not valid JSON{hint}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except ValueError as exc:  # duplicate keys, NaN/Infinity
+        raise PlanFileError(f"{where}: not valid plan JSON: {exc}") from exc
+    return plan_from_json(data, where=where)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def plan_from_json(data: object, *, where: str = "plan") -> Plan:
+    """Build a Plan from Plan JSON, checking it strictly; ``PlanFileError`` on anything wrong."""
+    reader = _Reader(where)
+    return reader.plan(data)
+
+
+# --------------------------------------------------------------------------- strict reader
+
+T = TypeVar("T")
+
+
+class _Reader:
+    """Validates Plan JSON, naming the place of the first problem (``actions[2].request``)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, at: str, message: str) -> NoReturn:
+        place = f"{self.where}: {at}: " if at else f"{self.where}: "
+        raise PlanFileError(place + message)
+
+    # ----------------------------------------------------------------- primitives
+
+    def obj(
+        self,
+        value: object,
+        at: str,
+        keys: tuple[str, ...],
+        optional: frozenset[str] | tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(at, f"expected an object, found {_kind(value)}")
+        unknown = [k for k in value if k not in keys]
+        if unknown:
+            self.fail(at, f"unknown key {unknown[0]!r}")
+        missing = [k for k in keys if k not in value and k not in optional]
+        if missing:
+            self.fail(at, f"missing key {missing[0]!r}")
+        return cast(dict[str, Any], value)
+
+    def str_(self, value: object, at: str, *, nonempty: bool = False) -> str:
+        if not isinstance(value, str):
+            self.fail(at, f"expected a string, found {_kind(value)}")
+        if nonempty and not value:
+            self.fail(at, "must not be empty")
+        return value
+
+    def int_(self, value: object, at: str, *, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(at, f"expected an integer, found {_kind(value)}")
+        if minimum is not None and value < minimum:
+            self.fail(at, f"must be at least {minimum}, found {value}")
+        return value
+
+    def opt_int(self, value: object, at: str) -> int | None:
+        return None if value is None else self.int_(value, at)
+
+    def number(self, value: object, at: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(at, f"expected a number, found {_kind(value)}")
+        if not math.isfinite(value):
+            self.fail(at, "must be a finite number")
+        return float(value)
+
+    def bool_(self, value: object, at: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(at, f"expected true or false, found {_kind(value)}")
+        return value
+
+    def list_(self, value: object, at: str, item: Callable[[object, str], T]) -> tuple[T, ...]:
+        if not isinstance(value, list):
+            self.fail(at, f"expected a list, found {_kind(value)}")
+        return tuple(item(v, f"{at}[{i}]") for i, v in enumerate(value))
+
+    def int_map(self, value: object, at: str, item: Callable[[object, str], T]) -> dict[int, T]:
+        if not isinstance(value, dict):
+            self.fail(at, f"expected an object, found {_kind(value)}")
+        out: dict[int, T] = {}
+        for key, raw in value.items():
+            if not isinstance(key, str) or not (key.isascii() and key.isdigit()):
+                self.fail(at, f"key {key!r} is not a decimal id")
+            if len(key) > 1 and key[0] == "0":
+                self.fail(at, f"key {key!r} is not a decimal id")
+            out[int(key)] = item(raw, f"{at}.{key}")
+        return out
+
+    def json_value(self, value: object, at: str) -> JSON:
+        if value is None or isinstance(value, bool | int | str):
+            return value
+        if isinstance(value, float):
+            return self.number(value, at)
+        if isinstance(value, list):
+            return [self.json_value(v, f"{at}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            out: dict[str, JSON] = {}
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    self.fail(at, f"object key {key!r} is not a string")
+                out[key] = self.json_value(item, f"{at}.{key}")
+            return out
+        self.fail(at, f"not a JSON value: {_kind(value)}")
+
+    # ----------------------------------------------------------------- the shape
+
+    def plan(self, data: object) -> Plan:
+        if not isinstance(data, dict):
+            self.fail("", f"not a plan (expected a JSON object, found {_kind(data)})")
+        if "formatVersion" not in data:
+            self.fail("", "not a plan (no formatVersion)")
+        version = data["formatVersion"]
+        if isinstance(version, bool) or not isinstance(version, int):
+            self.fail("formatVersion", f"expected an integer, found {_kind(version)}")
+        if version != FORMAT_VERSION:
+            self.fail(
+                "formatVersion",
+                f"version {version} is not supported (this b2b-reconcile reads version "
+                f"{FORMAT_VERSION}); make the plan again with this version",
+            )
+        top = self.obj(data, "", _TOP_KEYS, _OPTIONAL_TOP_KEYS)
+
+        store = self.store(top["store"])
+        actions = self.list_(top["actions"], "actions", self.action)
+        self.check_order(actions)
+        self.check_summary(top["summary"], actions)
+        unmanaged = self.obj(top["unmanaged"], "unmanaged", ("companies",))
+        return Plan(
+            created_at=self.str_(top["createdAt"], "createdAt"),
+            store=store,
+            manifest_digest=self.str_(top["manifestDigest"], "manifestDigest"),
+            actions=actions,
+            preconditions=self.preconditions(top["preconditions"]),
+            unmanaged_companies=self.int_(unmanaged["companies"], "unmanaged.companies", minimum=0),
+            managed_objects=self.int_(top.get("managedObjects", 0), "managedObjects", minimum=0),
+            warnings=self.list_(top["warnings"], "warnings", self.str_),
+            targets=self.list_(top.get("targets", []), "targets", self.str_),
+        )
+
+    def store(self, value: object) -> StoreInfo:
+        at = "store"
+        obj = self.obj(value, at, _STORE_KEYS, ("requestsPerMinute", "maxChangePercent"))
+        return StoreInfo(
+            hash=self.str_(obj["hash"], f"{at}.hash", nonempty=True),
+            companies_behavior=self.str_(obj["companiesBehavior"], f"{at}.companiesBehavior"),
+            multi_storefront=self.bool_(obj["multiStorefront"], f"{at}.multiStorefront"),
+            requests_per_minute=self.int_(
+                obj.get("requestsPerMinute", 120), f"{at}.requestsPerMinute", minimum=1
+            ),
+            max_change_percent=self.int_(
+                obj.get("maxChangePercent", 30), f"{at}.maxChangePercent", minimum=0
+            ),
+        )
+
+    def action(self, value: object, at: str) -> Action:
+        obj = self.obj(value, at, _ACTION_KEYS, ("target",))
+        kind = self.str_(obj["type"], f"{at}.type")
+        if kind not in ACTION_TYPES:
+            self.fail(f"{at}.type", f"{kind!r} is not one of {', '.join(ACTION_TYPES)}")
+        resource = self.str_(obj["resource"], f"{at}.resource")
+        if "/" not in resource or resource != resource.lower():
+            self.fail(f"{at}.resource", f"{resource!r} is not kind/name in lower case")
+        target = self.obj(obj.get("target", {}), f"{at}.target", _TARGET_KEYS, _TARGET_KEYS)
+        company = target.get("company")
+        if company is not None:
+            company = self.str_(company, f"{at}.target.company")
+        return Action(
+            id=self.str_(obj["id"], f"{at}.id", nonempty=True),
+            type=kind,
+            resource=resource,
+            request=self.request(obj["request"], f"{at}.request"),
+            depends_on=self.list_(obj["dependsOn"], f"{at}.dependsOn", self.str_),
+            changes=self.list_(obj["changes"], f"{at}.changes", self.change),
+            irreversible=self.bool_(obj["irreversible"], f"{at}.irreversible"),
+            side_effects=self.list_(obj["sideEffects"], f"{at}.sideEffects", self.str_),
+            customer_group_id=self.opt_int(
+                target.get("customerGroupId"), f"{at}.target.customerGroupId"
+            ),
+            company_id=self.opt_int(target.get("companyId"), f"{at}.target.companyId"),
+            customer_id=self.opt_int(target.get("customerId"), f"{at}.target.customerId"),
+            bc_order_id=self.opt_int(target.get("bcOrderId"), f"{at}.target.bcOrderId"),
+            target_company=company,
+        )
+
+    def request(self, value: object, at: str) -> Request:
+        obj = self.obj(value, at, ("method", "path", "body"))
+        method = self.str_(obj["method"], f"{at}.method")
+        if method not in _METHODS:
+            self.fail(f"{at}.method", f"{method!r} is not one of {', '.join(_METHODS)}")
+        path = self.str_(obj["path"], f"{at}.path")
+        if not path.startswith("/"):
+            self.fail(f"{at}.path", f"{path!r} does not start with '/'")
+        return Request(
+            method=cast(Any, method), path=path, body=self.json_value(obj["body"], f"{at}.body")
+        )
+
+    def change(self, value: object, at: str) -> FieldChange:
+        obj = self.obj(value, at, ("path", "before", "after"))
+        return FieldChange(
+            path=self.str_(obj["path"], f"{at}.path", nonempty=True),
+            before=self.json_value(obj["before"], f"{at}.before"),
+            after=self.json_value(obj["after"], f"{at}.after"),
+        )
+
+    def preconditions(self, value: object) -> Preconditions:
+        at = "preconditions"
+        obj = self.obj(value, at, _PRECONDITION_KEYS)
+        return Preconditions(
+            watermark=self.int_(obj["watermark"], f"{at}.watermark"),
+            companies=self.int_map(obj["companies"], f"{at}.companies", self.int_),
+            free_groups=self.list_(obj["freeGroups"], f"{at}.freeGroups", self.int_),
+            orders=self.int_map(obj["orders"], f"{at}.orders", self.int_),
+            customers=self.int_map(obj["customers"], f"{at}.customers", self.opt_int),
+        )
+
+    # ----------------------------------------------------------------- consistency
+
+    def check_order(self, actions: tuple[Action, ...]) -> None:
+        seen: set[str] = set()
+        ids = {a.id for a in actions}
+        for i, action in enumerate(actions):
+            if action.id in seen:
+                self.fail(f"actions[{i}].id", f"duplicate action id {action.id!r}")
+            for dep in action.depends_on:
+                if dep not in ids:
+                    self.fail(f"actions[{i}].dependsOn", f"names no action of this plan: {dep!r}")
+                if dep not in seen:
+                    self.fail(
+                        f"actions[{i}].dependsOn",
+                        f"{dep!r} comes after {action.id!r}; apply could not follow this order",
+                    )
+            seen.add(action.id)
+
+    def check_summary(self, value: object, actions: tuple[Action, ...]) -> None:
+        at = "summary"
+        obj = self.obj(value, at, _SUMMARY_KEYS)
+        counts = dict.fromkeys(ACTION_TYPES, 0)
+        for action in actions:
+            counts[action.type] += 1
+        for kind in ACTION_TYPES:
+            found = self.int_(obj[kind], f"{at}.{kind}", minimum=0)
+            if found != counts[kind]:
+                self.fail(
+                    f"{at}.{kind}",
+                    f"says {found} but the plan has {counts[kind]} {kind} action(s)",
+                )
+        total = self.int_(obj["total"], f"{at}.total", minimum=0)
+        if total != len(actions):
+            self.fail(f"{at}.total", f"says {total} but the plan has {len(actions)} action(s)")
+        self.int_(obj["apiRequests"], f"{at}.apiRequests", minimum=0)
+        self.number(obj["estimatedSeconds"], f"{at}.estimatedSeconds")
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
