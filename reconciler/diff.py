@@ -186,3 +186,45 @@ def order_changes(
         want["extraFields"] = want_extra
         have["extraFields"] = have_extra
     return _changes(want, have)
+
+
+def company_field(live: LiveCompany, path: str) -> Any:
+    """The live value at a change path, in the same shape as the planned ``after``."""
+    head, _, rest = path.partition(".")
+    match head:
+        case "companyName":
+            return live.company_name
+        case "companyEmail":
+            return live.company_email
+        case "companyPhone":
+            return live.company_phone
+        case "status":
+            return live.status
+        case "uuid":
+            return live.uuid
+        case "catalogId":
+            return live.catalog_id
+        case "priceListAssign":
+            return price_list_json(live.price_list_assign)
+        case "extraFields":
+            return live.extra_fields.get(rest)
+        case "address":
+            return live.address.get(rest)
+    return None
+
+
+def same_value(after: Any, have: Any) -> bool:
+    """Whether a re-read value satisfies a planned ``after`` (normalized as in the diff)."""
+    if after == have:
+        return True
+    if isinstance(after, list) and isinstance(have, list):
+        return sorted(map(repr, after)) == sorted(map(repr, have))
+    if after is None or have is None:
+        return False
+    a, h = extra_text(after), extra_text(have)
+    if a == h:
+        return True
+    try:
+        return float(a) == float(h)
+    except ValueError:
+        return False

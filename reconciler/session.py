@@ -1,0 +1,129 @@
+"""Resolve credentials and endpoints, and open the API client (real store or embedded sandbox).
+
+Precedence follows the contract's table: flag, then environment, then the Store manifest. A
+Store manifest whose ``storeHash`` differs from the one given by flag or environment is refused
+rather than guessed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.api import ApiClient, ApiSettings, Secret
+from reconciler.errors import UsageError
+from reconciler.model import StoreSpec
+from reconciler.sandbox import Sandbox, SandboxError
+
+DEFAULT_B2B_URL = "https://api-b2b.bigcommerce.com/api/v3/io"
+DEFAULT_CORE_URL = "https://api.bigcommerce.com"
+SANDBOX_ROOT = "http://localhost"
+
+
+@dataclass
+class Session:
+    """An open client for one store, and what is needed to close it."""
+
+    client: ApiClient
+    store_hash: str
+    secrets: list[str] = field(default_factory=list)
+    sandbox: Sandbox | None = None
+
+    def close(self) -> None:
+        """Close the client (and the embedded sandbox)."""
+        self.client.close()
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_token(args: argparse.Namespace) -> str:
+    token_file = getattr(args, "token_file", None)
+    if token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read --token-file {token_file}: {exc.strerror}") from None
+        if not token:
+            raise UsageError(f"--token-file {token_file} is empty")
+        return token
+    token = os.environ.get("BIGCOMMERCE_ACCESS_TOKEN", "").strip()
+    if not token:
+        raise UsageError(
+            "no access token: set BIGCOMMERCE_ACCESS_TOKEN or pass --token-file FILE "
+            "(or use --sandbox FILE to run against a local sandbox)"
+        )
+    return token
+
+
+def _pick_hash(given: str | None, store: StoreSpec | None, where: str) -> str:
+    manifest_hash = store.store_hash if store else None
+    if given and manifest_hash and given != manifest_hash:
+        raise UsageError(
+            f"the Store manifest says storeHash {manifest_hash!r} but {where} says {given!r}; "
+            "refusing to guess which store is meant"
+        )
+    found = given or manifest_hash
+    if not found:
+        raise UsageError(
+            "no store hash: set BIGCOMMERCE_STORE_HASH, pass --store-hash, or set "
+            "spec.storeHash in the Store manifest"
+        )
+    return found
+
+
+def open_session(args: argparse.Namespace, store: StoreSpec | None) -> Session:
+    """Open a client for the store the arguments, environment and manifests name."""
+    rpm = store.requests_per_minute if store else 120
+    sandbox_file = getattr(args, "sandbox", None) or os.environ.get("B2B_SANDBOX")
+    flag_hash = getattr(args, "store_hash", None)
+    env_hash = os.environ.get("BIGCOMMERCE_STORE_HASH")
+    if sandbox_file:
+        if not Path(sandbox_file).is_file():
+            raise UsageError(
+                f"sandbox {sandbox_file} does not exist; create it with "
+                f"'b2b-reconcile sandbox init --db {sandbox_file} --seed SEED'"
+            )
+        try:
+            sandbox = Sandbox(db=sandbox_file)
+        except SandboxError as exc:
+            raise UsageError(f"sandbox {sandbox_file}: {exc}") from None
+        given = flag_hash or env_hash
+        if given and given != sandbox.store_hash:
+            sandbox.close()
+            raise UsageError(
+                f"sandbox {sandbox_file} holds store {sandbox.store_hash!r}, not {given!r}"
+            )
+        store_hash = _pick_hash(sandbox.store_hash, store, f"sandbox {sandbox_file}")
+        token = sandbox.access_token or "sandbox"
+        settings = ApiSettings(
+            store_hash=store_hash,
+            token=Secret(token),
+            b2b_url=f"{SANDBOX_ROOT}/api/v3/io",
+            core_url=SANDBOX_ROOT,
+            requests_per_minute=rpm,
+        )
+        transport = sandbox.transport()
+        client = ApiClient.open(settings, transport=transport, core_transport=transport)
+        return Session(client, store_hash, [token], sandbox)
+    store_hash = _pick_hash(
+        flag_hash or env_hash, store, "--store-hash" if flag_hash else "BIGCOMMERCE_STORE_HASH"
+    )
+    token = _read_token(args)
+    settings = ApiSettings(
+        store_hash=store_hash,
+        token=Secret(token),
+        b2b_url=getattr(args, "api_url", None) or os.environ.get("B2B_API_URL") or DEFAULT_B2B_URL,
+        core_url=getattr(args, "core_api_url", None)
+        or os.environ.get("BIGCOMMERCE_API_URL")
+        or DEFAULT_CORE_URL,
+        requests_per_minute=rpm,
+    )
+    return Session(ApiClient.open(settings), store_hash, [token])
