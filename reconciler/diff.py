@@ -39,6 +39,7 @@ from reconciler.model import (
 )
 
 NUMBER_FIELD = 2
+PER_KEY = ("extraFields", "address")
 
 
 def extra_text(value: ExtraValue) -> str:
@@ -127,17 +128,20 @@ def _changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, .
     """Changed leaf paths between two projections, as manifest-level FieldChanges."""
     if want == have:
         return ()
-    diff = DeepDiff(have, want, view="tree")
     paths: set[tuple[str, ...]] = set()
-    for level in diff.tree.values():
-        for item in level:
-            keys = [str(k) for k in item.path(output_format="list")]
-            # Sets and lists are one field; maps (extraFields, address) are compared per key.
-            paths.add(
-                tuple(keys[:2])
-                if keys and keys[0] in ("extraFields", "address")
-                else (tuple(keys[:1]))
-            )
+    if not have:  # nothing live: every desired field is a change
+        for key, value in want.items():
+            if key in PER_KEY:
+                paths.update((key, sub) for sub in value)
+            else:
+                paths.add((key,))
+    else:
+        diff = DeepDiff(have, want, view="tree")
+        for level in diff.tree.values():
+            for item in level:
+                keys = [str(k) for k in item.path(output_format="list")]
+                # Sets and lists are one field; maps (extraFields, address) compare per key.
+                paths.add(tuple(keys[:2]) if keys and keys[0] in PER_KEY else tuple(keys[:1]))
     out = []
     for path in sorted(paths):
         before: Any = have

@@ -1,0 +1,285 @@
+"""The planner is pure: desired + live values in, a Plan out. Tested with values only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from reconciler.errors import PlanError
+from reconciler.model import (
+    AdminSpec,
+    CompanySpec,
+    ExtraFieldConfig,
+    LiveCompany,
+    LiveCustomer,
+    LiveOrder,
+    LiveState,
+    Location,
+    ManifestSet,
+    OrderAssignmentSpec,
+    OrderSpec,
+    PriceListAssignment,
+    StoreSpec,
+)
+from reconciler.planner import build_plan
+
+LOC = Location("companies/acme.yaml", 1, 1)
+STORE = StoreSpec(name="store", store_hash="abc123", companies_behavior="dependent")
+ACME = CompanySpec(
+    name="acme",
+    customer_group_id=12,
+    company_name="Acme",
+    company_email="buyers@acme.example",
+    company_phone="555-0100",
+    address={"country": "US", "city": "Austin"},
+    status="approved",
+    uuid="ERP-1",
+    catalog_id="7",
+    extra_fields={"licenseNo": 42},
+    admin=AdminSpec(email="a@acme.example", first_name="A", last_name="B", phone_number="1"),
+    loc=LOC,
+    field_locs={"extraFields.licenseNo": Location("companies/acme.yaml", 14, 16)},
+)
+LIVE_ACME = LiveCompany(
+    company_id=1001,
+    customer_group_id=12,
+    company_name="Acme",
+    company_email="buyers@acme.example",
+    company_phone="555-0100",
+    status="approved",
+    uuid="ERP-1",
+    catalog_id="7",
+    extra_fields={"licenseNo": "42"},
+    updated_at=1700000000,
+)
+CONFIGS = (ExtraFieldConfig("licenseNo", 0, max_length=10),)
+
+
+def live(**kw: object) -> LiveState:
+    base = LiveState(
+        store_hash="abc123",
+        companies=(LIVE_ACME,),
+        customer_groups=frozenset({12, 13}),
+        price_lists=frozenset({7, 8}),
+        company_field_configs=CONFIGS,
+        read_at=1700001000,
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def plan_for(manifests: ManifestSet, state: LiveState):  # type: ignore[no-untyped-def]
+    return build_plan(manifests, state, created_at="2026-11-24T00:00:00Z")
+
+
+def test_converged_store_plans_nothing() -> None:
+    plan = plan_for(ManifestSet(STORE, (ACME,)), live())
+    assert plan.actions == ()
+    assert plan.empty
+
+
+def test_number_and_string_extra_values_are_one_value() -> None:
+    spec = replace(ACME, extra_fields={"licenseNo": "42"})
+    assert plan_for(ManifestSet(STORE, (spec,)), live()).empty
+
+
+def test_update_sends_only_changed_fields() -> None:
+    spec = replace(ACME, company_name="Acme Corp", extra_fields={"licenseNo": "43"})
+    plan = plan_for(ManifestSet(STORE, (spec,)), live())
+    (action,) = plan.actions
+    assert action.type == "update"
+    assert action.request.method == "PUT"
+    assert action.request.path == "/companies/1001"
+    assert action.request.body == {
+        "companyName": "Acme Corp",
+        "extraFields": [{"fieldName": "licenseNo", "fieldValue": "43"}],
+    }
+    assert [(c.path, c.before, c.after) for c in action.changes] == [
+        ("companyName", "Acme", "Acme Corp"),
+        ("extraFields.licenseNo", "42", "43"),
+    ]
+    assert plan.preconditions.companies == {1001: 1700000000}
+
+
+def test_status_and_catalog_have_their_own_calls() -> None:
+    spec = replace(ACME, status="inactive", catalog_id="8")
+    plan = plan_for(ManifestSet(STORE, (spec,)), live())
+    by_type = {a.type: a for a in plan.actions}
+    assert by_type["setStatus"].request.body == {"companyStatus": 3}
+    assert by_type["setStatus"].request.path == "/companies/1001/status"
+    assert by_type["setCatalog"].request.body == {"catalogId": "8"}
+    assert by_type["setStatus"].side_effects
+
+
+def test_convert_then_uuid_update_depends_on_it() -> None:
+    spec = replace(ACME, customer_group_id=13, name="newco", company_name="NewCo")
+    plan = plan_for(ManifestSet(STORE, (ACME, spec)), live())
+    convert, uuid = plan.actions
+    assert convert.type == "convert"
+    assert convert.irreversible
+    assert convert.request.path == "/customer-groups/13/companies"
+    assert convert.request.body["catalogId"] == "7"
+    assert convert.request.body["adminEmail"] == "a@acme.example"
+    assert "uuid" not in convert.request.body
+    assert uuid.type == "update"
+    assert uuid.request.path == "/companies/{company/newco.companyId}"
+    assert uuid.request.body == {"uuid": "ERP-1"}
+    assert uuid.depends_on == ("company/newco:convert",)
+    assert plan.preconditions.free_groups == (13,)
+
+
+def test_independent_store_creates_with_group() -> None:
+    store = replace(STORE, companies_behavior="independent")
+    spec = replace(ACME, customer_group_id=13, catalog_id=None, uuid=None)
+    plan = plan_for(ManifestSet(store, (spec,)), live(companies=()))
+    (create,) = plan.actions
+    assert create.type == "create"
+    assert create.request.path == "/companies"
+    assert create.request.body["customerGroupId"] == 13
+    assert not create.irreversible
+
+
+def test_plan_time_errors_are_all_reported_with_locations() -> None:
+    bad = replace(
+        ACME,
+        customer_group_id=99,
+        name="ghost",
+        catalog_id="404",
+        extra_fields={"licenseNo": "x" * 11, "nope": "1"},
+        admin=None,
+    )
+    with pytest.raises(PlanError) as caught:
+        plan_for(ManifestSet(STORE, (bad,)), live())
+    messages = [i.format() for i in caught.value.issues]
+    text = "\n".join(messages)
+    assert "price list 404 does not exist" in text
+    assert (
+        "companies/acme.yaml:14:16: company/ghost: spec.extraFields.licenseNo: 11 characters"
+        in text
+    )
+    assert "no company extra field named 'nope'" in text
+    assert "customer group 99 does not exist" in text
+
+
+def test_required_extra_field_needed_only_to_create() -> None:
+    configs = (*CONFIGS, ExtraFieldConfig("region", 3, required=True, list_of_values=("N", "S")))
+    spec = replace(ACME, customer_group_id=13, name="newco")
+    with pytest.raises(PlanError) as caught:
+        plan_for(ManifestSet(STORE, (ACME, spec)), live(company_field_configs=configs))
+    (issue,) = caught.value.issues
+    assert issue.resource == "company/newco"
+    assert "spec.extraFields.region: required by the store" in issue.message
+
+
+def test_convert_refused_on_multi_storefront() -> None:
+    store = replace(STORE, multi_storefront=True)
+    spec = replace(ACME, customer_group_id=13, catalog_id=None, name="newco")
+    with pytest.raises(PlanError, match="cannot plan"):
+        plan_for(ManifestSet(store, (spec,)), live(companies=()))
+
+
+def _orders_state(member_of: int | None, companies: dict[int, int | None]) -> LiveState:
+    other = replace(LIVE_ACME, company_id=2002, customer_group_id=20, company_name="Other")
+    return live(
+        companies=(LIVE_ACME, other),
+        customers={400: LiveCustomer(400, member_of, 1700000000, tuple(companies))},
+        orders={o: LiveOrder(o, c, updated_at=1700000000 + o) for o, c in companies.items()},
+    )
+
+
+def _assignment() -> ManifestSet:
+    return ManifestSet(STORE, (ACME,), (OrderAssignmentSpec("acme-buyers", "acme", (400,), LOC),))
+
+
+def test_member_with_loose_orders_gets_assign() -> None:
+    plan = plan_for(_assignment(), _orders_state(1001, {5001: None, 5002: 1001}))
+    (action,) = plan.actions
+    assert action.type == "assign"
+    assert action.id == "orderassignment/acme-buyers:assign:400"
+    assert action.request.path == "/customers/400/orders/b2b"
+    assert [c.path for c in action.changes] == ["orders.5001.companyId"]
+
+
+def test_orders_in_another_company_get_reassign_by_group() -> None:
+    plan = plan_for(_assignment(), _orders_state(2002, {5001: 2002, 5002: None}))
+    (action,) = plan.actions
+    assert action.type == "reassign"
+    assert action.request.body == {"bcGroupId": 12}
+    assert "2 order(s) of customer 400 move to company/acme" in action.side_effects[0]
+    assert plan.preconditions.orders == {5001: 1700005001, 5002: 1700005002}
+    assert plan.preconditions.customers == {400: 1700000000}
+
+
+def test_orders_already_in_place_plan_nothing() -> None:
+    assert plan_for(_assignment(), _orders_state(1001, {5001: 1001})).empty
+
+
+def test_customer_not_a_company_user_is_an_error() -> None:
+    with pytest.raises(PlanError) as caught:
+        plan_for(_assignment(), _orders_state(None, {5001: None}))
+    assert "customer 400 is not a company user" in caught.value.issues[0].message
+
+
+def test_reassign_refused_on_independent() -> None:
+    manifests = replace(_assignment(), store=replace(STORE, companies_behavior="independent"))
+    manifests = replace(manifests, companies=(replace(ACME, catalog_id=None),))
+    with pytest.raises(PlanError, match="cannot plan"):
+        plan_for(manifests, _orders_state(2002, {5001: 2002}))
+
+
+def test_reassign_to_converting_company_waits_for_convert() -> None:
+    spec = replace(ACME, customer_group_id=13, name="newco", uuid=None)
+    manifests = ManifestSet(
+        STORE, (spec,), (OrderAssignmentSpec("newco-buyers", "newco", (400,), LOC),)
+    )
+    state = _orders_state(1001, {5001: 1001})
+    plan = plan_for(manifests, state)
+    convert, reassign = plan.actions
+    assert reassign.type == "reassign"
+    assert reassign.depends_on == (convert.id,)
+    assert reassign.request.body == {"bcGroupId": 13}
+
+
+def test_update_order_carries_required_fields() -> None:
+    configs = (
+        ExtraFieldConfig("costCenter", 0, required=True),
+        ExtraFieldConfig("project", 0),
+    )
+    order = OrderSpec("po-5001", 5001, po_number="PO-1", extra_fields={"project": "X"}, loc=LOC)
+    state = live(
+        order_field_configs=configs,
+        orders={5001: LiveOrder(5001, 1001, "", {"costCenter": "CC1"}, 1700000000)},
+    )
+    (action,) = plan_for(ManifestSet(STORE, orders=(order,)), state).actions
+    assert action.type == "updateOrder"
+    assert action.request.body == {
+        "poNumber": "PO-1",
+        "extraFields": [
+            {"fieldName": "project", "fieldValue": "X"},
+            {"fieldName": "costCenter", "fieldValue": "CC1"},
+        ],
+    }
+
+
+def test_price_list_assign_order_is_noise() -> None:
+    store = replace(STORE, multi_storefront=True)
+    pairs = (PriceListAssignment(1, 7), PriceListAssignment(2, 8))
+    spec = replace(ACME, catalog_id=None, price_list_assign=pairs)
+    state = live(companies=(replace(LIVE_ACME, price_list_assign=pairs[::-1]),))
+    assert plan_for(ManifestSet(store, (spec,)), state).empty
+
+
+def test_targets_keep_dependencies() -> None:
+    spec = replace(ACME, customer_group_id=13, name="newco", uuid=None)
+    manifests = ManifestSet(
+        STORE,
+        (replace(ACME, company_name="Changed"), spec),
+        (OrderAssignmentSpec("newco-buyers", "newco", (400,), LOC),),
+    )
+    plan = build_plan(
+        manifests,
+        _orders_state(1001, {5001: 1001}),
+        created_at="x",
+        targets=["orderassignment/newco-buyers"],
+    )
+    assert [a.type for a in plan.actions] == ["convert", "reassign"]
