@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job against the embedded sandbox: validate, plan, apply, plan again showing no changes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=demo-out
+rm -rf "$out" && mkdir -p "$out"
+run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+run b2b-reconcile validate examples/store
+run b2b-reconcile sandbox init --db "$out/demo.db" --seed examples/store/sandbox-seed.yaml
+run b2b-reconcile --sandbox "$out/demo.db" plan examples/store --out "$out/plan.json"
+run b2b-reconcile --sandbox "$out/demo.db" apply --plan "$out/plan.json" --auto-approve \
+    --report "$out/report.json"
+set +e
+run b2b-reconcile --sandbox "$out/demo.db" plan examples/store --detailed-exitcode
+code=$?
+set -e
+if [ "$code" -ne 0 ]; then
+  echo "demo: the second plan is not empty (exit $code)" >&2
+  exit 1
+fi
+echo
+echo "demo: plan -> apply -> empty plan. Files in $out/."

@@ -1,0 +1,243 @@
+"""Adopt a live store: write manifests that plan to nothing, and schemas naming its extra fields.
+
+Import reads through the same live reader as plan, so "import then plan is empty" holds by
+construction: every field written is one the differ compares, with the live value. Fields the
+API cannot read back (address, admin, welcome e-mail) are left out with a comment saying why.
+With ``--with-orders``, a company's users become an OrderAssignment; a customer whose orders do
+not all sit in their company is left out (with a comment), since listing them would plan moves.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reconciler.api import ApiClient
+from reconciler.errors import UsageError
+from reconciler.live import read_live
+from reconciler.manifests import KINDS, schema_for, write_manifest_file
+from reconciler.model import (
+    ExtraFieldConfig,
+    LiveCompany,
+    ManifestSet,
+    OrderAssignmentSpec,
+    StoreSpec,
+)
+
+API_VERSION = "b2b.reconciler/v1"
+COMPANY_NOTE = (
+    "Imported from the live store. address, admin, userExtraFields and sendWelcomeEmail are\n"
+    "used only to create a company and the API does not return them, so they are left out."
+)
+
+
+def slug(text: str, taken: set[str]) -> str:
+    """A valid, unique ``metadata.name`` made from a display name."""
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:55].strip("-") or "company"
+    name, n = base, 2
+    while name in taken:
+        name = f"{base}-{n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def detect_behavior(companies: Sequence[LiveCompany]) -> str:
+    """Independent if any company has no group or shares one; Dependent otherwise (a guess)."""
+    groups = [c.customer_group_id for c in companies]
+    if any(g in (None, 0) for g in groups) or len(set(groups)) != len(groups):
+        return "independent"
+    return "dependent"
+
+
+def company_document(
+    company: LiveCompany, name: str, *, behavior: str, multi_storefront: bool
+) -> dict[str, Any]:
+    """The Company manifest that matches a live company exactly."""
+    spec: dict[str, Any] = {
+        "customerGroupId": company.customer_group_id,
+        "companyName": company.company_name,
+        "companyEmail": company.company_email,
+        "companyPhone": company.company_phone,
+        "status": company.status if company.status != "deleted" else None,
+    }
+    if company.uuid:
+        spec["uuid"] = company.uuid
+    if behavior == "dependent" and not multi_storefront and company.catalog_id:
+        spec["catalogId"] = company.catalog_id
+    if behavior == "dependent" and multi_storefront and company.price_list_assign:
+        spec["priceListAssign"] = [
+            {"channelId": p.channel_id, "priceListId": p.price_list_id}
+            for p in company.price_list_assign
+        ]
+    if company.extra_fields:
+        spec["extraFields"] = dict(sorted(company.extra_fields.items()))
+    spec = {k: v for k, v in spec.items() if v is not None}
+    return {"apiVersion": API_VERSION, "kind": "Company", "metadata": {"name": name}, "spec": spec}
+
+
+def import_manifests(
+    client: ApiClient,
+    out: Path,
+    *,
+    store_hash: str,
+    behavior: str | None,
+    multi_storefront: bool,
+    groups: Sequence[int] = (),
+    with_orders: bool = False,
+    customers: Sequence[int] = (),
+    force: bool = False,
+) -> list[Path]:
+    """Write manifests for the live store under ``out``; return the files written."""
+    companies, _total = client.b2b.list_companies()
+    companies = [c for c in companies if c.customer_group_id]
+    if groups:
+        missing = sorted(set(groups) - {c.customer_group_id for c in companies})
+        if missing:
+            raise UsageError(f"--group: no company for customer group(s) {missing}")
+        companies = [c for c in companies if c.customer_group_id in set(groups)]
+    mode = behavior or detect_behavior(companies)
+    taken: set[str] = set()
+    names = {c.company_id: slug(c.company_name, taken) for c in companies}
+    files: dict[Path, tuple[list[dict[str, Any]], str]] = {}
+    store_doc = {
+        "apiVersion": API_VERSION,
+        "kind": "Store",
+        "metadata": {"name": slug(store_hash, set())},
+        "spec": {
+            "storeHash": store_hash,
+            "companiesBehavior": mode,
+            "multiStorefront": multi_storefront,
+        },
+    }
+    behavior_note = (
+        "companiesBehavior was given on the command line."
+        if behavior
+        else "companiesBehavior was guessed from the companies (no API reveals it): check it."
+    )
+    files[out / "store.yaml"] = ([store_doc], "Imported from the live store. " + behavior_note)
+    for company in companies:
+        doc = company_document(
+            company, names[company.company_id], behavior=mode, multi_storefront=multi_storefront
+        )
+        files[out / "companies" / f"{names[company.company_id]}.yaml"] = ([doc], COMPANY_NOTE)
+    if with_orders or customers:
+        for path, docs, note in _assignments(client, out, companies, names, customers, mode):
+            files[path] = (docs, note)
+    existing = [p for p in files if p.exists()]
+    if existing and not force:
+        raise UsageError(
+            f"{len(existing)} file(s) already exist (first: {existing[0]}); "
+            "pass --force to overwrite them"
+        )
+    for path, (docs, note) in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_manifest_file(path, docs, header_comment=note, force=True)
+    return list(files)
+
+
+def _assignments(
+    client: ApiClient,
+    out: Path,
+    companies: Sequence[LiveCompany],
+    names: Mapping[int, str],
+    only: Sequence[int],
+    behavior: str,
+) -> list[tuple[Path, list[dict[str, Any]], str]]:
+    by_company: dict[int, list[int]] = {}
+    for customer_id, company_id, _ in client.b2b.list_users():
+        if company_id in names and (not only or customer_id in only):
+            by_company.setdefault(company_id, []).append(customer_id)
+    if not by_company:
+        return []
+    probe = ManifestSet(
+        store=StoreSpec(name="import", companies_behavior=behavior),  # type: ignore[arg-type]
+        assignments=tuple(
+            OrderAssignmentSpec(f"{names[c]}-buyers", names[c], tuple(sorted(ids)))
+            for c, ids in by_company.items()
+        ),
+    )
+    live = read_live(client, probe)
+    result = []
+    for company_id, ids in sorted(by_company.items()):
+        keep, left = [], []
+        for customer_id in sorted(ids):
+            customer = live.customers.get(customer_id)
+            orders = [live.orders[o] for o in (customer.order_ids if customer else ())]
+            if orders and all(o.company_id == company_id for o in orders):
+                keep.append(customer_id)
+            elif orders:
+                left.append(customer_id)
+        if not keep:
+            continue
+        name = f"{names[company_id]}-buyers"
+        note = "Imported: customers whose orders all belong to this company."
+        if left:
+            note += (
+                f"\nLeft out (some of their orders sit elsewhere; adding them plans moves): "
+                f"{', '.join(map(str, left))}"
+            )
+        doc = {
+            "apiVersion": API_VERSION,
+            "kind": "OrderAssignment",
+            "metadata": {"name": name},
+            "spec": {"company": names[company_id], "customerIds": keep},
+        }
+        result.append((out / "order-assignments" / f"{name}.yaml", [doc], note))
+    return result
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def _extra_schema(config: ExtraFieldConfig) -> dict[str, Any]:
+    label = config.label or config.name
+    prop: dict[str, Any] = {"description": f"{label} (store extra field, {config.field_type})"}
+    if config.field_type == 2:
+        prop["type"] = ["number", "string"]
+        prop["pattern"] = r"^-?[0-9]+(\.[0-9]+)?$"
+        if config.maximum_value is not None:
+            prop["maximum"] = config.maximum_value
+    elif config.field_type == 3 and config.list_of_values:
+        prop["enum"] = list(config.list_of_values)
+    else:
+        prop["type"] = ["string", "number"]
+        if config.max_length is not None:
+            prop["maxLength"] = config.max_length
+    prop["description"] = f"{label}: {_TYPES.get(config.field_type, 'text')} extra field" + (
+        ", required by the store to create" if config.required else ""
+    )
+    return prop
+
+
+_TYPES = {0: "text", 1: "multi-line text", 2: "number", 3: "dropdown"}
+
+
+def _with_extras(
+    schema: dict[str, Any], configs: Sequence[ExtraFieldConfig], *, require: bool
+) -> dict[str, Any]:
+    out = copy.deepcopy(schema)
+    extra = out["properties"]["spec"]["properties"].get("extraFields")
+    if extra is None:
+        return out
+    extra["type"] = "object"
+    extra["properties"] = {c.name: _extra_schema(c) for c in configs}
+    extra["additionalProperties"] = False
+    if require:
+        required = [c.name for c in configs if c.required]
+        if required:
+            extra["required"] = required
+    return out
+
+
+def store_schemas(client: ApiClient) -> dict[str, dict[str, Any]]:
+    """Schemas of every kind in which the store's extra fields are named and typed."""
+    schemas = {kind: schema_for(kind) for kind in KINDS}
+    company = client.b2b.company_extra_fields()
+    order = client.b2b.order_extra_fields()
+    schemas["Company"] = _with_extras(schemas["Company"], company, require=True)
+    schemas["Order"] = _with_extras(schemas["Order"], order, require=True)
+    return schemas
