@@ -585,7 +585,7 @@ def render_report_text(report: ApplyReport, plan: Plan, *, color: bool) -> str:
     if counts["pending"]:
         tally += f", {counts['pending']} pending"
     lines.append("")
-    if report.ok and not counts["pending"] and not counts["failed"] and not counts["skipped"]:
+    if report.ok and counts["applied"] == len(rows):
         lines.append(paint("Apply complete:", "green", "bold") + f" {tally}.")
     else:
         extra = []
@@ -620,15 +620,22 @@ def _reason(
 
 
 def render_report_json(report: ApplyReport, plan: Plan) -> str:
-    """Render an apply report as JSON, each result with its action's type and resource."""
+    """Render an apply report as JSON: results in plan order with type and resource.
+
+    Plan actions the report has no result for are listed as ``pending``, as in the text.
+    """
     payload = report.to_json()
-    actions = {a.id: a for a in plan.actions}
+    rows = _results_in_order(report, plan)
     results: list[dict[str, JSON]] = []
-    for row in payload["results"]:
-        action = actions.get(row["id"])
+    for result, action in rows:
+        row = result.to_json()
         if action is not None:
-            row = {**row, "type": action.type, "resource": action.resource}
+            row["type"] = action.type
+            row["resource"] = action.resource
         results.append(row)
+    counts = _counts(rows)
+    payload["ok"] = report.ok and counts["applied"] == len(rows)
+    payload["summary"] = counts
     payload["results"] = results
     payload["store"] = plan.store.hash
     payload["manifestDigest"] = plan.manifest_digest

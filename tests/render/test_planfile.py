@@ -103,8 +103,9 @@ def test_contract_example_action(plans: SimpleNamespace) -> None:
 
 def test_summary_counts_zeros_too(plans: SimpleNamespace) -> None:
     summary = plan_to_json(plans.empty())["summary"]
+    expected: dict[str, float] = dict.fromkeys(ACTION_TYPES, 0)
     assert summary == {
-        **dict.fromkeys(ACTION_TYPES, 0),
+        **expected,
         "total": 0,
         "apiRequests": 0,
         "estimatedSeconds": 0.0,
