@@ -1,0 +1,99 @@
+"""The only code that speaks HTTP: settings, transport, B2B and core endpoints.
+
+``ApiClient.open(settings)`` gives one object holding the paced, retrying ``Http`` seam and the
+two endpoint groups built on it::
+
+    with ApiClient.open(settings) as client:
+        companies, total = client.b2b.list_companies()
+        groups = client.core.customer_group_ids()
+        print(client.stats.to_json())
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import httpx
+
+from reconciler.api.b2b import B2BApi
+from reconciler.api.core import CoreApi
+from reconciler.api.settings import ApiSettings, Secret
+from reconciler.api.transport import Http, HttpStats, RetryPolicy
+
+__all__ = [
+    "ApiClient",
+    "ApiSettings",
+    "B2BApi",
+    "CoreApi",
+    "Http",
+    "HttpStats",
+    "RetryPolicy",
+    "Secret",
+]
+
+
+class ApiClient:
+    """Both APIs over one paced, retrying HTTP client."""
+
+    def __init__(self, http: Http) -> None:
+        self.http = http
+        self.b2b = B2BApi(http)
+        self.core = CoreApi(http)
+
+    @classmethod
+    def open(
+        cls,
+        settings: ApiSettings,
+        transport: httpx.BaseTransport | None = None,
+        core_transport: httpx.BaseTransport | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> ApiClient:
+        """Connect (lazily) with these settings; ``transport`` replaces the network in tests.
+
+        ``core_transport`` defaults to ``transport`` (one sandbox serves both APIs).
+        """
+        http = Http(
+            settings,
+            transport=transport,
+            core_transport=core_transport,
+            sleep=sleep,
+            clock=clock,
+            retry=retry,
+            rng=rng,
+        )
+        return cls(http)
+
+    @property
+    def store_hash(self) -> str:
+        """The store these calls go to."""
+        return self.http.settings.store_hash
+
+    @property
+    def stats(self) -> HttpStats:
+        """Requests, 429s, retries and sleeps so far (live counters)."""
+        return self.http.stats
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ApiClient(store_hash={self.store_hash!r})"

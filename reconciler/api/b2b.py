@@ -1,0 +1,294 @@
+"""B2B Edition endpoints (b2b-api.md §3-§5), returning the model's clean types.
+
+Page sizes are the documented maxima: 250 for companies, users and extra-field configs, 200 for
+orders (a larger ``limit`` is a 413 on some stores and silently clamped on others). Paging stops
+when the reported total is reached, or, without a total, at a short or empty page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from reconciler.api import decode
+from reconciler.api.transport import Http
+from reconciler.errors import NotFoundError, UsageError
+from reconciler.model import ExtraFieldConfig, LiveCompany, LiveOrder, Request
+
+COMPANY_PAGE = 250
+USER_PAGE = 250
+ORDER_PAGE = 200
+CONFIG_PAGE = 250
+ORDER_CONFIG_PAGE = 200
+"""Order extra-field configs share the orders API, whose documented maximum is 200."""
+
+T = TypeVar("T")
+Row = Mapping[str, Any]
+UserRow = tuple[int, int | None, int]
+"""``(customerId, companyId, updatedAt)``."""
+
+
+class Page(Generic[T]):
+    """One page of a list: its decoded items and the total the API reported (if any)."""
+
+    __slots__ = ("items", "limit", "offset", "raw_count", "total")
+
+    def __init__(
+        self, items: list[T], total: int | None, offset: int, limit: int, raw_count: int
+    ) -> None:
+        self.items = items
+        self.total = total
+        self.offset = offset
+        self.limit = limit
+        self.raw_count = raw_count
+        """Objects the API sent on this page (before any filtering)."""
+
+    @property
+    def last(self) -> bool:
+        """True when no page follows this one."""
+        end = self.offset + self.raw_count
+        if self.raw_count == 0:
+            return True
+        if self.total is not None:
+            return end >= self.total
+        return self.raw_count < self.limit
+
+
+def pages_for(total: int, page_size: int) -> int:
+    """Requests needed to list ``total`` objects with totals known: at least one."""
+    return max(1, -(-total // page_size))
+
+
+class B2BApi:
+    """The B2B Edition management API (``/api/v3/io``)."""
+
+    def __init__(self, http: Http) -> None:
+        self.http = http
+
+    # -- paging machinery
+
+    def _page(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        offset: int,
+        limit: int,
+        convert: Callable[[Row], T],
+        what: str,
+    ) -> Page[T]:
+        body = self.http.b2b("GET", path, params={**params, "limit": limit, "offset": offset})
+        rows = decode.items(body, what)
+        return Page([convert(r) for r in rows], decode.total_count(body), offset, limit, len(rows))
+
+    def _rest(
+        self,
+        first: Page[T],
+        path: str,
+        params: Mapping[str, Any],
+        convert: Callable[[Row], T],
+        what: str,
+    ) -> tuple[list[T], int]:
+        """Every item, continuing after ``first``; and the total (the last one reported)."""
+        out = list(first.items)
+        page = first
+        total = first.total
+        while not page.last:
+            page = self._page(
+                path, params, page.offset + page.raw_count, first.limit, convert, what
+            )
+            out.extend(page.items)
+            if page.total is not None:
+                total = page.total
+        return out, total if total is not None else first.offset + len(out)
+
+    # -- companies
+
+    @staticmethod
+    def _company_params(min_modified: int | None, bc_group_id: int | None) -> dict[str, Any]:
+        return {
+            "isIncludeExtraFields": 1,
+            "minModified": min_modified,
+            "bcGroupId": bc_group_id,
+        }
+
+    def companies_page(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = COMPANY_PAGE,
+        min_modified: int | None = None,
+        bc_group_id: int | None = None,
+    ) -> Page[LiveCompany]:
+        """One page of ``GET /companies`` with extra fields."""
+        params = self._company_params(min_modified, bc_group_id)
+        return self._page("/companies", params, offset, limit, decode.company, "companies")
+
+    def rest_of_companies(
+        self,
+        first: Page[LiveCompany],
+        *,
+        min_modified: int | None = None,
+        bc_group_id: int | None = None,
+    ) -> tuple[list[LiveCompany], int]:
+        """Every company after ``first`` was read (same filters), and the total."""
+        params = self._company_params(min_modified, bc_group_id)
+        found, total = self._rest(first, "/companies", params, decode.company, "companies")
+        return _unique_companies(found), total
+
+    def list_companies(
+        self,
+        *,
+        min_modified: int | None = None,
+        bc_group_id: int | None = None,
+        limit: int = COMPANY_PAGE,
+    ) -> tuple[list[LiveCompany], int]:
+        """Every company (with extra fields) matching the filters, and the API's total."""
+        first = self.companies_page(limit=limit, min_modified=min_modified, bc_group_id=bc_group_id)
+        return self.rest_of_companies(first, min_modified=min_modified, bc_group_id=bc_group_id)
+
+    def count_companies(self) -> int:
+        """How many companies the store has (one ``limit=1`` request)."""
+        body = self.http.b2b("GET", "/companies", params={"limit": 1, "offset": 0})
+        total = decode.total_count(body)
+        if total is None:
+            raise decode.DecodeError("GET /companies: no totalCount in meta")
+        return total
+
+    def get_company(self, company_id: int) -> LiveCompany:
+        """One company (``NotFoundError`` when it does not exist)."""
+        body = self.http.b2b("GET", f"/companies/{int(company_id)}")
+        return decode.company(decode.one(body, "company"))
+
+    def _configs(self, path: str, limit: int, what: str) -> tuple[ExtraFieldConfig, ...]:
+        first = self._page(path, {}, 0, limit, decode.extra_field_config, what)
+        found, _ = self._rest(first, path, {}, decode.extra_field_config, what)
+        return tuple(found)
+
+    def company_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
+        """Every company extra-field config."""
+        return self._configs("/companies/extra-fields", CONFIG_PAGE, "company extra fields")
+
+    def order_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
+        """Every order extra-field config."""
+        return self._configs("/orders/extra-fields", ORDER_CONFIG_PAGE, "order extra fields")
+
+    # -- users
+
+    def user_by_customer(self, customer_id: int) -> tuple[int | None, int | None]:
+        """``(companyId, updatedAt)`` of the customer's company user; ``(None, None)`` if none."""
+        try:
+            body = self.http.b2b("GET", f"/users/customer/{int(customer_id)}")
+        except NotFoundError:
+            return None, None
+        _, company_id, updated_at = decode.user(
+            {"customerId": customer_id, **decode.one(body, "user")}
+        )
+        return company_id, updated_at
+
+    def users_page(
+        self, *, offset: int = 0, limit: int = USER_PAGE, min_modified: int | None = None
+    ) -> Page[UserRow]:
+        """One page of ``GET /users``: ``(customerId, companyId, updatedAt)`` rows."""
+        params = {"minModified": min_modified}
+        return self._page("/users", params, offset, limit, decode.user, "users")
+
+    def rest_of_users(
+        self, first: Page[UserRow], *, min_modified: int | None = None
+    ) -> tuple[list[UserRow], int]:
+        """Every user after ``first`` was read, and the total."""
+        params = {"minModified": min_modified}
+        return self._rest(first, "/users", params, decode.user, "users")
+
+    def list_users(self, *, min_modified: int | None = None) -> list[UserRow]:
+        """Every company user as ``(customerId, companyId, updatedAt)``."""
+        first = self.users_page(min_modified=min_modified)
+        return self.rest_of_users(first, min_modified=min_modified)[0]
+
+    # -- orders
+
+    @staticmethod
+    def _order_params(
+        min_created: int | None, min_modified: int | None, company_id: int | None
+    ) -> dict[str, Any]:
+        if min_created is None and min_modified is None:
+            # Without a date filter the API hides orders older than a year (b2b-api.md §7.4).
+            min_created = 0
+        return {
+            "minCreated": min_created,
+            "minModified": min_modified,
+            "companyId": company_id,
+            "showExtra": "true",
+        }
+
+    def orders_page(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = ORDER_PAGE,
+        min_created: int | None = 0,
+        min_modified: int | None = None,
+        company_id: int | None = None,
+    ) -> Page[LiveOrder]:
+        """One page of ``GET /orders`` (always with a date filter)."""
+        params = self._order_params(min_created, min_modified, company_id)
+        return self._page("/orders", params, offset, limit, decode.order, "orders")
+
+    def rest_of_orders(
+        self,
+        first: Page[LiveOrder],
+        *,
+        min_created: int | None = 0,
+        min_modified: int | None = None,
+        company_id: int | None = None,
+    ) -> tuple[list[LiveOrder], int]:
+        """Every order after ``first`` was read (same filters), and the total."""
+        params = self._order_params(min_created, min_modified, company_id)
+        return self._rest(first, "/orders", params, decode.order, "orders")
+
+    def list_orders(
+        self,
+        *,
+        min_created: int | None = 0,
+        min_modified: int | None = None,
+        company_id: int | None = None,
+    ) -> list[LiveOrder]:
+        """Every order matching the filters (``minCreated=0`` by default: all of them)."""
+        first = self.orders_page(
+            min_created=min_created, min_modified=min_modified, company_id=company_id
+        )
+        found, _ = self.rest_of_orders(
+            first, min_created=min_created, min_modified=min_modified, company_id=company_id
+        )
+        return list({o.bc_order_id: o for o in found}.values())
+
+    def get_order(self, bc_order_id: int) -> LiveOrder | None:
+        """The B2B data of one order, by BigCommerce order id; ``None`` when B2B lacks it."""
+        try:
+            body = self.http.b2b("GET", f"/orders/{int(bc_order_id)}")
+        except NotFoundError:
+            return None
+        return decode.order(decode.one(body, "order"))
+
+    # -- writes
+
+    def send(self, request: Request, *, idempotent: bool) -> Any:
+        """Send a planned write exactly as planned; return the decoded ``data``."""
+        if "{" in request.path or "}" in request.path:
+            raise UsageError(f"unresolved placeholder in request path {request.path!r}")
+        body = self.http.b2b(
+            request.method,
+            request.path,
+            json=request.body if request.method != "GET" else None,
+            idempotent=idempotent,
+        )
+        return decode.data(body)
+
+    @staticmethod
+    def created_company_id(data: Any) -> int:
+        """The new company's id from a convert/create answer (string or int, object or list)."""
+        return decode.created_company_id(data)
+
+
+def _unique_companies(companies: list[LiveCompany]) -> list[LiveCompany]:
+    """Drop repeats that offset paging yields when companies change during the read."""
+    return list({c.company_id: c for c in companies}.values())

@@ -1,0 +1,744 @@
+"""The one seam that touches the network: auth headers, pacing, retries, error mapping.
+
+Pacing (B2B). The whole store shares one budget (``X-Requests-Allocated``, documented as
+``150 times/60 s``) with every other integration. This tool may use ``requestsPerMinute`` of
+each 150, so its share of a window is ``floor(allocated * requestsPerMinute / 150)`` (at least 1),
+and the window length is the server's (a sandbox may compress it to a few seconds). Two rules
+hold before every B2B request:
+
+1. a sliding window of our own send times never holds more than the share;
+2. when the server's ``X-Requests-Remaining`` has fallen to the part of the budget that the other
+   integrations may use (``allocated - share``), wait until the server's window resets
+   (``X-Request-Window-Resets-After``) — we never eat into their part.
+
+On a 429 (not processed, so any method may be resent) wait ``Retry-After`` when present, else
+``X-Request-Window-Resets-After``, else 1, 2, 4 ... seconds. The core API has its own budget:
+when ``X-Rate-Limit-Requests-Left`` reaches 0, wait ``X-Rate-Limit-Time-Reset-Ms``.
+
+Retries. GET and PUT (idempotent) are resent on 429, 5xx and on connection failures with bounded
+exponential backoff and jitter. A POST is resent only on 429 and on a failure to connect (the
+request provably never left); a 5xx, a dropped connection or a read timeout after a POST leaves
+its outcome unknown: ``UncertainWriteError``, and the caller re-reads to decide.
+
+Errors carry method, the path relative to the API base (no host, no query, no token), the status
+and the API's own message, decoded from whichever documented error shape came back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+
+from reconciler.api.settings import ApiSettings
+from reconciler.errors import (
+    ApiError,
+    AuthError,
+    NotFoundError,
+    RateLimitedError,
+    TransportError,
+    UncertainWriteError,
+)
+
+log = logging.getLogger("reconciler.api")
+
+Api = Literal["b2b", "core"]
+Method = Literal["GET", "POST", "PUT", "DELETE"]
+
+USER_AGENT = "b2b-reconciler/0.1"
+MESSAGE_LIMIT = 300
+"""Longest API message (or non-JSON error body) kept in an error."""
+
+# ----------------------------------------------------------------------------- header parsing
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def parse_number(value: str | None) -> float | None:
+    """The first number in a header value (``"12 times"`` -> 12.0, ``"0.397 s"`` -> 0.397)."""
+    if not value:
+        return None
+    match = _NUMBER.search(value)
+    return float(match.group()) if match else None
+
+
+def parse_allocation(value: str | None) -> tuple[int, float] | None:
+    """``"150 times/60 s"`` -> ``(150, 60.0)``; ``None`` when it does not parse."""
+    if not value or "/" not in value:
+        return None
+    count_text, _, window_text = value.partition("/")
+    count, window = parse_number(count_text), parse_number(window_text)
+    if count is None or window is None or count < 1 or window <= 0:
+        return None
+    if re.search(r"\bm(in(ute)?s?)?\b", window_text):
+        window *= 60.0
+    return int(count), window
+
+
+def parse_retry_after(value: str | None, now_wall: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    number = parse_number(value)
+    if number is not None and value.strip()[0].isdigit():
+        return max(0.0, number)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now_wall)
+
+
+# ----------------------------------------------------------------------------- error messages
+
+
+def _flatten(value: Any, prefix: str = "") -> list[str]:
+    """Flatten ``{field: [messages]}`` (possibly nested) into ``field: message`` lines."""
+    if isinstance(value, Mapping):
+        out: list[str] = []
+        for key, inner in value.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(_flatten(inner, name))
+        return out
+    if isinstance(value, list | tuple):
+        out = []
+        for item in value:
+            out.extend(_flatten(item, prefix))
+        return out
+    if value is None or value == "":
+        return []
+    return [f"{prefix}: {value}" if prefix else str(value)]
+
+
+def _bulk_errors(errors: Any) -> list[str]:
+    """Bulk-create ``[{"id": "42", "_detail": "..."}]`` -> ``42: ...``."""
+    out: list[str] = []
+    for item in errors:
+        if isinstance(item, Mapping):
+            detail = item.get("_detail") or item.get("message") or item.get("detail")
+            ident = item.get("id")
+            if detail:
+                out.append(f"{ident}: {detail}" if ident not in (None, "") else str(detail))
+        elif item:
+            out.append(str(item))
+    return out
+
+
+def api_message(body: Any) -> str:
+    """The API's own message from any documented error shape, most specific first.
+
+    ``data.errMsg`` (string, or ``{field: [messages]}``) beats ``data.errors`` (bulk) and a
+    hierarchy-style ``errors`` map, which beat ``meta.message``, a top-level ``message``,
+    ``detail`` and ``title``; core's ``[{"status", "message"}]`` lists are joined.
+    """
+    if body is None:
+        return ""
+    if isinstance(body, str):
+        text = " ".join(body.split())
+        return text
+    if isinstance(body, list):
+        parts: list[str] = []
+        for item in body:
+            if isinstance(item, Mapping):
+                msg = item.get("message") or item.get("title") or item.get("detail")
+                if msg:
+                    parts.append(str(msg))
+            elif item:
+                parts.append(str(item))
+        return "; ".join(parts)
+    if not isinstance(body, Mapping):
+        return str(body)
+    specific: list[str] = []
+    data = body.get("data")
+    if isinstance(data, Mapping):
+        err = data.get("errMsg")
+        if isinstance(err, str) and err.strip():
+            specific = [err.strip()]
+        elif isinstance(err, Mapping | list):
+            specific = _flatten(err)
+        if not specific and isinstance(data.get("errors"), list):
+            specific = _bulk_errors(data["errors"])
+    errors = body.get("errors")
+    if not specific and isinstance(errors, Mapping):
+        specific = [str(v) if k.isdigit() else f"{k}: {v}" for k, v in _flat_pairs(errors)]
+    if not specific and isinstance(errors, list):
+        specific = _bulk_errors(errors)
+    meta = body.get("meta")
+    general = ""
+    if isinstance(meta, Mapping) and isinstance(meta.get("message"), str):
+        general = meta["message"].strip()
+    for key in ("message", "detail", "title"):
+        if not general and isinstance(body.get(key), str):
+            general = body[key].strip()
+    if specific:
+        text = "; ".join(specific)
+        # Keep a general message that adds something (the bulk headline), drop generic ones.
+        if general and general not in text and isinstance(data, Mapping) and "errors" in data:
+            return f"{general} ({text})"
+        return text
+    return general
+
+
+def _flat_pairs(errors: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for line in _flatten(errors):
+        key, sep, msg = line.partition(": ")
+        out.append((key, msg) if sep else ("", line))
+    return [(k if k else "0", m) for k, m in out]
+
+
+def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ----------------------------------------------------------------------------- accounting
+
+
+def endpoint_template(path: str) -> str:
+    """``/users/customer/321`` -> ``/users/customer/{id}`` (numeric segments become ``{id}``)."""
+    path = path.split("?", 1)[0]
+    return "/".join("{id}" if seg.isdigit() else seg for seg in path.split("/"))
+
+
+@dataclass
+class HttpStats:
+    """What the client spent: requests per endpoint template, 429s, retries, time slept."""
+
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+    """``"GET /companies"`` -> requests sent (every attempt counts: the budget sees them)."""
+    requests: int = 0
+    b2b_requests: int = 0
+    core_requests: int = 0
+    throttled: int = 0
+    """429 answers seen."""
+    retries: int = 0
+    """Requests sent again after a 429, a 5xx or a connection failure."""
+    paced_seconds: float = 0.0
+    """Time slept by the limiter to stay within our share of the budget."""
+    backoff_seconds: float = 0.0
+    """Time slept before retries (429 waits included)."""
+
+    def record(self, api: Api, method: str, path: str) -> None:
+        """Count one request about to be sent."""
+        key = f"{method} {endpoint_template(path)}"
+        self.by_endpoint[key] = self.by_endpoint.get(key, 0) + 1
+        self.requests += 1
+        if api == "b2b":
+            self.b2b_requests += 1
+        else:
+            self.core_requests += 1
+
+    def snapshot(self) -> HttpStats:
+        """A copy that later requests do not change."""
+        return HttpStats(
+            by_endpoint=dict(self.by_endpoint),
+            requests=self.requests,
+            b2b_requests=self.b2b_requests,
+            core_requests=self.core_requests,
+            throttled=self.throttled,
+            retries=self.retries,
+            paced_seconds=self.paced_seconds,
+            backoff_seconds=self.backoff_seconds,
+        )
+
+    @property
+    def slept_seconds(self) -> float:
+        """All time slept, pacing and backoff."""
+        return self.paced_seconds + self.backoff_seconds
+
+    def to_json(self) -> dict[str, Any]:
+        """Render for reports and the benchmark."""
+        return {
+            "requests": self.requests,
+            "b2bRequests": self.b2b_requests,
+            "coreRequests": self.core_requests,
+            "byEndpoint": dict(sorted(self.by_endpoint.items())),
+            "throttled": self.throttled,
+            "retries": self.retries,
+            "pacedSeconds": round(self.paced_seconds, 3),
+            "backoffSeconds": round(self.backoff_seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with jitter."""
+
+    base: float = 0.5
+    cap: float = 8.0
+    max_attempts: int = 5
+    """Attempts in all for one call on 5xx / connection failures (first one included)."""
+    max_throttled: int = 8
+    """429 answers tolerated for one call before ``RateLimitedError``."""
+    throttle_cap: float = 60.0
+    """Longest single wait on a 429."""
+
+    def backoff(self, failures: int, rng: random.Random) -> float:
+        """Delay before attempt ``failures + 1``: half fixed, half random (equal jitter)."""
+        delay = min(self.cap, self.base * 2.0 ** (failures - 1))
+        return delay / 2 + rng.uniform(0, delay / 2)
+
+
+# ----------------------------------------------------------------------------- pacing
+
+_EPSILON = 0.01
+"""A little extra on every wait, so that we land after a window boundary, not on it."""
+
+
+class B2BPacer:
+    """Keeps our B2B requests within our share of the store's budget (see the module doc)."""
+
+    def __init__(
+        self,
+        requests_per_minute: int,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        stats: HttpStats,
+    ) -> None:
+        self.requests_per_minute = requests_per_minute
+        self.allocated = 150
+        self.window = 60.0
+        self._clock = clock
+        self._sleep = sleep
+        self._stats = stats
+        self._sent: deque[float] = deque()
+        self._remaining: int | None = None
+        self._reset_at: float | None = None
+
+    @property
+    def share(self) -> int:
+        """Our requests per window: ``floor(allocated * requestsPerMinute / 150)``, at least 1."""
+        return max(1, self.allocated * self.requests_per_minute // 150)
+
+    @property
+    def reserve(self) -> int:
+        """The part of each window the other integrations may use."""
+        return max(0, self.allocated - self.share)
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep(seconds)
+            self._stats.paced_seconds += seconds
+
+    def before_send(self) -> None:
+        """Sleep as long as the rules require, then note the send time."""
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+        if len(self._sent) >= self.share:
+            self._wait(self._sent[0] + self.window - now + _EPSILON)
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window:
+                self._sent.popleft()
+        if (
+            self._remaining is not None
+            and self._reset_at is not None
+            and self._remaining <= self.reserve
+        ):
+            self._wait(self._reset_at - now + _EPSILON)
+            self._remaining = None
+            self._reset_at = None
+        self._sent.append(self._clock())
+
+    def observe(self, headers: httpx.Headers) -> None:
+        """Learn allocation, window, remaining and reset time from a response."""
+        now = self._clock()
+        allocation = parse_allocation(headers.get("X-Requests-Allocated"))
+        if allocation is not None:
+            self.allocated, self.window = allocation
+        remaining = parse_number(headers.get("X-Requests-Remaining"))
+        resets = parse_number(headers.get("X-Request-Window-Resets-After"))
+        if remaining is not None:
+            self._remaining = int(remaining)
+            self._reset_at = now + (resets if resets is not None else self.window)
+        if self._reset_at is not None and self._reset_at < now:
+            self._remaining = None
+            self._reset_at = None
+
+    def forget_remaining(self) -> None:
+        """After waiting out a 429, the old ``remaining`` no longer applies."""
+        self._remaining = None
+        self._reset_at = None
+
+    def resets_after(self, headers: httpx.Headers) -> float | None:
+        """``X-Request-Window-Resets-After`` in seconds."""
+        return parse_number(headers.get("X-Request-Window-Resets-After"))
+
+
+class CorePacer:
+    """The core API's own budget: when none is left, wait for the reset."""
+
+    def __init__(
+        self, clock: Callable[[], float], sleep: Callable[[float], None], stats: HttpStats
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._stats = stats
+        self._left: int | None = None
+        self._reset_at: float | None = None
+
+    def before_send(self) -> None:
+        """Wait for the reset when the last response said nothing is left."""
+        if self._left is not None and self._left <= 0 and self._reset_at is not None:
+            wait = self._reset_at - self._clock() + _EPSILON
+            if wait > 0:
+                self._sleep(wait)
+                self._stats.paced_seconds += wait
+            self._left = None
+            self._reset_at = None
+
+    def observe(self, headers: httpx.Headers) -> None:
+        """Learn requests left and the reset time."""
+        left = parse_number(headers.get("X-Rate-Limit-Requests-Left"))
+        reset_ms = parse_number(headers.get("X-Rate-Limit-Time-Reset-Ms"))
+        if left is not None:
+            self._left = int(left)
+            self._reset_at = self._clock() + (reset_ms or 0.0) / 1000.0
+
+    def forget(self) -> None:
+        """After waiting out a 429, the old ``left`` no longer applies."""
+        self._left = None
+        self._reset_at = None
+
+    def resets_after(self, headers: httpx.Headers) -> float | None:
+        """``X-Rate-Limit-Time-Reset-Ms`` in seconds."""
+        ms = parse_number(headers.get("X-Rate-Limit-Time-Reset-Ms"))
+        return None if ms is None else ms / 1000.0
+
+
+# ----------------------------------------------------------------------------- routing
+
+
+class _Router(httpx.BaseTransport):
+    """Send core requests to one transport and B2B requests to another (by URL prefix)."""
+
+    def __init__(
+        self,
+        b2b_prefix: str,
+        b2b: httpx.BaseTransport,
+        core_prefix: str,
+        core: httpx.BaseTransport,
+    ) -> None:
+        self._routes = sorted(
+            ((b2b_prefix, b2b), (core_prefix, core)), key=lambda r: len(r[0]), reverse=True
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        for prefix, transport in self._routes:
+            if url.startswith(prefix):
+                return transport.handle_request(request)
+        return self._routes[-1][1].handle_request(request)
+
+    def close(self) -> None:
+        seen: set[int] = set()
+        for _, transport in self._routes:
+            if id(transport) not in seen:
+                seen.add(id(transport))
+                transport.close()
+
+
+# ----------------------------------------------------------------------------- the client
+
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures that prove the request never reached the server (safe to resend, even a POST)."""
+_FATAL = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+"""Our own mistakes: resending cannot help."""
+
+
+class Http:
+    """One ``httpx.Client`` for both APIs, with auth, pacing, retries and accounting."""
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        core_transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self.stats = HttpStats()
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._core_base = f"{settings.core_url}/stores/{settings.store_hash}"
+        if core_transport is not None and core_transport is not transport:
+            transport = _Router(
+                settings.b2b_url,
+                transport or httpx.HTTPTransport(),
+                settings.core_url,
+                core_transport,
+            )
+        self._client = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+        self.b2b_pacer = B2BPacer(settings.requests_per_minute, clock, sleep, self.stats)
+        self.core_pacer = CorePacer(clock, sleep, self.stats)
+
+    def __repr__(self) -> str:
+        return f"Http(store_hash={self.settings.store_hash!r}, b2b_url={self.settings.b2b_url!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    # -- public calls
+
+    def b2b(
+        self,
+        method: Method,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Call the B2B API; return the decoded body (``None`` for an empty one)."""
+        return self.request("b2b", method, path, params=params, json=json, idempotent=idempotent)
+
+    def core(
+        self,
+        method: Method,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Call the core API (``path`` below ``/stores/{hash}``, e.g. ``/v2/orders``)."""
+        return self.request("core", method, path, params=params, json=json, idempotent=idempotent)
+
+    def request(
+        self,
+        api: Api,
+        method: Method,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one call, pacing and retrying as the module doc says; return the decoded body."""
+        if not path.startswith("/"):
+            path = "/" + path
+        if idempotent is None:
+            idempotent = method in ("GET", "PUT", "DELETE")
+        base = self.settings.b2b_url if api == "b2b" else self._core_base
+        headers = {"X-Auth-Token": self.settings.token.reveal()}
+        if api == "b2b":
+            headers["X-Store-Hash"] = self.settings.store_hash
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        content = _encode_json(json) if json is not None else None
+        query = _query(params)
+        failures = 0
+        throttled = 0
+        while True:
+            if api == "b2b":
+                self.b2b_pacer.before_send()
+            else:
+                self.core_pacer.before_send()
+            self.stats.record(api, method, path)
+            started = self._clock()
+            try:
+                response = self._client.request(
+                    method, base + path, params=query, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                failures += 1
+                what = _describe_transport_error(exc)
+                log.debug("%s %s -> %s", method, path, what)
+                if isinstance(exc, _FATAL):
+                    raise TransportError(
+                        f"cannot send the request: {what}", method=method, path=path
+                    ) from exc
+                resendable = idempotent or isinstance(exc, _UNSENT)
+                if not resendable:
+                    raise UncertainWriteError(
+                        f"the connection failed after the request was sent ({what}); it may or "
+                        "may not have been applied",
+                        method=method,
+                        path=path,
+                    ) from exc
+                if failures >= self.retry.max_attempts:
+                    raise TransportError(
+                        f"no answer after {failures} attempts ({what})", method=method, path=path
+                    ) from exc
+                self._backoff(self.retry.backoff(failures, self._rng))
+                continue
+            elapsed = self._clock() - started
+            status = response.status_code
+            log.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
+            if api == "b2b":
+                self.b2b_pacer.observe(response.headers)
+            else:
+                self.core_pacer.observe(response.headers)
+            if status == 429:
+                self.stats.throttled += 1
+                throttled += 1
+                if throttled > self.retry.max_throttled:
+                    raise self._error(
+                        RateLimitedError, "still rate limited", method, path, response
+                    )
+                self._backoff(self._throttle_wait(api, response, throttled))
+                if api == "b2b":
+                    self.b2b_pacer.forget_remaining()
+                else:
+                    self.core_pacer.forget()
+                continue
+            if status >= 500:
+                failures += 1
+                if not idempotent:
+                    raise self._error(
+                        UncertainWriteError,
+                        "the server failed after receiving the request; it may or may not "
+                        "have been applied",
+                        method,
+                        path,
+                        response,
+                    )
+                if failures >= self.retry.max_attempts:
+                    raise self._error(
+                        ApiError, f"server error after {failures} attempts", method, path, response
+                    )
+                self._backoff(self.retry.backoff(failures, self._rng))
+                continue
+            if status >= 400:
+                raise self._client_error(method, path, response)
+            if 300 <= status < 400:
+                raise self._error(ApiError, "unexpected redirect", method, path, response)
+            return self._decode_success(method, path, response)
+
+    # -- helpers
+
+    def _backoff(self, seconds: float) -> None:
+        self.stats.retries += 1
+        if seconds > 0:
+            self._sleep(seconds)
+            self.stats.backoff_seconds += seconds
+
+    def _throttle_wait(self, api: Api, response: httpx.Response, attempt: int) -> float:
+        headers = response.headers
+        wait = parse_retry_after(headers.get("Retry-After"), time.time())
+        if wait is None:
+            pacer = self.b2b_pacer if api == "b2b" else self.core_pacer
+            wait = pacer.resets_after(headers)
+        if wait is None:
+            wait = float(2 ** (attempt - 1))
+        return min(self.retry.throttle_cap, wait) + _EPSILON
+
+    def _decode_success(self, method: str, path: str, response: httpx.Response) -> Any:
+        body = response.content
+        if response.status_code == 204 or not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ApiError(
+                "the API answered with a body that is not JSON",
+                method=method,
+                path=path,
+                status=response.status_code,
+                api_message=self._redact(truncate(_text(response))),
+            ) from exc
+
+    def _client_error(self, method: str, path: str, response: httpx.Response) -> ApiError:
+        status = response.status_code
+        if status in (401, 403):
+            return self._error(AuthError, "the API refused the credentials", method, path, response)
+        if status == 404:
+            return self._error(NotFoundError, "not found", method, path, response)
+        return self._error(ApiError, "the API refused the request", method, path, response)
+
+    def _error(
+        self,
+        kind: type[ApiError],
+        message: str,
+        method: str,
+        path: str,
+        response: httpx.Response,
+    ) -> ApiError:
+        return kind(
+            message,
+            method=method,
+            path=path,
+            status=response.status_code,
+            api_message=self._redact(truncate(error_message(response))),
+        )
+
+    def _redact(self, text: str) -> str:
+        token = self.settings.token.reveal()
+        return text.replace(token, "***") if token else text
+
+
+def error_message(response: httpx.Response) -> str:
+    """The API's message from an error response (JSON shapes, else the text, else the reason)."""
+    raw = response.content
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return " ".join(_text(response).split())
+        message = api_message(body)
+        if message:
+            return message
+    return response.reason_phrase or ""
+
+
+def _text(response: httpx.Response) -> str:
+    try:
+        return response.text
+    except (UnicodeDecodeError, LookupError):
+        return response.content.decode("utf-8", "replace")
+
+
+def _encode_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _query(params: Mapping[str, Any] | None) -> httpx.QueryParams | None:
+    """Query pairs in a stable order; ``None`` values left out; lists repeat the key."""
+    if not params:
+        return None
+    out: list[tuple[str, str | int | float | bool | None]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            out.extend((key, _qv(v)) for v in value)
+        else:
+            out.append((key, _qv(value)))
+    return httpx.QueryParams(out)
+
+
+def _qv(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _describe_transport_error(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
