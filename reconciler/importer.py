@@ -45,6 +45,24 @@ def slug(text: str, taken: set[str]) -> str:
     return name
 
 
+def shared_groups(companies: Sequence[LiveCompany]) -> dict[int, list[int]]:
+    """Customer groups held by more than one company (possible on Independent stores)."""
+    by_group: dict[int, list[int]] = {}
+    for company in companies:
+        if company.customer_group_id:
+            by_group.setdefault(company.customer_group_id, []).append(company.company_id)
+    return {g: ids for g, ids in by_group.items() if len(ids) > 1}
+
+
+def shared_group_reason(group: int, company_ids: Sequence[int]) -> str:
+    """Why a shared group cannot be managed."""
+    return (
+        f"customer group {group} has {len(company_ids)} companies "
+        f"({', '.join(map(str, company_ids))}); a Company manifest is identified by its "
+        "customer group, so these companies cannot be managed"
+    )
+
+
 def detect_behavior(companies: Sequence[LiveCompany]) -> str:
     """Independent if any company has no group or shares one; Dependent otherwise (a guess)."""
     groups = [c.customer_group_id for c in companies]
@@ -94,11 +112,17 @@ def import_manifests(
     """Write manifests for the live store under ``out``; return the files written."""
     companies, _total = client.b2b.list_companies()
     companies = [c for c in companies if c.customer_group_id]
+    shared = shared_groups(companies)
     if groups:
         missing = sorted(set(groups) - {c.customer_group_id for c in companies})
         if missing:
             raise UsageError(f"--group: no company for customer group(s) {missing}")
+        for group in groups:
+            if group in shared:
+                raise UsageError(f"--group {group}: {shared_group_reason(group, shared[group])}")
         companies = [c for c in companies if c.customer_group_id in set(groups)]
+    skipped = [c for c in companies if c.customer_group_id in shared]
+    companies = [c for c in companies if c.customer_group_id not in shared]
     mode = behavior or detect_behavior(companies)
     taken: set[str] = set()
     names = {c.company_id: slug(c.company_name, taken) for c in companies}
@@ -118,7 +142,10 @@ def import_manifests(
         if behavior
         else "companiesBehavior was guessed from the companies (no API reveals it): check it."
     )
-    files[out / "store.yaml"] = ([store_doc], "Imported from the live store. " + behavior_note)
+    note = "Imported from the live store. " + behavior_note
+    for group in sorted({c.customer_group_id for c in skipped if c.customer_group_id}):
+        note += "\nNot imported: " + shared_group_reason(group, shared[group])
+    files[out / "store.yaml"] = ([store_doc], note)
     for company in companies:
         doc = company_document(
             company, names[company.company_id], behavior=mode, multi_storefront=multi_storefront

@@ -120,6 +120,19 @@ def build_plan(
 def _plan_company(b: _Builder, spec: CompanySpec, configs: Mapping[str, ExtraFieldConfig]) -> None:
     live = b.live.company_for_group(spec.customer_group_id)
     res = spec.resource
+    holders = [
+        c.company_id for c in b.live.companies if c.customer_group_id == spec.customer_group_id
+    ]
+    if len(holders) > 1:
+        b.issue(
+            spec.loc_of("customerGroupId"),
+            res,
+            f"spec.customerGroupId: customer group {spec.customer_group_id} has "
+            f"{len(holders)} companies ({', '.join(map(str, holders))}); a Company is "
+            "identified by its customer group, so this one is ambiguous. Move all but one "
+            "company to another group, or leave this group unmanaged",
+        )
+        return
     _check_prices(b, spec)
     if spec.extra_fields is not None or live is None:
         _check_extra_fields(

@@ -283,3 +283,10 @@ def test_targets_keep_dependencies() -> None:
         targets=["orderassignment/newco-buyers"],
     )
     assert [a.type for a in plan.actions] == ["convert", "reassign"]
+
+
+def test_a_group_shared_by_two_companies_is_ambiguous() -> None:
+    twin = replace(LIVE_ACME, company_id=1002, company_name="Acme Twin")
+    with pytest.raises(PlanError) as caught:
+        plan_for(ManifestSet(STORE, (ACME,)), live(companies=(LIVE_ACME, twin)))
+    assert "customer group 12 has 2 companies (1001, 1002)" in caught.value.issues[0].message
