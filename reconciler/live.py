@@ -1,0 +1,401 @@
+"""Read the live state the manifests need, with the fewest requests.
+
+Each part of the read picks, from what it has learned so far, the cheaper of a paged listing and
+per-object look-ups. A listing's first page costs one request and tells the total, so it doubles
+as the count that the choice needs; when that page already is the whole list, nothing more is
+sent.
+
+Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests for a listing of
+``n`` objects in pages of ``s``; ``found`` counts what a first page already answered):
+
+- **companies** (any Company document; ``G`` distinct managed customer groups, ``C`` companies):
+  first page of ``GET /companies?isIncludeExtraFields=1&limit=250``; if more pages follow, either
+  the rest of them (``P(C,250) - 1``) or ``GET /companies?bcGroupId=g`` per managed group not yet
+  resolved (``G - found``; on Dependent stores a group seen on the first page is resolved, since
+  group and company are one to one). Cost ``1 + min(P(C,250) - 1, G - found)``, i.e.
+  ``min(P(C,250), G + 1)`` when ``found`` is 0 (a tie pages everything, which also counts the
+  unmanaged companies).
+- **company extra-field configs** (some Company uses ``extraFields``, or a company must be
+  created): ``P(F,250)``. **Order configs** (some Order uses ``extraFields``): ``P(F,200)``.
+- **customer groups** (only the ``M`` managed groups without a company need their existence
+  checked; groups of live companies exist): ``M = 0``: 0; ``M = 1``: ``GET
+  /v2/customer_groups/{id}``; ``M >= 2``: the first page of 250, then, if it was full, per-group
+  look-ups of those not on it: ``1 + (0 if groups < 250 else M - found)``.
+- **price lists** (some Company sets ``catalogId`` or ``priceListAssign``): ``P(L,250)``;
+  **channels** (Multi-Storefront and some ``priceListAssign``): ``P(H,250)``.
+- **membership** of the ``N`` customers of OrderAssignments: ``N <= 1``: ``N`` look-ups
+  (``GET /users/customer/{id}``); else the first page of ``GET /users?limit=250``, then the
+  cheaper of the rest (``P(U,250) - 1``) and per-customer look-ups of those not on it
+  (``N - found``): ``1 + min(P(U,250) - 1, N - found)``.
+- **their orders**: core ``GET /v2/orders?customer_id=c&limit=250`` per customer,
+  ``floor(k_c / 250) + 1`` each (the last page is short, or a 204).
+- **the B2B side of the ``K`` orders** (those orders plus the ones Order documents name):
+  ``K <= 1``: ``K`` (``GET /orders/{id}``); else the first page of
+  ``GET /orders?minCreated=0&limit=200``, then ``1 + min(P(O,200) - 1, K - found)``.
+
+The total is ``lower_bound``: the fewest requests that can establish the same facts for this
+store once the sizes above are known. Only a reader that knew ``U`` and ``O`` in advance could do
+better, and by one request at most per part (the first page used as a probe when per-object
+look-ups would have been cheaper; see ``plan_read_cost``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+
+from reconciler.api import ApiClient
+from reconciler.api.b2b import COMPANY_PAGE, ORDER_CONFIG_PAGE, ORDER_PAGE, USER_PAGE, pages_for
+from reconciler.api.core import V2_PAGE, V3_PAGE
+from reconciler.model import (
+    ExtraFieldConfig,
+    LiveCompany,
+    LiveCustomer,
+    LiveOrder,
+    LiveState,
+    ManifestSet,
+)
+
+CONFIG_PAGE = 250
+
+__all__ = [
+    "ReadCost",
+    "ReadCounts",
+    "ReadNeeds",
+    "lower_bound",
+    "plan_read_cost",
+    "read_live",
+]
+
+
+# ----------------------------------------------------------------------------- what is needed
+
+
+@dataclass(frozen=True)
+class ReadNeeds:
+    """What a manifest set needs from the live store (no I/O)."""
+
+    groups: tuple[int, ...] = ()
+    """Distinct customer groups of Company documents."""
+    company_extra_fields: bool = False
+    """Some Company document manages extra fields."""
+    order_extra_fields: bool = False
+    """Some Order document manages extra fields."""
+    price_lists: bool = False
+    """Some Company names a price list (``catalogId`` or ``priceListAssign``)."""
+    channels: bool = False
+    """Multi-Storefront, and some Company names channels in ``priceListAssign``."""
+    customers: tuple[int, ...] = ()
+    """Distinct customers of OrderAssignments."""
+    order_docs: tuple[int, ...] = ()
+    """Orders named by Order documents."""
+    dependent: bool = True
+    """Dependent behavior: one company per customer group."""
+
+    @classmethod
+    def of(cls, manifests: ManifestSet) -> ReadNeeds:
+        """Derive the needs of a manifest set."""
+        companies = manifests.companies
+        store = manifests.store
+        msf = bool(store and store.multi_storefront)
+        return cls(
+            groups=_distinct(c.customer_group_id for c in companies),
+            company_extra_fields=any(c.extra_fields is not None for c in companies),
+            order_extra_fields=any(bool(o.extra_fields) for o in manifests.orders),
+            price_lists=any(bool(c.catalog_id) or bool(c.price_list_assign) for c in companies),
+            channels=msf and any(bool(c.price_list_assign) for c in companies),
+            customers=_distinct(c for a in manifests.assignments for c in a.customer_ids),
+            order_docs=_distinct(o.bc_order_id for o in manifests.orders),
+            dependent=(store.companies_behavior if store else None) != "independent",
+        )
+
+
+def _distinct(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+# ----------------------------------------------------------------------------- cost model
+
+
+@dataclass(frozen=True)
+class ReadCounts:
+    """The store's sizes that decide the cost of a read (learned by the read, or from a seed).
+
+    The ``*_first_page`` fields count what a first page already answered; they only matter when
+    that listing has more than one page (leave them 0 for a worst case).
+    """
+
+    companies: int = 0
+    groups_on_first_page: int = 0
+    """Managed groups whose company is on the first companies page (used on Dependent stores)."""
+    missing_groups: int = 0
+    """Managed groups with no company (their existence must be checked)."""
+    customer_groups: int = 0
+    missing_groups_on_first_page: int = 0
+    company_extra_fields: int = 0
+    order_extra_fields: int = 0
+    price_lists: int = 0
+    channels: int = 0
+    users: int = 0
+    customers_on_first_page: int = 0
+    """Customers of OrderAssignments found on the first users page."""
+    orders_per_customer: Mapping[int, int] = field(default_factory=dict)
+    """Core orders of each customer of the OrderAssignments."""
+    orders_to_read: int = 0
+    """Distinct orders whose B2B side is needed (customers' orders and Order documents)."""
+    orders: int = 0
+    """B2B orders in the store (all of them, B2C and guest orders included)."""
+    orders_on_first_page: int = 0
+    """Orders to read that are on the first orders page."""
+
+
+@dataclass(frozen=True)
+class ReadCost:
+    """Requests per part of the read."""
+
+    companies: int = 0
+    company_extra_fields: int = 0
+    order_extra_fields: int = 0
+    customer_groups: int = 0
+    price_lists: int = 0
+    channels: int = 0
+    users: int = 0
+    customer_orders: int = 0
+    orders: int = 0
+
+    @property
+    def total(self) -> int:
+        """All requests."""
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+def _probe_then_cheaper(wanted: int, total: int, page: int, found: int) -> int:
+    """Nothing for 0 wanted, one look-up for 1; else a first page, then the cheaper of the
+    remaining pages and look-ups of what the first page did not answer."""
+    if wanted <= 1:
+        return max(0, wanted)
+    rest = pages_for(total, page) - 1
+    if rest == 0:
+        return 1
+    return 1 + min(rest, max(0, wanted - found))
+
+
+def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
+    """The requests ``read_live`` makes for these needs on a store of these sizes."""
+    companies = 0
+    if needs.groups:
+        rest = pages_for(counts.companies, COMPANY_PAGE) - 1
+        found = counts.groups_on_first_page if needs.dependent else 0
+        companies = 1 + min(rest, max(0, len(needs.groups) - found))
+    configs_needed = needs.company_extra_fields or (bool(needs.groups) and counts.missing_groups)
+    missing = counts.missing_groups if needs.groups else 0
+    if missing <= 1:
+        groups = missing
+    else:
+        full = counts.customer_groups >= V2_PAGE
+        groups = 1 + (max(0, missing - counts.missing_groups_on_first_page) if full else 0)
+    users = _probe_then_cheaper(
+        len(needs.customers), counts.users, USER_PAGE, counts.customers_on_first_page
+    )
+    orders = _probe_then_cheaper(
+        counts.orders_to_read, counts.orders, ORDER_PAGE, counts.orders_on_first_page
+    )
+    return ReadCost(
+        companies=companies,
+        company_extra_fields=(
+            pages_for(counts.company_extra_fields, CONFIG_PAGE) if configs_needed else 0
+        ),
+        order_extra_fields=(
+            pages_for(counts.order_extra_fields, ORDER_CONFIG_PAGE)
+            if needs.order_extra_fields
+            else 0
+        ),
+        customer_groups=groups,
+        price_lists=pages_for(counts.price_lists, V3_PAGE) if needs.price_lists else 0,
+        channels=pages_for(counts.channels, V3_PAGE) if needs.channels else 0,
+        users=users,
+        customer_orders=sum(
+            counts.orders_per_customer.get(c, 0) // V2_PAGE + 1 for c in needs.customers
+        ),
+        orders=orders,
+    )
+
+
+def lower_bound(needs: ReadNeeds, counts: ReadCounts) -> int:
+    """The fewest requests that read what ``needs`` asks of a store of these sizes."""
+    return plan_read_cost(needs, counts).total
+
+
+# ----------------------------------------------------------------------------- the reader
+
+
+def read_live(
+    client: ApiClient,
+    manifests: ManifestSet,
+    *,
+    wall_clock: Callable[[], float] = time.time,
+) -> LiveState:
+    """Fetch what the manifests need (see the module doc for the strategy and its cost)."""
+    reader = _Reader(client, ReadNeeds.of(manifests))
+    read_at = int(wall_clock())
+    start = client.stats.requests
+    state = reader.read()
+    return LiveState(
+        store_hash=client.store_hash,
+        companies=state.companies,
+        customer_groups=state.customer_groups,
+        price_lists=state.price_lists,
+        channels=state.channels,
+        company_field_configs=state.company_configs,
+        order_field_configs=state.order_configs,
+        customers=state.customers,
+        orders=state.orders,
+        requests=client.stats.requests - start,
+        read_at=read_at,
+    )
+
+
+@dataclass
+class _Found:
+    companies: tuple[LiveCompany, ...] = ()
+    customer_groups: frozenset[int] = frozenset()
+    price_lists: frozenset[int] = frozenset()
+    channels: frozenset[int] = frozenset()
+    company_configs: tuple[ExtraFieldConfig, ...] = ()
+    order_configs: tuple[ExtraFieldConfig, ...] = ()
+    customers: dict[int, LiveCustomer] = field(default_factory=dict)
+    orders: dict[int, LiveOrder] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, client: ApiClient, needs: ReadNeeds) -> None:
+        self.b2b = client.b2b
+        self.core = client.core
+        self.needs = needs
+
+    def read(self) -> _Found:
+        needs = self.needs
+        out = _Found()
+        if needs.groups:
+            out.companies = self._companies()
+        live_groups = {c.customer_group_id for c in out.companies}
+        missing = [g for g in needs.groups if g not in live_groups]
+        if needs.company_extra_fields or missing:
+            out.company_configs = self.b2b.company_extra_fields()
+        if needs.order_extra_fields:
+            out.order_configs = self.b2b.order_extra_fields()
+        known = {g for g in live_groups if g is not None}
+        out.customer_groups = frozenset(known | self._groups(missing))
+        if needs.price_lists:
+            out.price_lists = self.core.price_list_ids()
+        if needs.channels:
+            out.channels = self.core.channel_ids()
+        membership = self._membership(needs.customers)
+        order_ids: dict[int, tuple[int, ...]] = {
+            c: self.core.order_ids_for_customer(c) for c in needs.customers
+        }
+        out.customers = {
+            c: LiveCustomer(
+                customer_id=c,
+                company_id=membership.get(c, (None, None))[0],
+                user_updated_at=membership.get(c, (None, None))[1],
+                order_ids=order_ids[c],
+            )
+            for c in needs.customers
+        }
+        wanted = _distinct([o for c in needs.customers for o in order_ids[c]] + [*needs.order_docs])
+        out.orders = self._orders(wanted)
+        return out
+
+    # -- companies
+
+    def _companies(self) -> tuple[LiveCompany, ...]:
+        first = self.b2b.companies_page()
+        if first.last:
+            return tuple(first.items)
+        total = first.total if first.total is not None else first.offset + first.raw_count + 1
+        rest = pages_for(total, COMPANY_PAGE) - 1
+        todo = list(self.needs.groups)
+        if self.needs.dependent:
+            seen = {c.customer_group_id for c in first.items}
+            todo = [g for g in todo if g not in seen]
+        if first.total is None or len(todo) >= rest:
+            companies, _ = self.b2b.rest_of_companies(first)
+            return tuple(companies)
+        found = {c.company_id: c for c in first.items}
+        for group in todo:
+            companies, _ = self.b2b.list_companies(bc_group_id=group)
+            found.update((c.company_id, c) for c in companies)
+        return tuple(found.values())
+
+    # -- customer groups
+
+    def _groups(self, missing: list[int]) -> frozenset[int]:
+        if not missing:
+            return frozenset()
+        if len(missing) == 1:
+            group = missing[0]
+            return frozenset({group}) if self.core.customer_group_exists(group) else frozenset()
+        first = self.core.customer_groups_page(1)
+        found = set(first)
+        if len(first) < V2_PAGE:
+            return frozenset(found)
+        for group in missing:
+            if group not in found and self.core.customer_group_exists(group):
+                found.add(group)
+        return frozenset(found)
+
+    # -- users
+
+    def _membership(self, customers: tuple[int, ...]) -> dict[int, tuple[int | None, int | None]]:
+        """customerId -> (companyId, user updatedAt); customers that are no user are left out."""
+        if not customers:
+            return {}
+        if len(customers) == 1:
+            return {customers[0]: self.b2b.user_by_customer(customers[0])}
+        wanted = set(customers)
+        first = self.b2b.users_page()
+        out: dict[int, tuple[int | None, int | None]] = {
+            cid: (company, updated) for cid, company, updated in first.items if cid in wanted
+        }
+        if first.last:
+            return out
+        todo = [c for c in customers if c not in out]
+        total = first.total
+        if total is not None and len(todo) <= pages_for(total, USER_PAGE) - 1:
+            for cid in todo:
+                company, updated = self.b2b.user_by_customer(cid)
+                if company is not None or updated is not None:
+                    out[cid] = (company, updated)
+            return out
+        users, _ = self.b2b.rest_of_users(first)
+        for cid, company, updated in users:
+            if cid in wanted:
+                out[cid] = (company, updated)
+        return out
+
+    # -- orders
+
+    def _orders(self, wanted: tuple[int, ...]) -> dict[int, LiveOrder]:
+        if not wanted:
+            return {}
+        if len(wanted) == 1:
+            order = self.b2b.get_order(wanted[0])
+            return {} if order is None else {order.bc_order_id: order}
+        want = set(wanted)
+        first = self.b2b.orders_page()
+        out = {o.bc_order_id: o for o in first.items if o.bc_order_id in want}
+        if first.last:
+            return out
+        todo = [o for o in wanted if o not in out]
+        total = first.total
+        if total is not None and len(todo) <= pages_for(total, ORDER_PAGE) - 1:
+            for bc_order_id in todo:
+                order = self.b2b.get_order(bc_order_id)
+                if order is not None:
+                    out[order.bc_order_id] = order
+            return out
+        orders, _ = self.b2b.rest_of_orders(first)
+        out.update((o.bc_order_id, o) for o in orders if o.bc_order_id in want)
+        return out
