@@ -120,7 +120,7 @@ def _render(plan: Plan, fmt: str, console: Console) -> str:
 def _stats(session: Session, console: Console) -> None:
     if console.verbose:
         stats = session.client.stats
-        console.note(f"API requests: {stats.total} ({stats.throttled} throttled, 429)")
+        console.note(f"API requests: {stats.requests} ({stats.throttled} throttled, 429)")
         for endpoint, count in sorted(stats.by_endpoint.items()):
             console.note(f"  {count:6d}  {endpoint}")
 
@@ -155,7 +155,10 @@ def show(args: argparse.Namespace, console: Console) -> int:
 def changed_objects(plan: Plan) -> int:
     """Distinct managed objects the plan changes (a company, a customer's orders, an order)."""
     return len(
-        {(a.resource, a.customer_id) if a.customer_id is not None else a.resource for a in plan.actions}
+        {
+            (a.resource, a.customer_id) if a.customer_id is not None else a.resource
+            for a in plan.actions
+        }
     )
 
 

@@ -90,7 +90,7 @@ def apply_plan(
             run.outputs[action.resource] = action.company_id
         if action.company_id is not None and action.target_company:
             run.outputs[action.target_company] = action.company_id
-    requests_before = client.stats.total
+    before = client.stats.snapshot()
     interrupted = False
     total = len(plan.actions)
     for index, action in enumerate(plan.actions):
@@ -110,10 +110,14 @@ def apply_plan(
     return ApplyReport(
         results=tuple(results),
         verification=verification,
-        requests=client.stats.by_endpoint_since(requests_before),
+        requests=_requests_since(before.by_endpoint, client.stats.by_endpoint),
         seconds=clock() - start,
         interrupted=interrupted,
     )
+
+
+def _requests_since(before: Mapping[str, int], now: Mapping[str, int]) -> dict[str, int]:
+    return {k: n - before.get(k, 0) for k, n in sorted(now.items()) if n - before.get(k, 0)}
 
 
 def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> ActionResult:
@@ -122,7 +126,7 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
         if outcome is None or outcome.outcome != "applied":
             return ActionResult(action.id, "skipped", f"skipped because {dep} did not apply")
     begin = clock()
-    before = run.client.stats.total
+    before = run.client.stats.requests
     try:
         request = _resolve(run, action.request)
         if action.type in ("convert", "create"):
@@ -138,14 +142,14 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
             "failed",
             str(exc),
             seconds=clock() - begin,
-            requests=run.client.stats.total - before,
+            requests=run.client.stats.requests - before,
         )
     return ActionResult(
         action.id,
         "applied",
         message,
         seconds=clock() - begin,
-        requests=run.client.stats.total - before,
+        requests=run.client.stats.requests - before,
     )
 
 
