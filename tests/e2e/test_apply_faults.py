@@ -75,7 +75,7 @@ FAULTS = {
             "action": "drop",
             "every": 4,
         },
-    ],  # fmt: skip
+    ],
     "commit-then-fail-convert": [
         {
             "method": "POST",
@@ -84,7 +84,7 @@ FAULTS = {
             "status": 502,
             "times": 2,
         },
-    ],  # fmt: skip
+    ],
     "commit-then-fail-every-write": [
         {
             "method": "ANY",
@@ -93,7 +93,7 @@ FAULTS = {
             "status": 500,
             "every": 2,
         },
-    ],  # fmt: skip
+    ],
     "random-mix": [
         {"method": "ANY", "path": ".*", "status": 503, "probability": 0.15, "seed": 11},
         {"method": "ANY", "path": ".*", "action": "drop", "probability": 0.05, "seed": 12},
@@ -223,7 +223,8 @@ def test_interrupted_apply_leaves_the_rest_pending() -> None:
 
     with client(sb) as api:
         report = apply_plan(api, plan, should_stop=stop_after_two)
-    assert report.interrupted and not report.ok
+    assert report.interrupted
+    assert not report.ok
     assert [r.outcome for r in report.results[:2]] == ["applied", "applied"]
     assert {r.outcome for r in report.results[2:]} == {"pending"}
     assert len(make_plan(sb).actions) < len(plan.actions)
