@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from reconciler.model import (
     ACTION_TYPES,
@@ -29,6 +28,7 @@ from reconciler.model import (
     Issue,
     Plan,
 )
+from reconciler.planfile import dump_plan
 
 __all__ = [
     "format_progress",
@@ -418,47 +418,9 @@ def _html(text: str) -> str:
 # --------------------------------------------------------------------------- plan: JSON
 
 
-def _plan_json(plan: Plan) -> dict[str, JSON]:
-    """The contract's Plan JSON (the same object ``planfile.plan_to_json`` builds)."""
-    summary: dict[str, JSON] = dict(plan.counts())
-    summary["total"] = len(plan.actions)
-    summary["apiRequests"] = plan.api_requests()
-    summary["estimatedSeconds"] = plan.estimated_seconds()
-    pre = plan.preconditions
-
-    def int_keyed(mapping: Mapping[int, Any]) -> dict[str, Any]:
-        return {str(key): mapping[key] for key in sorted(mapping)}
-
-    return {
-        "formatVersion": 1,
-        "createdAt": plan.created_at,
-        "store": {
-            "hash": plan.store.hash,
-            "companiesBehavior": plan.store.companies_behavior,
-            "multiStorefront": plan.store.multi_storefront,
-            "requestsPerMinute": plan.store.requests_per_minute,
-            "maxChangePercent": plan.store.max_change_percent,
-        },
-        "manifestDigest": plan.manifest_digest,
-        "summary": summary,
-        "actions": [action.to_json() for action in plan.actions],
-        "unmanaged": {"companies": plan.unmanaged_companies},
-        "warnings": list(plan.warnings),
-        "preconditions": {
-            "watermark": pre.watermark,
-            "companies": int_keyed(pre.companies),
-            "freeGroups": list(pre.free_groups),
-            "orders": int_keyed(pre.orders),
-            "customers": int_keyed(pre.customers),
-        },
-        "managedObjects": plan.managed_objects,
-        "targets": list(plan.targets),
-    }
-
-
 def render_plan_json(plan: Plan) -> str:
-    """Render the contract's Plan JSON, indented by 2."""
-    return json.dumps(_plan_json(plan), indent=2, ensure_ascii=False)
+    """Render the contract's Plan JSON, indented by 2 (the saved file's text)."""
+    return dump_plan(plan).rstrip("\n")
 
 
 # --------------------------------------------------------------------------- issues
