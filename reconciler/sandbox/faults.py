@@ -1,0 +1,207 @@
+"""Fault rules from a seed's ``faults`` (CONTRACT.md "Sandbox seed and dump").
+
+A rule matches a request by ``method`` (GET|PUT|POST|DELETE|PATCH|ANY) and ``path`` (a regex
+searched in the full path, ``/api/v3/io/...`` or ``/stores/{hash}/...``). Each rule counts its own
+matches; it *fires* on a match when every condition it names holds:
+
+- ``every: N``        the match number is a multiple of N
+- ``period``          ``{start, end}`` seconds since the sandbox started (end optional)
+- ``probability: p``  a draw from the rule's own RNG (``seed: s``) is below p
+- ``times: N``        the rule has fired fewer than N times so far (so alone: the first N matches)
+
+A firing rule contributes its ``delay`` (seconds, slept before anything else) and its action:
+
+- ``fail`` (default when ``status`` is given): answer ``status`` with the default error body
+- ``commit-then-fail``: perform the request for real, then answer ``status`` instead
+- ``drop``: close the connection without a response (in-process: httpx.RemoteProtocolError)
+- ``commit-then-drop``: perform the request for real, then drop the connection
+
+With several firing rules, delays add up and the first rule with an action decides.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import SandboxError
+
+ACTIONS = ("fail", "commit-then-fail", "drop", "commit-then-drop")
+METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "ANY")
+KEYS = frozenset(
+    {
+        "method",
+        "path",
+        "status",
+        "times",
+        "every",
+        "probability",
+        "seed",
+        "period",
+        "delay",
+        "action",
+    }
+)
+
+
+@dataclass
+class Rule:
+    raw: dict[str, Any]
+    method: str
+    pattern: re.Pattern[str]
+    status: int | None
+    action: str | None
+    delay: float
+    times: int | None
+    every: int | None
+    probability: float | None
+    period: tuple[float, float | None] | None
+    rng: random.Random
+    matches: int = 0
+    fired: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    delay: float = 0.0
+    action: str | None = None
+    status: int | None = None
+    rules: tuple[int, ...] = field(default=())
+
+
+def _number(raw: Mapping[str, Any], key: str, where: str, *, integer: bool = False) -> Any:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SandboxError(f"{where}.{key}: expected a number")
+    if integer and not float(value).is_integer():
+        raise SandboxError(f"{where}.{key}: expected an integer")
+    if value < 0:
+        raise SandboxError(f"{where}.{key}: must not be negative")
+    return int(value) if integer else float(value)
+
+
+def compile_rule(raw: object, index: int) -> Rule:
+    """Check one rule and compile it; SandboxError names the rule and the key at fault."""
+    where = f"faults[{index}]"
+    if not isinstance(raw, Mapping):
+        raise SandboxError(f"{where}: expected a mapping")
+    unknown = sorted(set(raw) - KEYS)
+    if unknown:
+        raise SandboxError(
+            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})"
+        )
+    method = str(raw.get("method", "ANY")).upper()
+    if method not in METHODS:
+        raise SandboxError(f"{where}.method: must be one of {', '.join(METHODS)}")
+    try:
+        pattern = re.compile(str(raw.get("path", ".*")))
+    except re.error as exc:
+        raise SandboxError(f"{where}.path: invalid regular expression: {exc}") from exc
+    status = _number(raw, "status", where, integer=True)
+    if status is not None and not 100 <= status <= 599:
+        raise SandboxError(f"{where}.status: must be an HTTP status (100-599)")
+    action = raw.get("action")
+    if action is not None and action not in ACTIONS:
+        raise SandboxError(f"{where}.action: must be one of {', '.join(ACTIONS)}")
+    if action is None and status is not None:
+        action = "fail"
+    if action in ("fail", "commit-then-fail") and status is None:
+        status = 500
+    delay = _number(raw, "delay", where) or 0.0
+    if action is None and not delay:
+        raise SandboxError(f"{where}: give a status, an action or a delay")
+    times = _number(raw, "times", where, integer=True)
+    every = _number(raw, "every", where, integer=True)
+    if every == 0:
+        raise SandboxError(f"{where}.every: must be at least 1")
+    probability = _number(raw, "probability", where)
+    if probability is not None and probability > 1:
+        raise SandboxError(f"{where}.probability: must be between 0 and 1")
+    seed = raw.get("seed", index)
+    if isinstance(seed, bool) or not isinstance(seed, int | str):
+        raise SandboxError(f"{where}.seed: expected an integer")
+    period = None
+    if raw.get("period") is not None:
+        spec = raw["period"]
+        if not isinstance(spec, Mapping) or set(spec) - {"start", "end"}:
+            raise SandboxError(f"{where}.period: expected {{start: seconds, end: seconds}}")
+        start = _number(spec, "start", f"{where}.period") or 0.0
+        end = _number(spec, "end", f"{where}.period")
+        period = (start, end)
+    return Rule(
+        raw=dict(raw),
+        method=method,
+        pattern=pattern,
+        status=status,
+        action=action,
+        delay=delay,
+        times=times,
+        every=every,
+        probability=probability,
+        period=period,
+        rng=random.Random(seed),
+    )
+
+
+def compile_rules(rules: object) -> list[Rule]:
+    if rules is None:
+        return []
+    if not isinstance(rules, Sequence) or isinstance(rules, str | bytes):
+        raise SandboxError("faults: expected a list of rules")
+    return [compile_rule(raw, i) for i, raw in enumerate(rules)]
+
+
+class Faults:
+    """The active rules and their counters (thread-safe)."""
+
+    def __init__(self, clock: Callable[[], float], started: float) -> None:
+        self._clock = clock
+        self._started = started
+        self._lock = threading.Lock()
+        self.rules: list[Rule] = []
+
+    def set(self, rules: object) -> None:
+        compiled = compile_rules(rules)
+        with self._lock:
+            self.rules = compiled
+
+    def raw(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(rule.raw) for rule in self.rules]
+
+    def decide(self, method: str, path: str) -> Decision | None:
+        with self._lock:
+            if not self.rules:
+                return None
+            elapsed = self._clock() - self._started
+            delay, action, status, fired = 0.0, None, None, []
+            for index, rule in enumerate(self.rules):
+                if rule.method != "ANY" and rule.method != method:
+                    continue
+                if not rule.pattern.search(path):
+                    continue
+                rule.matches += 1
+                if rule.every is not None and rule.matches % rule.every:
+                    continue
+                if rule.period is not None:
+                    start, end = rule.period
+                    if elapsed < start or (end is not None and elapsed >= end):
+                        continue
+                if rule.times is not None and rule.fired >= rule.times:
+                    continue
+                if rule.probability is not None and rule.rng.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                fired.append(index)
+                delay += rule.delay
+                if action is None and rule.action is not None:
+                    action, status = rule.action, rule.status
+            if not fired:
+                return None
+            return Decision(delay=delay, action=action, status=status, rules=tuple(fired))

@@ -1,0 +1,300 @@
+"""Orders (§5): list (365-day default window), detail, update, create, products, configs,
+reassign (Dependent only) and assign."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from .common import Ctx, choice_arg, int_arg, num_arg, ok, pagination, paging, parse_int, text_field
+from .extrafields import check_values, configs, extra_field_error, parse_submitted, render_values
+from .http import HttpError, Request, Response, b2b_error, json_response, param_error
+from .lookups import lookups
+from .users import config_page
+
+YEAR = 365 * 24 * 3600
+MONEY = {
+    "currencyLocation": "left",
+    "currencyToken": "$",
+    "decimalToken": ".",
+    "decimalPlaces": 2,
+    "thousandsToken": ",",
+}
+LEGACY = (
+    *(f"extraInt{i}" for i in range(1, 6)),
+    *(f"extraStr{i}" for i in range(1, 6)),
+    "extraText",
+)
+DATE_FILTERS = (
+    ("minModified", "updated_at", ">="),
+    ("maxModified", "updated_at", "<="),
+    ("minCreated", "created_at", ">="),
+    ("maxCreated", "created_at", "<="),
+)
+
+
+def order_not_found(message: str) -> HttpError:
+    return b2b_error(404, message)
+
+
+def user_missing(message: str) -> HttpError:
+    return b2b_error(404, message)
+
+
+def order_error(message: str) -> HttpError:
+    """422 in the orders shape (message repeated in ``data.errMsg``)."""
+    return extra_field_error("order", message)
+
+
+def render_order(ctx: Ctx, row: sqlite3.Row, *, detail: bool, extra: bool) -> dict[str, Any]:
+    """An order per §5.3 (integer ids and timestamps)."""
+    company_id = row["company_id"]
+    if company_id is None and ctx.quirks["ordersNoCompanyAsZero"]:
+        company_id = 0
+    total = float(row["total_inc_tax"])
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "bcOrderId": row["bc_order_id"],
+        "totalIncTax": total,
+        "poNumber": row["po_number"],
+        "status": row["status"],
+        "customStatus": row["status"],
+        "cartId": "",
+        "items": row["items"],
+        "usdIncTax": total,
+        "companyId": company_id,
+        "currencyCode": row["currency_code"],
+        "money": [MONEY],
+        "statusCode": row["status_code"],
+        "isArchived": False,
+        "channelId": row["channel_id"],
+        "channelName": lookups(ctx.store).channels.get(row["channel_id"], ""),
+    }
+    if extra and not detail:
+        out.update(dict.fromkeys(LEGACY))
+    if extra or detail:
+        out["extraInfo"] = []
+        out["extraFields"] = render_values(json.loads(row["extra_fields"]), {}, detailed=False)
+    if detail:
+        out.update(isInvoiceOrder=0, invoiceId=None, invoiceNumber=None, invoiceStatus=None)
+    out["createdAt"] = row["created_at"]
+    out["updatedAt"] = row["updated_at"]
+    return out
+
+
+def _message_body(ctx: Ctx, data: object) -> dict[str, Any]:
+    """Orders' write responses: top-level ``message`` or ``meta.message`` (quirk)."""
+    if ctx.quirks["ordersTopLevelMessage"]:
+        return {"code": 200, "data": data, "message": "SUCCESS"}
+    return {"code": 200, "data": data, "meta": {"message": "SUCCESS"}}
+
+
+def _detail(ctx: Ctx, row: sqlite3.Row) -> object:
+    data = render_order(ctx, row, detail=True, extra=True)
+    return [data] if ctx.quirks["orderDetailAsArray"] else data
+
+
+def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
+    row = ctx.store.row("SELECT * FROM orders WHERE bc_order_id = ?", (int(bc_order_id),))
+    if row is None:
+        raise order_not_found(message)
+    return row
+
+
+def list_orders(ctx: Ctx, req: Request) -> Response:
+    """GET /orders (§5.2); without date filters only the last 365 days (§7.4)."""
+    limit, offset = paging(ctx, req, 200)
+    where: list[str] = []
+    params: list[Any] = []
+    dated = False
+    for name, column, op in DATE_FILTERS:
+        value = num_arg(req, name)
+        if value is not None:
+            dated = True
+            where.append(f"{column} {op} ?")
+            params.append(value)
+    if not dated:
+        since = ctx.now - YEAR
+        where.append("(created_at >= ? OR updated_at >= ?)")
+        params.extend([since, since])
+    company_id = int_arg(req, "companyId")
+    if company_id is not None:
+        where.append("company_id = ?")
+        params.append(company_id)
+    bc_order_id = int_arg(req, "bcOrderId")
+    if bc_order_id is not None:
+        where.append("bc_order_id = ?")
+        params.append(bc_order_id)
+    channels: list[int] = []
+    for raw in ",".join(req.args("channelIds[]", "channelIds")).split(","):
+        if raw.strip():
+            value = parse_int(raw)
+            if value is None:
+                raise param_error({"channelIds": [f'"{raw}" is not a valid integer.']})
+            channels.append(value)
+    if channels:
+        where.append(f"channel_id IN ({','.join('?' * len(channels))})")
+        params.extend(channels)
+    sort = choice_arg(req, "sortBy", ("createdAt", "updatedAt"), "updatedAt")
+    direction = choice_arg(req, "orderBy", ("ASC", "DESC"), "DESC")
+    show_extra = (req.arg("showExtra") or "").lower() in ("true", "1")
+    column = "created_at" if sort == "createdAt" else "updated_at"
+    clause = " WHERE " + " AND ".join(where)
+    store = ctx.store
+    total = store.scalar("SELECT COUNT(*) FROM orders" + clause, params)
+    rows = store.rows(
+        f"SELECT * FROM orders{clause} ORDER BY {column} {direction}, id {direction}"
+        " LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    data = [render_order(ctx, r, detail=False, extra=show_extra) for r in rows]
+    page = pagination(total, limit, offset)
+    meta: dict[str, Any] = {"message": "SUCCESS"}
+    if ctx.quirks["ordersMetaFlat"]:
+        meta.update(page)
+    else:
+        meta["pagination"] = page
+    return json_response(200, {"code": 200, "data": data, "meta": meta})
+
+
+def get_order(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
+    """GET /orders/{bcOrderId} (§5.1)."""
+    row = _order(ctx, bc_order_id, "Order Does Not Exist.")
+    return json_response(200, ok(_detail(ctx, row)))
+
+
+def _submitted_extras(ctx: Ctx, body: dict[str, Any], stored: dict[str, str]) -> dict[str, str]:
+    """Validate an order's ``extraFields``; required fields must be in the array sent."""
+    cfgs = configs(ctx.store, "order")
+    raw = body.get("extraFields")
+    if raw is None:
+        check_values("order", cfgs, {}, {}, require=True)
+        return stored
+    submitted = parse_submitted(raw)
+    check_values("order", cfgs, submitted, submitted, require=True)
+    return {**stored, **submitted}
+
+
+def update_order(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
+    """PUT /orders/{bcOrderId} (§5.4): poNumber and/or extraFields."""
+    row = _order(ctx, bc_order_id, "Not Found Error")
+    body = req.json_object()
+    if body.get("poNumber") is None and body.get("extraFields") is None:
+        raise order_error("At least one of poNumber or extraFields is required.")
+    po_number = text_field(body, "poNumber")
+    extras = _submitted_extras(ctx, body, json.loads(row["extra_fields"]))
+    ctx.store.execute(
+        "UPDATE orders SET po_number = ?, extra_fields = ?, updated_at = ? WHERE id = ?",
+        (
+            row["po_number"] if po_number is None else po_number,
+            json.dumps(extras),
+            ctx.now,
+            row["id"],
+        ),
+    )
+    fresh = _order(ctx, bc_order_id, "Not Found Error")
+    return json_response(200, _message_body(ctx, _detail(ctx, fresh)))
+
+
+def create_order(ctx: Ctx, req: Request) -> Response:
+    """POST /orders (§5.1): record B2B data for a BigCommerce order."""
+    body = req.json_object()
+    errors: dict[str, list[str]] = {}
+    values: dict[str, int] = {}
+    for key in ("bcOrderId", "customerId"):
+        if body.get(key) is None:
+            errors[key] = ["This field is required."]
+            continue
+        value = parse_int(body[key])
+        if value is None:
+            errors[key] = ["A valid integer is required."]
+        else:
+            values[key] = value
+    if errors:
+        raise param_error(errors)
+    store, now = ctx.store, ctx.now
+    if store.row("SELECT 1 FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],)):
+        raise b2b_error(400, "The order already exists.")
+    po_number = text_field(body, "poNumber") or ""
+    extras = _submitted_extras(ctx, body, {})
+    company_id = store.scalar(
+        "SELECT company_id FROM users WHERE customer_id = ?", (values["customerId"],)
+    )
+    store.execute(
+        "INSERT INTO orders (id, bc_order_id, customer_id, company_id, po_number, extra_fields,"
+        " channel_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        (
+            store.next_id("orders"),
+            values["bcOrderId"],
+            values["customerId"],
+            company_id,
+            po_number,
+            json.dumps(extras),
+            now,
+            now,
+        ),
+    )
+    row = _order(ctx, str(values["bcOrderId"]), "Order Does Not Exist.")
+    return json_response(200, ok(render_order(ctx, row, detail=False, extra=True)))
+
+
+def order_products(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
+    """GET /orders/{bcOrderId}/products (§5.1); ``[]`` when none are recorded."""
+    row = _order(ctx, bc_order_id, "The order does not exist.")
+    return json_response(200, _message_body(ctx, json.loads(row["products"])))
+
+
+def order_extra_fields(ctx: Ctx, req: Request) -> Response:
+    """GET /orders/extra-fields (§5.7)."""
+    return config_page(ctx, req, "order", 200)
+
+
+REASSIGN_404 = "User does not exist or action not supported for this user"
+ASSIGN_404 = "User does not exist or action not support for this user."
+
+
+def reassign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
+    """PUT /customers/{customerId}/orders/company (§5.5): Dependent stores only.
+
+    On an Independent store the documented 404 ("... action not supported ...") is returned.
+    """
+    body = req.json_object()
+    if body.get("bcGroupId") is None:
+        raise param_error({"bcGroupId": ["This field is required."]})
+    group_id = parse_int(body["bcGroupId"])
+    if group_id is None:
+        raise param_error({"bcGroupId": ["A valid integer is required."]})
+    if not ctx.settings.dependent:
+        raise user_missing(REASSIGN_404)
+    store, now = ctx.store, ctx.now
+    cid = int(customer_id)
+    if store.row("SELECT 1 FROM users WHERE customer_id = ?", (cid,)) is None:
+        raise user_missing(REASSIGN_404)
+    target = store.scalar(
+        "SELECT id FROM companies WHERE customer_group_id = ? ORDER BY id LIMIT 1", (group_id,)
+    )
+    if target is None:
+        raise user_missing(REASSIGN_404)
+    moved = store.execute(
+        "UPDATE orders SET company_id = ?, updated_at = ? WHERE customer_id = ?",
+        (target, now, cid),
+    ).rowcount
+    return json_response(200, _message_body(ctx, {"total": moved}))
+
+
+def assign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
+    """PUT /customers/{customerId}/orders/b2b (§5.6): attach company-less orders."""
+    req.json()
+    store, now = ctx.store, ctx.now
+    company_id = store.scalar(
+        "SELECT company_id FROM users WHERE customer_id = ?", (int(customer_id),)
+    )
+    if company_id is None:
+        raise user_missing(ASSIGN_404)
+    moved = store.execute(
+        "UPDATE orders SET company_id = ?, updated_at = ?"
+        " WHERE customer_id = ? AND company_id IS NULL",
+        (company_id, now, int(customer_id)),
+    ).rowcount
+    return json_response(200, _message_body(ctx, {"total": moved}))
