@@ -1,0 +1,151 @@
+"""``b2b-reconcile sandbox init|serve|dump``: the functions the CLI calls.
+
+User errors (missing or malformed files, a db that already holds a store or holds none, a bad
+rate-limit string, a port in use) raise ``SandboxError`` with one clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from .errors import SandboxError
+from .ratelimit import parse_rate_limit
+from .sandbox import Sandbox
+from .store import db_has_store
+
+
+def read_document(path: str, what: str) -> Any:
+    """A JSON (``.json``) or YAML file's content; SandboxError naming the file otherwise."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SandboxError(f"{what} file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SandboxError(f"cannot read {what} file {path}: {exc}") from None
+    if file.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SandboxError(
+                f"{path}:{exc.lineno}:{exc.colno}: invalid JSON in {what} file: {exc.msg}"
+            ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SandboxError(f"{where}: invalid YAML in {what} file: {problem}") from None
+
+
+def _require_store(db: str) -> str:
+    if not os.path.exists(db):
+        raise SandboxError(f"no sandbox database at {db}; create it with `sandbox init --db {db}`")
+    store_hash = db_has_store(db)
+    if store_hash is None:
+        raise SandboxError(f"{db} holds no sandbox store; create one with `sandbox init --db {db}`")
+    return store_hash
+
+
+def _remove_db(db: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.remove(db + suffix)
+
+
+def init(db: str, seed_path: str | None) -> None:
+    """Create a sandbox store in ``db``, optionally from a seed file; never replaces a store."""
+    if db != ":memory:" and os.path.exists(db):
+        existing = db_has_store(db)
+        if existing is not None:
+            raise SandboxError(
+                f"{db} already holds a sandbox store (hash {existing!r}); remove the file first"
+            )
+    seed = read_document(seed_path, "seed") if seed_path else None
+    if seed is not None and not isinstance(seed, dict):
+        raise SandboxError(f"{seed_path}: a seed must be a mapping (store, companies, ...)")
+    if db != ":memory:" and not Path(db).resolve().parent.is_dir():
+        raise SandboxError(f"cannot create {db}: its folder does not exist")
+    created = db != ":memory:" and not os.path.exists(db)
+    try:
+        sandbox = Sandbox(db=db, seed=seed)
+    except SandboxError as exc:
+        if created:
+            _remove_db(db)
+        where = f"{seed_path}: " if seed_path else ""
+        raise SandboxError(f"{where}{exc}") from None
+    sandbox.close()
+
+
+def parse_faults(raw: Any, path: str) -> list[Any]:
+    if isinstance(raw, dict) and set(raw) == {"faults"}:
+        raw = raw["faults"]
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SandboxError(f"{path}: expected a list of fault rules (or a mapping with `faults`)")
+    return raw
+
+
+def serve(
+    db: str,
+    host: str,
+    port: int,
+    rate_limit: str = "150/60",
+    faults_path: str | None = None,
+    *,
+    out: TextIO | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve the store in ``db`` until Ctrl-C (or ``stop`` is set), printing its URLs."""
+    _require_store(db)
+    try:
+        count, seconds = parse_rate_limit(rate_limit)
+    except ValueError as exc:
+        raise SandboxError(str(exc)) from None
+    faults = None
+    if faults_path:
+        faults = parse_faults(read_document(faults_path, "faults"), faults_path)
+    try:
+        sandbox = Sandbox(db=db, rate_limit=(count, seconds), faults=faults)
+    except SandboxError as exc:
+        where = f"{faults_path}: " if faults_path else ""
+        raise SandboxError(f"{where}{exc}") from None
+    try:
+        try:
+            served = sandbox.serve(host, port)
+        except OSError as exc:
+            raise SandboxError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        stream = out or sys.stdout
+        print(f"Sandbox store {sandbox.store_hash!r} serving at {served.url}", file=stream)
+        print(f"  B2B API:  {served.b2b_url}", file=stream)
+        print(f"  core API: {served.url}/stores/{sandbox.store_hash}", file=stream)
+        print(f"  rate limit: {count} requests per {seconds:g} s; Ctrl-C stops", file=stream)
+        stream.flush()
+        waiter = stop or threading.Event()
+        try:
+            while not waiter.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        sandbox.close()
+
+
+def dump(db: str) -> str:
+    """The whole sandbox state in ``db`` as JSON text in the seed's shape."""
+    _require_store(db)
+    sandbox = Sandbox(db=db)
+    try:
+        return json.dumps(sandbox.dump(), indent=2, ensure_ascii=False)
+    finally:
+        sandbox.close()
