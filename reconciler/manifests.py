@@ -1,0 +1,843 @@
+"""Find, parse and check manifests; write manifests for import.
+
+`load` reads every ``*.yaml``/``*.yml`` file under the given paths (see `reconciler.yamlload`
+for the YAML rules), checks each document against the JSON Schema of its kind
+(``reconciler/schemas/*.json``, Draft 2020-12) and then across documents, and either returns
+a `ManifestSet` or raises `ManifestError` carrying *every* problem found, each located at the
+offending key or value (a missing field at the mapping that lacks it) and worded for people:
+``spec.companyEmail: 'x' is not a valid email``, ``spec.catalgId: unknown field (did you mean
+'catalogId'?)``.
+
+Schema semantics differ from stock jsonschema in two places, both to match what users mean:
+``integer`` does not accept ``12.0``, and a ``pattern`` ending in ``$`` does not match before a
+trailing newline (ECMA-262 semantics, which editors use; Python's ``$`` would).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import jsonschema
+import yaml
+from jsonschema import Draft202012Validator, ValidationError
+
+from reconciler import yamlload
+from reconciler.errors import ManifestError, UsageError
+from reconciler.model import (
+    AdminSpec,
+    CompanySpec,
+    Issue,
+    Location,
+    ManifestSet,
+    OrderAssignmentSpec,
+    OrderSpec,
+    PriceListAssignment,
+    StoreSpec,
+)
+from reconciler.yamlload import Document, NodePath, dotted
+
+__all__ = [
+    "API_VERSION",
+    "KINDS",
+    "dump_documents",
+    "load",
+    "schema_for",
+    "write_manifest_file",
+]
+
+API_VERSION = "b2b.reconciler/v1"
+KINDS: tuple[str, ...] = ("Store", "Company", "OrderAssignment", "Order")
+SCHEMA_BASE = "https://b2b-reconciler.dev/schemas/v1/"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+NAME_PATTERN = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+DIGITS_PATTERN = "^[0-9]+$"
+STORE_HASH_PATTERN = "^[A-Za-z0-9_-]+$"
+
+_KIND_LIST = ", ".join(KINDS)
+_PATTERN_MESSAGES = {
+    NAME_PATTERN: "{got} is not a valid name (use lower-case letters, digits and '-', "
+    "starting and ending with a letter or digit)",
+    EMAIL_PATTERN: "{got} is not a valid email",
+    DIGITS_PATTERN: "must be a price list id made of digits (got {got})",
+    STORE_HASH_PATTERN: "must contain only letters, digits, '-' and '_' (got {got})",
+}
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+@functools.cache
+def _schemas() -> dict[str, dict[str, Any]]:
+    folder = resources.files("reconciler") / "schemas"
+    out: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        text = (folder / f"{kind.lower()}.json").read_text(encoding="utf-8")
+        out[kind] = json.loads(text)
+    return out
+
+
+def _canonical_kind(kind: str) -> str:
+    for known in KINDS:
+        if known.lower() == kind.lower():
+            return known
+    raise UsageError(f"unknown kind {kind!r} (expected one of {_KIND_LIST})")
+
+
+def schema_for(kind: str | None) -> dict[str, Any]:
+    """Return the JSON Schema of one kind (any case), or of any document when kind is None."""
+    if kind is not None:
+        return copy.deepcopy(_schemas()[_canonical_kind(kind)])
+    kinds = {k: copy.deepcopy(s) for k, s in _schemas().items()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_BASE + "manifest.json",
+        "title": "b2b-reconciler manifest",
+        "description": "Any b2b-reconciler manifest document; its kind selects the schema.",
+        "type": "object",
+        "required": ["kind"],
+        "properties": {
+            "kind": {"enum": list(KINDS), "description": "The kind of resource described."}
+        },
+        "allOf": [
+            {
+                "if": {
+                    "properties": {"kind": {"const": k, "description": f"A {k} document."}},
+                    "required": ["kind"],
+                },
+                "then": {"$ref": s["$id"]},
+            }
+            for k, s in kinds.items()
+        ],
+        "$defs": kinds,
+    }
+
+
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a schema pattern so that a final ``$`` means end of string, as in ECMA-262."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+_regex = functools.cache(_ecma_regex)
+
+
+def _pattern_keyword(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_integer(_checker: Any, instance: object) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_extend: Any = jsonschema.validators.extend
+_Validator: Any = _extend(
+    Draft202012Validator,
+    validators={"pattern": _pattern_keyword},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@functools.cache
+def _validator(kind: str | None) -> Any:
+    """The validator of a kind; ``None``: the envelope only, for a document of unknown kind."""
+    if kind is not None:
+        return _Validator(_schemas()[kind])
+    envelope = copy.deepcopy(_schemas()["Store"])
+    envelope["properties"]["kind"] = {"type": "string"}
+    envelope["properties"]["spec"] = {"type": "object"}
+    return _Validator(envelope)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _show(value: Any) -> str:
+    """Render a value for a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, int | float):
+        return repr(value)
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _got(doc: Document, path: NodePath, value: Any, expected: Sequence[str]) -> str:
+    """The "(got ...)" part of a type error, with a hint where YAML surprised the writer."""
+    raw = doc.raw.get(path)
+    if raw == "" and value is None:
+        return " (the value is empty)"
+    if raw is not None and "string" in expected:
+        reads = {bool: "true/false", type(None): "null"}.get(type(value), "a number")
+        return f" (got {raw}, which YAML reads as {reads}; quote it: '{raw}')"
+    if isinstance(value, str) and "integer" in expected and value.strip().isdigit():
+        return f" (got the string {_show(value)}; remove the quotes)"
+    return f" (got {_show(value)})"
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    """A " (did you mean 'x'?)" hint, or nothing."""
+    lowered = {c.lower(): c for c in choices}
+    match = lowered.get(word.lower())
+    if match is None:
+        close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+        match = close[0] if close else None
+    return f" (did you mean '{match}'?)" if match else ""
+
+
+def _value_loc(doc: Document, path: NodePath, value: Any) -> Location:
+    """Where to point for a bad value: the value if it is a scalar written out, else its key."""
+    if value is None or isinstance(value, dict | list):
+        return doc.key_loc(path)
+    return doc.loc(path)
+
+
+def _first_at(first: Location, second: Location) -> str:
+    """Name where the first of two duplicates is: ``file:line`` (``:col`` too on one line)."""
+    same_line = (first.path, first.line) == (second.path, second.line)
+    return f"{first.path}:{first.line}" + (f":{first.col}" if same_line else "")
+
+
+def _where(path: NodePath) -> str:
+    return f"{dotted(path)}: " if path else ""
+
+
+def _explain(doc: Document, err: ValidationError) -> Iterator[tuple[Location, str]]:
+    """Turn one jsonschema error into located, human messages."""
+    path: NodePath = tuple(err.absolute_path)
+    keyword: Any = err.validator
+    expected: Any = err.validator_value
+    value: Any = err.instance
+    schema: Any = err.schema
+    where = _where(path)
+    if "propertyNames" in err.schema_path:
+        yield (
+            doc.key_loc((*path, value)),
+            f"{where}field name {_show(value)} must be 1 to 100 characters",
+        )
+    elif keyword == "required":
+        if path in doc.incomplete or not isinstance(value, dict):
+            return
+        for key in expected:
+            if key not in value:
+                yield doc.key_loc(path), f"{dotted((*path, key))}: required field missing"
+    elif keyword == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        for key in value:
+            if key not in allowed:
+                child = (*path, key)
+                hint = _suggest(key, allowed)
+                yield doc.key_loc(child), f"{dotted(child)}: unknown field{hint}"
+    elif keyword == "type":
+        types = [expected] if isinstance(expected, str) else list(expected)
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        got = _got(doc, path, value, types)
+        yield _value_loc(doc, path, value), f"{where}must be {words}{got}"
+    elif keyword == "enum":
+        choices = ", ".join(str(c) for c in expected)
+        got = _show(value)
+        yield _value_loc(doc, path, value), f"{where}must be one of {choices} (got {got})"
+    elif keyword == "const":
+        got = _show(value)
+        yield _value_loc(doc, path, value), f"{where}must be {_show(expected)} (got {got})"
+    elif keyword == "pattern":
+        template = _PATTERN_MESSAGES.get(expected, "{got} does not match " + repr(expected))
+        yield doc.loc(path), where + template.format(got=_show(value))
+    elif keyword == "minLength":
+        text = "must not be empty" if expected == 1 else f"must be at least {expected} characters"
+        yield doc.loc(path), where + text
+    elif keyword == "maxLength":
+        length = len(value)
+        yield doc.loc(path), f"{where}must be at most {expected} characters (got {length})"
+    elif keyword in ("minimum", "maximum"):
+        bound = "least" if keyword == "minimum" else "most"
+        yield doc.loc(path), f"{where}must be at {bound} {expected} (got {_show(value)})"
+    elif keyword == "minItems":
+        yield doc.key_loc(path), f"{where}must not be empty"
+    elif keyword == "uniqueItems":
+        yield from _duplicate_items(doc, path, value)
+    else:  # pragma: no cover - every keyword the schemas use is handled above
+        yield doc.loc(path), f"{where}{err.message}"
+
+
+def _duplicate_items(
+    doc: Document, path: NodePath, items: list[Any]
+) -> Iterator[tuple[Location, str]]:
+    first: dict[tuple[str, Any], int] = {}
+    what = "customer " if path[-1:] == ("customerIds",) else ""
+    for index, item in enumerate(items):
+        try:
+            key = (type(item).__name__, item)
+            hash(key)
+        except TypeError:
+            continue
+        if key in first:
+            here = doc.loc((*path, index))
+            earlier = doc.loc((*path, first[key]))
+            yield (
+                here,
+                f"{dotted((*path, index))}: {what}{_show(item)} is listed twice "
+                f"(first at {_first_at(earlier, here)})",
+            )
+        else:
+            first[key] = index
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass
+class _Checked:
+    """A document that is a mapping, with what the cross-document checks need."""
+
+    doc: Document
+    value: dict[str, Any]
+    kind: str | None
+    name: str | None
+    resource: str
+
+    def spec(self) -> dict[str, Any]:
+        spec = self.value.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    def field(self, *path: str | int) -> Any:
+        """The value at ``spec.<path>``, or None."""
+        node: Any = self.spec()
+        for part in path:
+            if isinstance(node, dict) and isinstance(part, str):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return None
+        return node
+
+    def at(self, *path: str | int) -> Location:
+        """Where ``spec.<path>`` is named."""
+        return self.doc.key_loc(("spec", *path))
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _usable_name(name: Any) -> str | None:
+    if isinstance(name, str) and 0 < len(name) <= 253 and not re.search(r"[\s/]", name):
+        return name
+    return None
+
+
+class _Issues:
+    """Collects issues, once each."""
+
+    def __init__(self) -> None:
+        self.items: list[Issue] = []
+        self._seen: set[Issue] = set()
+
+    def add(self, loc: Location, resource: str, message: str) -> None:
+        issue = Issue(loc.path, max(loc.line, 1), max(loc.col, 1), resource, message)
+        if issue not in self._seen:
+            self._seen.add(issue)
+            self.items.append(issue)
+
+
+def _check_document(doc: Document, issues: _Issues) -> _Checked | None:
+    """Check one document on its own: shape, envelope, schema."""
+    value = doc.value
+    if not isinstance(value, dict):
+        for loc, message in doc.problems:
+            issues.add(loc, "", message)
+        if not doc.is_broken(()):
+            got = _show(value) if not isinstance(value, list) else "a list"
+            issues.add(
+                doc.start,
+                "",
+                "a manifest document must be a mapping with apiVersion, kind, metadata and "
+                f"spec (got {got})",
+            )
+        return None
+    kind_value = value.get("kind")
+    kind = kind_value if kind_value in KINDS else None
+    metadata = value.get("metadata")
+    name = _usable_name(metadata.get("name")) if isinstance(metadata, dict) else None
+    resource = f"{kind.lower()}/{name}" if kind and name else ""
+    checked = _Checked(doc, value, kind, name, resource)
+    for loc, message in doc.problems:
+        issues.add(loc, resource, message)
+    if isinstance(kind_value, str) and kind is None:
+        issues.add(
+            doc.loc(("kind",)),
+            "",
+            f"kind: unknown kind {kind_value!r} (expected one of {_KIND_LIST})",
+        )
+    for err in _validator(kind).iter_errors(value):
+        if doc.is_broken(tuple(err.absolute_path)):
+            continue
+        for loc, message in _explain(doc, err):
+            issues.add(loc, resource, message)
+    for path, number in _non_finite(value, ()):
+        issues.add(
+            doc.loc(path), resource, f"{dotted(path)}: must be a finite number (got {number})"
+        )
+    if kind == "Company":
+        _check_price_lists(checked, issues)
+    return checked
+
+
+def _non_finite(value: Any, path: NodePath) -> Iterator[tuple[NodePath, float]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, (*path, index))
+
+
+def _check_price_lists(company: _Checked, issues: _Issues) -> None:
+    """A channel may have one price list."""
+    items = company.field("priceListAssign")
+    if not isinstance(items, list):
+        return
+    first: dict[int, int] = {}
+    for index, item in enumerate(items):
+        channel = _int(item.get("channelId")) if isinstance(item, dict) else None
+        if channel is None:
+            continue
+        if channel in first:
+            earlier = company.at("priceListAssign", first[channel], "channelId")
+            here = company.at("priceListAssign", index, "channelId")
+            issues.add(
+                here,
+                company.resource,
+                f"spec.priceListAssign.{index}.channelId: channel {channel} is listed twice "
+                f"(first at {_first_at(earlier, here)})",
+            )
+        else:
+            first[channel] = index
+
+
+# --------------------------------------------------------------------------- cross-document
+
+
+def _check_across(docs: list[_Checked], issues: _Issues) -> None:
+    """Checks that need every document: uniqueness, references, store-wide rules."""
+    by_kind: dict[str, list[_Checked]] = {kind: [] for kind in KINDS}
+    for checked in docs:
+        if checked.kind is not None:
+            by_kind[checked.kind].append(checked)
+
+    names: dict[tuple[str, str], _Checked] = {}
+    for checked in docs:
+        if checked.kind is None or checked.name is None:
+            continue
+        key = (checked.kind, checked.name)
+        first = names.setdefault(key, checked)
+        if first is not checked:
+            there = first.doc.loc(("metadata", "name"))
+            issues.add(
+                checked.doc.loc(("metadata", "name")),
+                checked.resource,
+                f"metadata.name: duplicate {checked.kind} name '{checked.name}' "
+                f"(first at {there.path}:{there.line})",
+            )
+
+    _unique_field(
+        by_kind["Company"], "customerGroupId", "customer group {} is already used by", issues
+    )
+    _unique_field(by_kind["Order"], "bcOrderId", "order {} is already described by", issues)
+
+    company_names = [c.name for c in by_kind["Company"] if c.name]
+    owners: dict[int, tuple[_Checked, int]] = {}
+    for assignment in by_kind["OrderAssignment"]:
+        ref = assignment.field("company")
+        if isinstance(ref, str) and ref not in company_names:
+            issues.add(
+                assignment.doc.loc(("spec", "company")),
+                assignment.resource,
+                f"spec.company: no Company named {ref!r}{_suggest(ref, company_names)}",
+            )
+        customer_ids = assignment.field("customerIds")
+        for index, customer in enumerate(customer_ids if isinstance(customer_ids, list) else []):
+            if _int(customer) is None:
+                continue
+            owner = owners.setdefault(customer, (assignment, index))
+            if owner[0] is not assignment:
+                there = owner[0].doc.loc(("spec", "customerIds", owner[1]))
+                issues.add(
+                    assignment.doc.loc(("spec", "customerIds", index)),
+                    assignment.resource,
+                    f"spec.customerIds.{index}: customer {customer} is already in "
+                    f"{owner[0].resource or 'another OrderAssignment'} "
+                    f"({there.path}:{there.line})",
+                )
+
+    stores = by_kind["Store"]
+    for extra in stores[1:]:
+        first_loc = stores[0].doc.start
+        issues.add(
+            extra.doc.start,
+            extra.resource,
+            f"only one Store document is allowed (first at {first_loc.path}:{first_loc.line})",
+        )
+    store = stores[0] if stores else None
+    _check_behavior(store, by_kind["Company"], by_kind["OrderAssignment"], issues)
+
+
+def _unique_field(docs: list[_Checked], field: str, message: str, issues: _Issues) -> None:
+    seen: dict[int, _Checked] = {}
+    for checked in docs:
+        value = _int(checked.field(field))
+        if value is None:
+            continue
+        first = seen.setdefault(value, checked)
+        if first is not checked:
+            there = first.doc.loc(("spec", field))
+            owner = first.resource or "another document"
+            issues.add(
+                checked.doc.loc(("spec", field)),
+                checked.resource,
+                f"spec.{field}: {message.format(value)} {owner} ({there.path}:{there.line})",
+            )
+
+
+def _check_behavior(
+    store: _Checked | None,
+    companies: list[_Checked],
+    assignments: list[_Checked],
+    issues: _Issues,
+) -> None:
+    """companiesBehavior is required with companies; it decides catalogId vs priceListAssign."""
+    behavior = store.field("companiesBehavior") if store else None
+    if companies or assignments:
+        if store is None:
+            first = (companies or assignments)[0]
+            issues.add(
+                first.doc.start,
+                first.resource,
+                "no Store document sets spec.companiesBehavior, which is required once any "
+                "Company or OrderAssignment exists (add a Store document with "
+                "companiesBehavior: dependent or independent)",
+            )
+        elif behavior is None and not store.doc.is_broken(("spec", "companiesBehavior")):
+            loc = store.doc.key_loc(("spec",)) if "spec" in store.value else store.doc.start
+            issues.add(
+                loc,
+                store.resource,
+                "spec.companiesBehavior: required once any Company or OrderAssignment exists "
+                "(dependent or independent)",
+            )
+    msf = store.field("multiStorefront") if store else False
+    if behavior not in ("dependent", "independent") or not isinstance(msf, bool):
+        return
+    for company in companies:
+        spec = company.spec()
+        if "catalogId" in spec and (behavior == "independent" or msf):
+            reason = (
+                "not allowed with companiesBehavior: independent (the price list comes from "
+                "the customer group)"
+                if behavior == "independent"
+                else "only for stores without Multi-Storefront; this store has "
+                "multiStorefront: true, so use priceListAssign"
+            )
+            issues.add(company.at("catalogId"), company.resource, f"spec.catalogId: {reason}")
+        if "priceListAssign" in spec and (behavior == "independent" or not msf):
+            reason = (
+                "not allowed with companiesBehavior: independent (the price list comes from "
+                "the customer group)"
+                if behavior == "independent"
+                else "only for stores with Multi-Storefront (multiStorefront: true); this "
+                "store uses catalogId"
+            )
+            issues.add(
+                company.at("priceListAssign"), company.resource, f"spec.priceListAssign: {reason}"
+            )
+
+
+# --------------------------------------------------------------------------- building specs
+
+
+def _field_locs(doc: Document) -> dict[str, Location]:
+    """Locations of every spec field by dotted path, at the key for mapping entries."""
+    out: dict[str, Location] = {}
+    for path, loc in doc.locs.items():
+        if len(path) > 1 and path[0] == "spec":
+            out[dotted(path[1:])] = doc.key_locs.get(path, loc)
+    return out
+
+
+def _extras(value: Any) -> dict[str, str | int | float] | None:
+    return dict(value) if isinstance(value, dict) else None
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _build_store(checked: _Checked) -> StoreSpec:
+    spec = checked.spec()
+    behavior = spec.get("companiesBehavior")
+    return StoreSpec(
+        name=checked.name or "",
+        store_hash=spec.get("storeHash"),
+        companies_behavior=cast(Literal["dependent", "independent"] | None, behavior),
+        multi_storefront=bool(spec.get("multiStorefront", False)),
+        requests_per_minute=int(spec.get("requestsPerMinute", 120)),
+        max_change_percent=int(spec.get("maxChangePercent", 30)),
+        loc=checked.doc.start,
+    )
+
+
+def _build_company(checked: _Checked) -> CompanySpec:
+    spec = checked.spec()
+    admin = spec.get("admin")
+    assign = spec.get("priceListAssign")
+    address = spec.get("address")
+    return CompanySpec(
+        name=checked.name or "",
+        customer_group_id=spec["customerGroupId"],
+        company_name=spec["companyName"],
+        company_email=spec["companyEmail"],
+        company_phone=spec["companyPhone"],
+        address=dict(address) if isinstance(address, dict) else None,
+        status=spec.get("status"),
+        uuid=spec.get("uuid"),
+        catalog_id=_opt_str(spec.get("catalogId")),
+        price_list_assign=(
+            tuple(PriceListAssignment(p["channelId"], p["priceListId"]) for p in assign)
+            if isinstance(assign, list)
+            else None
+        ),
+        extra_fields=_extras(spec.get("extraFields")),
+        admin=(
+            AdminSpec(
+                email=admin["email"],
+                first_name=admin.get("firstName"),
+                last_name=admin.get("lastName"),
+                phone_number=admin.get("phoneNumber"),
+            )
+            if isinstance(admin, dict)
+            else None
+        ),
+        user_extra_fields=_extras(spec.get("userExtraFields")),
+        send_welcome_email=bool(spec.get("sendWelcomeEmail", False)),
+        loc=checked.doc.start,
+        field_locs=_field_locs(checked.doc),
+    )
+
+
+def _build_assignment(checked: _Checked) -> OrderAssignmentSpec:
+    spec = checked.spec()
+    return OrderAssignmentSpec(
+        name=checked.name or "",
+        company=spec["company"],
+        customer_ids=tuple(spec["customerIds"]),
+        loc=checked.doc.start,
+        field_locs=_field_locs(checked.doc),
+    )
+
+
+def _build_order(checked: _Checked) -> OrderSpec:
+    spec = checked.spec()
+    return OrderSpec(
+        name=checked.name or "",
+        bc_order_id=spec["bcOrderId"],
+        po_number=spec.get("poNumber"),
+        extra_fields=_extras(spec.get("extraFields")),
+        loc=checked.doc.start,
+        field_locs=_field_locs(checked.doc),
+    )
+
+
+def _canonical(checked: _Checked) -> dict[str, Any]:
+    """The document as the digest sees it (``catalogId: 5`` and ``"5"`` are the same)."""
+    value = copy.deepcopy(checked.value)
+    spec = value.get("spec")
+    if checked.kind == "Company" and isinstance(spec, dict) and "catalogId" in spec:
+        spec["catalogId"] = str(spec["catalogId"])
+    return value
+
+
+def _digest(docs: list[_Checked]) -> str:
+    ordered = sorted(docs, key=lambda c: (c.kind or "", c.name or ""))
+    text = json.dumps(
+        [_canonical(c) for c in ordered],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- finding files
+
+
+def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path, str]]:
+    """Every manifest file under the paths as (file, display path), each file once."""
+    found: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+
+    def take(file: Path, display: str) -> None:
+        key = os.path.realpath(file)
+        if key not in seen:
+            seen.add(key)
+            found.append((file, display))
+
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            files: list[Path] = []
+            for folder, dirnames, filenames in os.walk(root):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                files.extend(
+                    Path(folder, f)
+                    for f in filenames
+                    if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
+                )
+            for file in sorted(files, key=lambda f: f.relative_to(root).parts):
+                if file.is_file():
+                    take(file, str(file))
+        elif root.is_file():
+            take(root, str(root))
+        elif root.exists():
+            issues.add(Location(str(given), 1, 1), "", "not a regular file or folder")
+        else:
+            issues.add(Location(str(given), 1, 1), "", "no such file or folder")
+    return found
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load(paths: Sequence[str | Path]) -> ManifestSet:
+    """Load and check every manifest under the paths; raise ManifestError with every problem."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if not paths:
+        paths = ["."]
+    issues = _Issues()
+    files = _find_files(paths, issues)
+    rank = {str(p): i for i, p in enumerate(paths)} | {
+        d: len(paths) + i for i, (_, d) in enumerate(files)
+    }
+    checked: list[_Checked] = []
+    for file, display in files:
+        loaded = yamlload.load_path(file, display)
+        for doc in loaded.documents:
+            result = _check_document(doc, issues)
+            if result is not None:
+                checked.append(result)
+        for loc, message in loaded.problems:
+            issues.add(loc, "", message)
+    _check_across(checked, issues)
+    if issues.items:
+        ordered = sorted(issues.items, key=lambda i: (rank.get(i.path, len(rank)), i.line, i.col))
+        raise ManifestError(ordered)
+    stores = [_build_store(c) for c in checked if c.kind == "Store"]
+    by_name = sorted(checked, key=lambda c: c.name or "")
+    return ManifestSet(
+        store=stores[0] if stores else None,
+        companies=tuple(_build_company(c) for c in by_name if c.kind == "Company"),
+        assignments=tuple(_build_assignment(c) for c in by_name if c.kind == "OrderAssignment"),
+        orders=tuple(_build_order(c) for c in by_name if c.kind == "Order"),
+        digest=_digest(checked),
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, lists indented under their key, no anchors."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if "\n" in data.rstrip("\n") and data == data.rstrip(" "):
+        style = "|"
+    elif yamlload.resolve_plain(data) != yamlload.STR:
+        style = "'"  # would read back as a number, bool or null (YAML 1.2); 1.1 is PyYAML's job
+    return dumper.represent_scalar(yamlload.STR, data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dump_documents(docs: Sequence[Mapping[str, Any]]) -> str:
+    """Render documents as multi-document YAML: block style, key order kept, safe quoting."""
+    if not docs:
+        return ""
+    return yaml.dump_all(
+        [_plain(d) for d in docs],
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+    )
+
+
+def write_manifest_file(
+    path: str | Path,
+    docs: Sequence[Mapping[str, Any]],
+    header_comment: str = "",
+    force: bool = False,
+) -> Path:
+    """Write documents to a manifest file (refusing to overwrite unless force); return its path."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (use --force to overwrite)")
+    header = "".join(f"# {line}".rstrip() + "\n" for line in header_comment.splitlines())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(header + dump_documents(docs), encoding="utf-8")
+    os.replace(temporary, target)
+    return target

@@ -1,0 +1,424 @@
+"""Load YAML manifest files safely, keeping the line and column of every node.
+
+PyYAML's constructors drop positions, silently keep the last of two equal mapping keys, expand
+aliases without limit and turn ``2024-01-01`` into a ``date``. So this module reads the parser's
+event stream (libyaml when available, the pure-Python parser otherwise, both the ``SafeLoader``
+parser), composes the same ``yaml.nodes`` that ``yaml.compose_all`` would, and converts them to
+plain JSON-like values itself, recording a `Location` for every value and every mapping key.
+Composing from events (rather than calling ``compose_all``) is what lets a too-deep document be
+refused *before* PyYAML's recursive composer would recurse into it, and lets an alias loop be
+refused where it appears.
+
+The rules, all reported as located problems, never as exceptions:
+
+- A file larger than ``MAX_FILE_BYTES`` (5 MiB) is refused from its size alone, before reading.
+- The file must be UTF-8 text (a BOM is allowed): NUL bytes mean a binary file; invalid UTF-8
+  and control characters other than tab, CR and LF are refused, with their position.
+- YAML syntax errors are reported at the parser's own line and column. Documents before the
+  error are still checked; the rest of the file is not read.
+- Empty files and empty documents (nothing, or only comments, between ``---`` markers) are
+  ignored: a trailing ``---`` or a file emptied on purpose is not an error.
+- Scalars follow the **YAML 1.2 core schema**: only ``true``/``false`` (any of 3 casings) are
+  booleans, so ``country: NO`` stays a string; ``2024-01-01`` and ``1:20`` stay strings
+  (never ``datetime``); ``0o17``/``0x1F`` are integers, ``010`` is the integer 10. Explicit tags
+  other than the core ones (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!map``,
+  ``!!seq``) are refused (``!!timestamp``, ``!!binary``, ``!!set``, ``!python/...``, ``!custom``).
+- Mapping keys must be scalars and are taken as the text written (``1: x`` has the key ``"1"``).
+  A key written twice in one mapping is an error at the second one; the first value is kept.
+  Merge keys (``<<``) are not supported.
+- Nesting deeper than ``MAX_DEPTH`` (64) collections is refused (and stops reading the file).
+- Anchors and aliases are allowed, but an alias may not refer to a node that contains it, and
+  nodes reached through aliases may not exceed ``MAX_ALIAS_NODES`` (10,000) per file, which
+  refuses "billion laughs" documents in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.model import Location
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIAS_NODES = 10_000
+MAX_INT_DIGITS = 64
+
+NodePath = tuple[str | int, ...]
+"""A JSON-pointer-like path: mapping keys and list indexes from the document root."""
+
+_Parser: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_YAML = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = (_YAML + t for t in ("str", "int", "float", "bool", "null"))
+MAP, SEQ = _YAML + "map", _YAML + "seq"
+
+_INT10 = re.compile(r"[-+]?[0-9]+")
+_INT8 = re.compile(r"0o[0-7]+")
+_INT16 = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUES = frozenset({"true", "True", "TRUE"})
+_FALSES = frozenset({"false", "False", "FALSE"})
+_BAD_CHARS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def dotted(path: NodePath) -> str:
+    """Render a node path as ``spec.customerIds.2``."""
+    return ".".join(str(part) for part in path)
+
+
+def short_tag(tag: str) -> str:
+    """Render a tag the way it is usually written (``!!timestamp``)."""
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
+
+
+def resolve_plain(text: str) -> str:
+    """Return the YAML 1.2 core-schema tag of a plain (unquoted) scalar."""
+    if text in _NULLS:
+        return NULL
+    if text in _TRUES or text in _FALSES:
+        return BOOL
+    if _INT10.fullmatch(text) or _INT8.fullmatch(text) or _INT16.fullmatch(text):
+        return INT
+    if _FLOAT.fullmatch(text) or _INF.fullmatch(text) or _NAN.fullmatch(text):
+        return FLOAT
+    return STR
+
+
+class _Refused(Exception):
+    """A node that cannot become a value; the message says why."""
+
+    def __init__(self, loc: Location, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def _construct_scalar(tag: str, text: str, loc: Location) -> Any:
+    """Turn a scalar's text into a value of its (core) tag."""
+    if tag == STR:
+        return text
+    if tag == NULL and text in _NULLS:
+        return None
+    if tag == BOOL and (text in _TRUES or text in _FALSES):
+        return text in _TRUES
+    if tag in (INT, FLOAT):
+        digits = text.lstrip("+-")
+        if len(digits) > MAX_INT_DIGITS and tag == INT:
+            raise _Refused(loc, f"number {text[:20]}... is too large")
+        if _INT10.fullmatch(text):
+            return int(text) if tag == INT else float(text)
+        if _INT8.fullmatch(text) or _INT16.fullmatch(text):
+            number = int(text[2:], 8 if text[1] == "o" else 16)
+            return number if tag == INT else float(number)
+        if tag == FLOAT:
+            if _FLOAT.fullmatch(text):
+                return float(text)
+            if _INF.fullmatch(text):
+                return -math.inf if text.startswith("-") else math.inf
+            if _NAN.fullmatch(text):
+                return math.nan
+    raise _Refused(loc, f"{text!r} is not a valid {short_tag(tag)}")
+
+
+@dataclass
+class Document:
+    """One YAML document of a file, converted to plain values, with locations."""
+
+    path: str
+    index: int
+    value: Any
+    start: Location
+    locs: dict[NodePath, Location] = field(default_factory=dict)
+    """Where each value starts."""
+    key_locs: dict[NodePath, Location] = field(default_factory=dict)
+    """Where the key of each mapping entry starts (keyed by the entry's path)."""
+    raw: dict[NodePath, str] = field(default_factory=dict)
+    """The text of plain scalars that became a non-string (``NO``, ``01234``), for hints."""
+    problems: list[tuple[Location, str]] = field(default_factory=list)
+    """Problems found while loading (duplicate keys, refused tags), messages naming the field."""
+    broken: set[NodePath] = field(default_factory=set)
+    """Paths whose value could not be loaded (held as ``None``): checks below them are noise."""
+    incomplete: set[NodePath] = field(default_factory=set)
+    """Mappings that lost an entry (a merge key, a list as key): a missing field there is noise."""
+
+    def loc(self, path: NodePath) -> Location:
+        """Where a value starts, or its nearest ancestor, or the document."""
+        for end in range(len(path), -1, -1):
+            found = self.locs.get(path[:end])
+            if found is not None:
+                return found
+        return self.start
+
+    def key_loc(self, path: NodePath) -> Location:
+        """Where the key naming a value starts (the value itself for list items and the root)."""
+        return self.key_locs.get(path) or self.loc(path)
+
+    def is_broken(self, path: NodePath) -> bool:
+        """True when the value at path, or above it, could not be loaded."""
+        return any(path[:end] in self.broken for end in range(len(path) + 1))
+
+
+@dataclass
+class LoadedFile:
+    """The documents of one file, and the problems that stopped (part of) it from loading."""
+
+    path: str
+    documents: list[Document] = field(default_factory=list)
+    problems: list[tuple[Location, str]] = field(default_factory=list)
+
+
+def _offset_loc(path: str, text: str | bytes, offset: int) -> Location:
+    """Line and column (1-based) of a character offset."""
+    newline: Any = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(newline, 0, offset) + 1
+    col = offset - (text.rfind(newline, 0, offset) + 1) + 1
+    return Location(path, line, col)
+
+
+def load_path(file: Path, display: str) -> LoadedFile:
+    """Read and load one file, naming it ``display`` in every location."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return _refuse(display, f"file is too large ({size:,} bytes; the limit is 5 MiB)")
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return _refuse(display, f"cannot read file: {exc.strerror or exc}")
+    return load_bytes(data, display)
+
+
+def _refuse(display: str, message: str, loc: Location | None = None) -> LoadedFile:
+    return LoadedFile(display, problems=[(loc or Location(display, 1, 1), message)])
+
+
+def load_bytes(data: bytes, path: str) -> LoadedFile:
+    """Load YAML from bytes, which must be UTF-8 text."""
+    if len(data) > MAX_FILE_BYTES:
+        return _refuse(path, f"file is too large ({len(data):,} bytes; the limit is 5 MiB)")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        return _refuse(
+            path, "binary file (contains NUL bytes), not YAML", _offset_loc(path, data, nul)
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start]
+        message = f"not UTF-8 text (invalid byte 0x{bad:02x}); save the file as UTF-8"
+        return _refuse(path, message, _offset_loc(path, data, exc.start))
+    return load_text(text.removeprefix("\ufeff"), path)
+
+
+def load_text(text: str, path: str) -> LoadedFile:
+    """Load every document of a YAML text."""
+    out = LoadedFile(path)
+    bad = _BAD_CHARS.search(text)
+    if bad is not None:
+        char = bad.group()
+        out.problems.append(
+            (
+                _offset_loc(path, text, bad.start()),
+                f"unacceptable character U+{ord(char):04X} (control characters are not allowed)",
+            )
+        )
+        return out
+    converter = _Converter(path)
+    try:
+        for index, root in enumerate(_compose(text, path)):
+            doc = converter.document(root, index)
+            if doc is not None:
+                out.documents.append(doc)
+    except _Refused as exc:
+        out.problems.append((exc.loc, exc.message))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        if exc.context and exc.problem:
+            message += f" ({exc.context}"
+            if exc.context_mark is not None and exc.context_mark is not mark:
+                message += f" started at line {exc.context_mark.line + 1}"
+                message += f", column {exc.context_mark.column + 1}"
+            message += ")"
+        out.problems.append((loc, message))
+    except yaml.reader.ReaderError as exc:
+        out.problems.append((_offset_loc(path, text, exc.position), f"YAML syntax error: {exc}"))
+    except yaml.YAMLError as exc:  # pragma: no cover - every parser error is one of the above
+        out.problems.append((Location(path, 1, 1), f"YAML syntax error: {exc}"))
+    return out
+
+
+def _mark(path: str, mark: Any) -> Location:
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+def _compose(text: str, path: str) -> Iterator[Node | None]:
+    """Yield the root node (``None``: empty) of each document, composed from parser events.
+
+    This is ``yaml.composer.Composer`` made iterative, with a depth limit, alias-loop detection
+    and YAML 1.2 core-schema tag resolution.
+    """
+    stack: list[Node] = []
+    pending_key: list[Node | None] = []
+    anchors: dict[str, Node] = {}
+    root: Node | None = None
+
+    def add(node: Node) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        parent = stack[-1]
+        if isinstance(parent, SequenceNode):
+            parent.value.append(node)
+        elif pending_key[-1] is None:
+            pending_key[-1] = node
+        else:
+            parent.value.append((pending_key[-1], node))
+            pending_key[-1] = None
+
+    for event in yaml.parse(text, Loader=_Parser):
+        marks: tuple[Any, Any] = (event.start_mark, event.end_mark)  # libyaml's or PyYAML's Mark
+        if isinstance(event, yaml.DocumentStartEvent):
+            anchors, root, stack, pending_key = {}, None, [], []
+        elif isinstance(event, yaml.DocumentEndEvent):
+            yield root
+        elif isinstance(event, yaml.AliasEvent):
+            target = anchors.get(event.anchor or "")
+            if target is None:
+                raise _Refused(_mark(path, event.start_mark), f"undefined alias '*{event.anchor}'")
+            if any(target is open_node for open_node in stack):
+                raise _Refused(
+                    _mark(path, event.start_mark),
+                    f"alias '*{event.anchor}' refers to a node that contains it",
+                )
+            add(target)
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                plain = event.style in (None, "") and event.implicit[0] and tag is None
+                tag = resolve_plain(event.value) if plain else STR
+            node: Node = ScalarNode(tag, event.value, *marks, style=event.style or None)
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+            add(node)
+        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(
+                    _mark(path, event.start_mark),
+                    f"nesting deeper than {MAX_DEPTH} levels; the rest of the file was not read",
+                )
+            is_seq = isinstance(event, yaml.SequenceStartEvent)
+            default = SEQ if is_seq else MAP
+            tag = default if event.tag in (None, "!") else event.tag
+            cls = SequenceNode if is_seq else MappingNode
+            node = cls(tag, [], *marks, flow_style=event.flow_style)
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+            add(node)
+            stack.append(node)
+            pending_key.append(None)
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            stack.pop().end_mark = event.end_mark
+            pending_key.pop()
+
+
+class _Converter:
+    """Turn composed nodes into plain values, recording locations and problems."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.alias_nodes = 0
+        self.seen: set[int] = set()
+
+    def document(self, root: Node | None, index: int) -> Document | None:
+        if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
+            return None  # an empty document
+        self.seen = set()  # node ids are only meaningful within one document
+        doc = Document(self.path, index, None, _mark(self.path, root.start_mark))
+        doc.value = self.value(doc, root, (), via_alias=False)
+        return doc
+
+    def value(self, doc: Document, node: Node, path: NodePath, via_alias: bool) -> Any:
+        loc = _mark(self.path, node.start_mark)
+        doc.locs[path] = loc
+        if id(node) in self.seen:
+            via_alias = True
+        self.seen.add(id(node))
+        if via_alias:
+            self.alias_nodes += 1
+            if self.alias_nodes > MAX_ALIAS_NODES:
+                raise _Refused(
+                    loc,
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
+                    "(an alias bomb?); the rest of the file was not read",
+                )
+        if len(path) > MAX_DEPTH:
+            raise _Refused(loc, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
+        where = dotted(path)
+        prefix = f"{where}: " if where else ""
+        if isinstance(node, ScalarNode):
+            try:
+                result = _construct_scalar(node.tag, node.value, loc)
+            except _Refused as exc:
+                if node.tag in (STR, INT, FLOAT, BOOL, NULL):
+                    message = exc.message
+                else:
+                    message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
+                doc.problems.append((loc, prefix + message))
+                doc.broken.add(path)
+                return None
+            if not isinstance(result, str) and node.style is None:
+                doc.raw[path] = node.value
+            return result
+        if node.tag not in (MAP, SEQ) or (node.tag == MAP) != isinstance(node, MappingNode):
+            message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
+            doc.problems.append((loc, prefix + message))
+            doc.broken.add(path)
+            return None
+        if isinstance(node, SequenceNode):
+            return [
+                self.value(doc, item, (*path, i), via_alias) for i, item in enumerate(node.value)
+            ]
+        return self.mapping(doc, node, path, via_alias)
+
+    def mapping(self, doc: Document, node: Node, path: NodePath, via_alias: bool) -> Any:
+        out: dict[str, Any] = {}
+        where = dotted(path)
+        prefix = f"{where}: " if where else ""
+        for key_node, value_node in node.value:
+            key_loc = _mark(self.path, key_node.start_mark)
+            if not isinstance(key_node, ScalarNode):
+                kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
+                doc.problems.append((key_loc, f"{prefix}a key must be a plain string, not {kind}"))
+                doc.incomplete.add(path)
+                continue
+            key = key_node.value
+            if key == "<<" and key_node.style is None:
+                doc.problems.append(
+                    (key_loc, f"{prefix}merge keys ('<<') are not supported; write the fields out")
+                )
+                doc.incomplete.add(path)
+                continue
+            child = (*path, key)
+            if key in out:
+                first = doc.key_locs[child]
+                doc.problems.append(
+                    (key_loc, f"{dotted(child)}: duplicate key (first at line {first.line})")
+                )
+                continue
+            doc.key_locs[child] = key_loc
+            out[key] = self.value(doc, value_node, child, via_alias)
+        return out
