@@ -706,16 +706,16 @@ def _digest(docs: list[_Checked]) -> str:
 # --------------------------------------------------------------------------- finding files
 
 
-def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path, str]]:
-    """Every manifest file under the paths as (file, display path), each file once."""
-    found: list[tuple[Path, str]] = []
+def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path, str, bool]]:
+    """Every manifest file under the paths as (file, display path, named explicitly), once each."""
+    found: list[tuple[Path, str, bool]] = []
     seen: set[str] = set()
 
-    def take(file: Path, display: str) -> None:
+    def take(file: Path, explicit: bool) -> None:
         key = os.path.realpath(file)
         if key not in seen:
             seen.add(key)
-            found.append((file, display))
+            found.append((file, str(file), explicit))
 
     for given in paths:
         root = Path(given)
@@ -730,14 +730,29 @@ def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path
                 )
             for file in sorted(files, key=lambda f: f.relative_to(root).parts):
                 if file.is_file():
-                    take(file, str(file))
+                    take(file, explicit=False)
         elif root.is_file():
-            take(root, str(root))
+            take(root, explicit=True)
         elif root.exists():
             issues.add(Location(str(given), 1, 1), "", "not a regular file or folder")
         else:
             issues.add(Location(str(given), 1, 1), "", "no such file or folder")
     return found
+
+
+_ENVELOPE = ("apiVersion", "kind", "metadata", "spec")
+
+
+def _foreign(loaded: yamlload.LoadedFile) -> bool:
+    """True for a file that is YAML but plainly not manifests (a sandbox seed, a CI config)."""
+    return (
+        not loaded.problems
+        and bool(loaded.documents)
+        and all(
+            isinstance(d.value, dict) and not any(k in d.value for k in _ENVELOPE)
+            for d in loaded.documents
+        )
+    )
 
 
 # --------------------------------------------------------------------------- load
@@ -751,12 +766,13 @@ def load(paths: Sequence[str | Path]) -> ManifestSet:
         paths = ["."]
     issues = _Issues()
     files = _find_files(paths, issues)
-    rank = {str(p): i for i, p in enumerate(paths)} | {
-        d: len(paths) + i for i, (_, d) in enumerate(files)
-    }
+    rank = {str(p): i for i, p in enumerate(paths)}
+    rank |= {display: len(paths) + i for i, (_, display, _) in enumerate(files)}
     checked: list[_Checked] = []
-    for file, display in files:
+    for file, display, explicit in files:
         loaded = yamlload.load_path(file, display)
+        if not explicit and _foreign(loaded):
+            continue
         for doc in loaded.documents:
             result = _check_document(doc, issues)
             if result is not None:
