@@ -346,7 +346,7 @@ class B2BPacer:
             and self._reset_at is not None
             and self._remaining <= self.reserve
         ):
-            self._wait(self._reset_at - now + _EPSILON)
+            self._wait(min(self._reset_at - now, self.window) + _EPSILON)
             self._remaining = None
             self._reset_at = None
         self._sent.append(self._clock())
@@ -376,6 +376,10 @@ class B2BPacer:
         return parse_number(headers.get("X-Request-Window-Resets-After"))
 
 
+CORE_MAX_WAIT = 60.0
+"""Longest pause for the core budget (its windows are 30 seconds)."""
+
+
 class CorePacer:
     """The core API's own budget: when none is left, wait for the reset."""
 
@@ -391,7 +395,7 @@ class CorePacer:
     def before_send(self) -> None:
         """Wait for the reset when the last response said nothing is left."""
         if self._left is not None and self._left <= 0 and self._reset_at is not None:
-            wait = self._reset_at - self._clock() + _EPSILON
+            wait = min(self._reset_at - self._clock(), CORE_MAX_WAIT) + _EPSILON
             if wait > 0:
                 self._sleep(wait)
                 self._stats.paced_seconds += wait

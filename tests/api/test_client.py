@@ -564,3 +564,35 @@ def test_served_sandbox_over_loopback(kit: Kit) -> None:
             assert client.stats.requests == 3
     finally:
         server.shutdown()
+
+
+def test_core_budget_pauses_until_reset(kit: Kit, make_client: ClientFactory) -> None:
+    clock = kit.FakeClock()
+    sleeps = kit.Sleeps(clock)
+    sb = Sandbox(db=":memory:", seed=kit.seed(), core_rate_limit=(5, 1.0), clock=clock)
+    client = make_client(sb, sleep=sleeps, clock=clock)
+    for _ in range(12):
+        client.core.customer_group_exists(12)
+    assert [e.status for e in sb.request_log] == [200] * 12
+    assert len(sleeps.calls) == 2  # after the 5th and the 10th request
+    assert client.stats.paced_seconds == pytest.approx(sleeps.total)
+
+
+def test_a_post_that_never_connected_is_resent_then_transport_error(kit: Kit) -> None:
+    """Connection refused proves the request never left: resending even a POST is safe."""
+    settings = ApiSettings(
+        store_hash="abc123",
+        token=Secret(TOKEN),
+        b2b_url="http://127.0.0.1:9/api/v3/io",  # discard port: nothing listens
+        core_url="http://127.0.0.1:9",
+        timeout=2.0,
+    )
+    sleeps = kit.Sleeps()
+    with ApiClient.open(settings, sleep=sleeps) as client, pytest.raises(TransportError) as info:
+        client.b2b.send(Request("POST", "/companies", {"companyName": "X"}), idempotent=False)
+    assert not isinstance(info.value, UncertainWriteError)
+    assert info.value.path == "/companies"
+    assert "ConnectError" in str(info.value)
+    assert client.stats.requests == 5
+    assert len(sleeps.calls) == 4
+    assert TOKEN not in str(info.value)
