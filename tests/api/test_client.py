@@ -596,3 +596,25 @@ def test_a_post_that_never_connected_is_resent_then_transport_error(kit: Kit) ->
     assert client.stats.requests == 5
     assert len(sleeps.calls) == 4
     assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "quirks",
+    [{}, {"ordersTopLevelMessage": False}, {"orderDetailAsArray": True}],
+    ids=["top-level-message", "meta-message", "detail-array"],
+)
+def test_order_writes_decode_under_every_envelope(
+    kit: Kit, make_client: ClientFactory, quirks: dict[str, Any]
+) -> None:
+    sb = Sandbox(db=":memory:", seed=kit.seed(quirks=quirks))
+    client = make_client(sb)
+    data = client.b2b.send(Request("PUT", "/orders/5002", {"poNumber": "PO-2"}), idempotent=True)
+    order = data[0] if isinstance(data, list) else data
+    assert order["bcOrderId"] == 5002
+    assert client.b2b.get_order(5002).po_number == "PO-2"  # type: ignore[union-attr]
+    moved = client.b2b.send(Request("PUT", "/customers/321/orders/b2b", {}), idempotent=True)
+    assert moved == {"total": 1}
+    assert client.b2b.get_order(5001).company_id == 1001  # type: ignore[union-attr]
+    with pytest.raises(NotFoundError) as info:
+        client.b2b.send(Request("PUT", "/customers/400/orders/b2b", {}), idempotent=True)
+    assert info.value.api_message == "User does not exist or action not support for this user."
