@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import NoReturn, TextIO
 
 from reconciler import __version__
-from reconciler.errors import IssuesError, ReconcilerError, UsageError
+from reconciler.errors import IssuesError, ReconcilerError
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 

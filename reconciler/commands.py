@@ -350,16 +350,17 @@ def import_store(args: argparse.Namespace, console: Console) -> int:
 
 def sandbox(args: argparse.Namespace, console: Console) -> int:
     """init, serve or dump a sandbox store."""
-    from reconciler.sandbox import SandboxError, commands
+    from reconciler.sandbox import SandboxError
+    from reconciler.sandbox import commands as sandbox_commands
 
     try:
         if args.sandbox_command == "init":
-            commands.init(args.db, args.seed)
+            sandbox_commands.init(args.db, args.seed)
             console.note(f"created sandbox {args.db}")
         elif args.sandbox_command == "serve":
-            commands.serve(args.db, args.host, args.port, args.rate_limit, args.faults)
+            sandbox_commands.serve(args.db, args.host, args.port, args.rate_limit, args.faults)
         else:
-            console.print(commands.dump(args.db))
+            console.print(sandbox_commands.dump(args.db))
     except SandboxError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK

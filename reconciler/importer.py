@@ -176,7 +176,7 @@ def _assignments(
 ) -> list[tuple[Path, list[dict[str, Any]], str]]:
     by_company: dict[int, list[int]] = {}
     for customer_id, company_id, _ in client.b2b.list_users():
-        if company_id in names and (not only or customer_id in only):
+        if company_id is not None and company_id in names and (not only or customer_id in only):
             by_company.setdefault(company_id, []).append(customer_id)
     if not by_company:
         return []

@@ -253,6 +253,7 @@ def read_live(
         orders=state.orders,
         requests=client.stats.requests - start,
         read_at=read_at,
+        company_total=reader.company_total,
     )
 
 
@@ -273,6 +274,7 @@ class _Reader:
         self.b2b = client.b2b
         self.core = client.core
         self.needs = needs
+        self.company_total: int | None = None
 
     def read(self) -> _Found:
         needs = self.needs
@@ -312,6 +314,7 @@ class _Reader:
 
     def _companies(self) -> tuple[LiveCompany, ...]:
         first = self.b2b.companies_page()
+        self.company_total = first.total
         if first.last:
             return tuple(first.items)
         total = first.total if first.total is not None else first.offset + first.raw_count + 1

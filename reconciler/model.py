@@ -276,6 +276,8 @@ class LiveState:
     """API requests the read cost."""
     read_at: int = 0
     """Unix seconds when the read started (local clock)."""
+    company_total: int | None = None
+    """Companies in the store (``totalCount``); ``companies`` may hold only the managed ones."""
 
     def company_for_group(self, group_id: int) -> LiveCompany | None:
         """The (first) company of a customer group."""

@@ -89,7 +89,9 @@ def build_plan(
         raise PlanError(sorted(b.issues))
     actions = _select_targets(b.actions, targets)
     managed_groups = {c.customer_group_id for c in manifests.companies}
-    unmanaged = sum(1 for c in live.companies if c.customer_group_id not in managed_groups)
+    managed_live = sum(1 for c in live.companies if c.customer_group_id in managed_groups)
+    total = live.company_total if live.company_total is not None else len(live.companies)
+    unmanaged = max(0, total - managed_live)
     managed = (
         len(manifests.companies)
         + sum(len(a.customer_ids) for a in manifests.assignments)
