@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import socket
 import sys
 import threading
@@ -18,6 +19,8 @@ from urllib.parse import unquote
 
 from .http import ClientTimedOut, ConnectionDropped
 from .transport import WsgiApp
+
+logger = logging.getLogger("reconciler.sandbox")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -100,6 +103,13 @@ class _Server(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (timeout, reset) is routine; anything else is logged."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        logger.error("sandbox server error for %s", client_address, exc_info=error)
 
     def track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:

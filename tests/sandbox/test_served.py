@@ -1,0 +1,87 @@
+"""The same app over a real loopback socket (marked ``served``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.served
+
+PATHS = (
+    "/companies?isIncludeExtraFields=1",
+    "/companies/1001",
+    "/companies/999",
+    "/orders?limit=2&offset=1",
+    "/orders/5002",
+    "/users/customer/321",
+    "/users/customer/400",
+    "/channels",
+    "/companies/extra-fields",
+)
+
+
+def test_served_bodies_match_in_process(sb: Any, kit: Any) -> None:
+    """Served and in-process answers are the same bodies and statuses."""
+    with sb.serve() as served:
+        assert served.url.startswith("http://127.0.0.1:")
+        assert served.b2b_url == served.url + "/api/v3/io"
+        with (
+            httpx.Client(base_url=served.b2b_url, headers=kit.AUTH) as real,
+            kit.client(sb) as local,
+        ):
+            for path in PATHS:
+                over_tcp, in_process = real.get(path), local.get(path)
+                assert over_tcp.status_code == in_process.status_code, path
+                assert over_tcp.json() == in_process.json(), path
+                assert over_tcp.headers["X-Requests-Allocated"] == "100000 times/60 s"
+            created = real.post("/companies", json=kit.new_company())
+            assert created.status_code == 200
+            assert local.get(f"/companies/{created.json()['data']['companyId']}").is_success
+        with httpx.Client(base_url=served.url, headers={"X-Auth-Token": kit.TOKEN}) as core:
+            empty = core.get(f"/stores/{kit.HASH}/v2/orders", params={"customer_id": 400})
+            assert empty.status_code == 204
+            assert empty.content == b""
+            groups = core.get(f"/stores/{kit.HASH}/v2/customer_groups")
+            assert [g["id"] for g in groups.json()][:3] == [12, 13, 20]
+        with httpx.Client(base_url=served.b2b_url) as anonymous:
+            assert anonymous.get("/companies").status_code == 401
+    assert any(e.path == "/api/v3/io/companies/1001" for e in sb.request_log)
+
+
+def test_served_drop_closes_the_socket(make_sandbox: Any, kit: Any) -> None:
+    """drop: the server closes the connection without a byte; the client sees it."""
+    rule = {"method": "GET", "path": "/orders$", "action": "drop", "times": 1}
+    sb = make_sandbox(faults=[rule])
+    with (
+        sb.serve() as served,
+        httpx.Client(base_url=served.b2b_url, headers=kit.AUTH) as real,
+    ):
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            real.get("/orders")
+        assert real.get("/orders").status_code == 200  # a fresh connection works
+    assert [e.status for e in sb.request_log] == [0, 200]
+
+
+def test_served_delay_times_out_client(make_sandbox: Any, kit: Any) -> None:
+    """delay: a slow answer; a client with a shorter timeout gives up."""
+    sb = make_sandbox(faults=[{"method": "GET", "path": "/companies$", "delay": 0.5, "times": 1}])
+    with (
+        sb.serve() as served,
+        httpx.Client(base_url=served.b2b_url, headers=kit.AUTH, timeout=0.1) as real,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        real.get("/companies")
+
+
+def test_shutdown_stops_listening(sb: Any, kit: Any) -> None:
+    """shutdown() closes the port; close() stops servers it started."""
+    served = sb.serve()
+    url = served.b2b_url
+    with httpx.Client(base_url=url, headers=kit.AUTH) as real:
+        assert real.get("/companies").status_code == 200
+    served.shutdown()
+    served.shutdown()  # idempotent
+    with httpx.Client(base_url=url, headers=kit.AUTH) as real, pytest.raises(httpx.ConnectError):
+        real.get("/companies")
