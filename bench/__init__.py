@@ -1,0 +1,1 @@
+"""Benchmarks against the sandbox (``python -m bench.<name>``)."""
