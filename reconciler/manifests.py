@@ -47,6 +47,7 @@ from reconciler.model import (
     StoreSpec,
 )
 from reconciler.yamlload import Document, NodePath, dotted
+from reconciler.yamlload import field_name as _name
 
 __all__ = [
     "API_VERSION",
@@ -231,7 +232,7 @@ def _first_at(first: Location, second: Location) -> str:
 
 
 def _where(path: NodePath) -> str:
-    return f"{dotted(path)}: " if path else ""
+    return f"{_name(path)}: " if path else ""
 
 
 def _explain(doc: Document, err: ValidationError) -> Iterator[tuple[Location, str]]:
@@ -252,14 +253,14 @@ def _explain(doc: Document, err: ValidationError) -> Iterator[tuple[Location, st
             return
         for key in expected:
             if key not in value:
-                yield doc.key_loc(path), f"{dotted((*path, key))}: required field missing"
+                yield doc.key_loc(path), f"{_name((*path, key))}: required field missing"
     elif keyword == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
         for key in value:
             if key not in allowed:
                 child = (*path, key)
                 hint = _suggest(key, allowed)
-                yield doc.key_loc(child), f"{dotted(child)}: unknown field{hint}"
+                yield doc.key_loc(child), f"{_name(child)}: unknown field{hint}"
     elif keyword == "type":
         types = [expected] if isinstance(expected, str) else list(expected)
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
@@ -308,7 +309,7 @@ def _duplicate_items(
             earlier = doc.loc((*path, first[key]))
             yield (
                 here,
-                f"{dotted((*path, index))}: {what}{_show(item)} is listed twice "
+                f"{_name((*path, index))}: {what}{_show(item)} is listed twice "
                 f"(first at {_first_at(earlier, here)})",
             )
         else:
@@ -354,7 +355,7 @@ def _int(value: Any) -> int | None:
 
 
 def _usable_name(name: Any) -> str | None:
-    if isinstance(name, str) and 0 < len(name) <= 253 and not re.search(r"[\s/]", name):
+    if isinstance(name, str) and 0 < len(name) <= 253 and name.isprintable() and " " not in name:
         return name
     return None
 
@@ -409,7 +410,7 @@ def _check_document(doc: Document, issues: _Issues) -> _Checked | None:
             issues.add(loc, resource, message)
     for path, number in _non_finite(value, ()):
         issues.add(
-            doc.loc(path), resource, f"{dotted(path)}: must be a finite number (got {number})"
+            doc.loc(path), resource, f"{_name(path)}: must be a finite number (got {number})"
         )
     if kind == "Company":
         _check_price_lists(checked, issues)
@@ -560,7 +561,8 @@ def _check_behavior(
                 "spec.companiesBehavior: required once any Company or OrderAssignment exists "
                 "(dependent or independent)",
             )
-    msf = store.field("multiStorefront") if store else False
+    msf = store.field("multiStorefront") if store else None
+    msf = False if msf is None else msf
     if behavior not in ("dependent", "independent") or not isinstance(msf, bool):
         return
     for company in companies:
@@ -711,6 +713,10 @@ def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path
     found: list[tuple[Path, str, bool]] = []
     seen: set[str] = set()
 
+    def unreadable(error: OSError) -> None:
+        where = Location(str(error.filename or "."), 1, 1)
+        issues.add(where, "", f"cannot read folder: {error.strerror or error}")
+
     def take(file: Path, explicit: bool) -> None:
         key = os.path.realpath(file)
         if key not in seen:
@@ -721,7 +727,7 @@ def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path
         root = Path(given)
         if root.is_dir():
             files: list[Path] = []
-            for folder, dirnames, filenames in os.walk(root):
+            for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = [d for d in dirnames if not d.startswith(".")]
                 files.extend(
                     Path(folder, f)

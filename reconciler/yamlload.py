@@ -69,12 +69,23 @@ _NAN = re.compile(r"\.(?:nan|NaN|NAN)")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUES = frozenset({"true", "True", "TRUE"})
 _FALSES = frozenset({"false", "False", "FALSE"})
-_BAD_CHARS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def dotted(path: NodePath) -> str:
     """Render a node path as ``spec.customerIds.2``."""
     return ".".join(str(part) for part in path)
+
+
+def field_name(path: NodePath) -> str:
+    """A node path for a message: like `dotted`, long or unprintable keys shortened and escaped."""
+    parts = []
+    for part in path:
+        text = str(part)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        parts.append(text if text.isprintable() else repr(text))
+    return ".".join(parts)
 
 
 def short_tag(tag: str) -> str:
@@ -113,8 +124,8 @@ def _construct_scalar(tag: str, text: str, loc: Location) -> Any:
     if tag == BOOL and (text in _TRUES or text in _FALSES):
         return text in _TRUES
     if tag in (INT, FLOAT):
-        digits = text.lstrip("+-")
-        if len(digits) > MAX_INT_DIGITS and tag == INT:
+        int_form = _INT10.fullmatch(text) or _INT8.fullmatch(text) or _INT16.fullmatch(text)
+        if int_form and len(text.lstrip("+-")) > MAX_INT_DIGITS:
             raise _Refused(loc, f"number {text[:20]}... is too large")
         if _INT10.fullmatch(text):
             return int(text) if tag == INT else float(text)
@@ -248,12 +259,12 @@ def load_text(text: str, path: str) -> LoadedFile:
         message = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             message += f" ({exc.context}"
-            if exc.context_mark is not None and exc.context_mark is not mark:
-                message += f" started at line {exc.context_mark.line + 1}"
-                message += f", column {exc.context_mark.column + 1}"
+            context = exc.context_mark
+            if context is not None and (context.line, context.column) != (mark.line, mark.column):
+                message += f" started at line {context.line + 1}, column {context.column + 1}"
             message += ")"
         out.problems.append((loc, message))
-    except yaml.reader.ReaderError as exc:
+    except yaml.reader.ReaderError as exc:  # pragma: no cover - _BAD_CHARS catches these first
         out.problems.append((_offset_loc(path, text, exc.position), f"YAML syntax error: {exc}"))
     except yaml.YAMLError as exc:  # pragma: no cover - every parser error is one of the above
         out.problems.append((Location(path, 1, 1), f"YAML syntax error: {exc}"))
@@ -367,7 +378,7 @@ class _Converter:
                 )
         if len(path) > MAX_DEPTH:
             raise _Refused(loc, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
-        where = dotted(path)
+        where = field_name(path)
         prefix = f"{where}: " if where else ""
         if isinstance(node, ScalarNode):
             try:
@@ -396,7 +407,7 @@ class _Converter:
 
     def mapping(self, doc: Document, node: Node, path: NodePath, via_alias: bool) -> Any:
         out: dict[str, Any] = {}
-        where = dotted(path)
+        where = field_name(path)
         prefix = f"{where}: " if where else ""
         for key_node, value_node in node.value:
             key_loc = _mark(self.path, key_node.start_mark)
@@ -415,8 +426,11 @@ class _Converter:
             child = (*path, key)
             if key in out:
                 first = doc.key_locs[child]
+                where = f"line {first.line}"
+                if first.line == key_loc.line:
+                    where += f", column {first.col}"
                 doc.problems.append(
-                    (key_loc, f"{dotted(child)}: duplicate key (first at line {first.line})")
+                    (key_loc, f"{field_name(child)}: duplicate key (first at {where})")
                 )
                 continue
             doc.key_locs[child] = key_loc
