@@ -18,8 +18,14 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from reconciler import manifests as manifest_io
-from reconciler.errors import ManifestError, ReconcilerError, SafetyError, UsageError
-from reconciler.executor import apply_plan, check_stale
+from reconciler.errors import (
+    ManifestError,
+    ReconcilerError,
+    SafetyError,
+    StalePlanError,
+    UsageError,
+)
+from reconciler.executor import apply_plan
 from reconciler.live import read_live
 from reconciler.model import ApplyReport, ManifestSet, Plan, StoreSpec
 from reconciler.planfile import load_plan, save_plan
@@ -264,19 +270,19 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             return EXIT_OK
         try:
             check_safety(the_plan, force=args.force)
-            check_stale(session.client, the_plan)
+            with _interruptible() as stop:
+                report = apply_plan(
+                    session.client,
+                    the_plan,
+                    progress=_Progress(console),
+                    should_stop=lambda: stop[0],
+                )
         except ReconcilerError as exc:
-            refused = ApplyReport(results=(), refused=str(exc))
-            _write_report(args.report, refused, the_plan)
+            _write_report(args.report, ApplyReport(results=(), refused=str(exc)), the_plan)
             raise
-        with _interruptible() as stop:
-            report = apply_plan(
-                session.client,
-                the_plan,
-                progress=_Progress(console),
-                should_stop=lambda: stop[0],
-            )
         _write_report(args.report, report, the_plan)
+        if report.refused:
+            raise StalePlanError(report.refused)
         if args.format == "json":
             console.print(render_report_json(report, the_plan))
         else:

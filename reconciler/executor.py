@@ -81,16 +81,34 @@ def apply_plan(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     clock: Callable[[], float] = time.monotonic,
+    check_fresh: bool = True,
 ) -> ApplyReport:
-    """Run every action of the plan and verify the result; never raises for an API failure."""
+    """Check the plan is fresh, run every action and verify the result.
+
+    Never raises for an API failure or a stale plan: a refusal is reported in ``refused`` with
+    no write sent, and the report counts every request apply made, the staleness check included.
+    """
     start = clock()
+    before = client.stats.snapshot()
+    if check_fresh:
+        try:
+            check_stale(client, plan)
+        except StalePlanError as exc:
+            return ApplyReport(
+                results=tuple(
+                    ActionResult(a.id, "pending", "not sent: the plan was refused")
+                    for a in plan.actions
+                ),
+                requests=_requests_since(before.by_endpoint, client.stats.by_endpoint),
+                seconds=clock() - start,
+                refused=str(exc),
+            )
     run = _Run(client, plan)
     for action in plan.actions:
         if action.company_id is not None and action.resource.startswith("company/"):
             run.outputs[action.resource] = action.company_id
         if action.company_id is not None and action.target_company:
             run.outputs[action.target_company] = action.company_id
-    before = client.stats.snapshot()
     interrupted = False
     total = len(plan.actions)
     for index, action in enumerate(plan.actions):

@@ -228,3 +228,22 @@ def test_interrupted_apply_leaves_the_rest_pending() -> None:
     assert [r.outcome for r in report.results[:2]] == ["applied", "applied"]
     assert {r.outcome for r in report.results[2:]} == {"pending"}
     assert len(make_plan(sb).actions) < len(plan.actions)
+
+
+def test_apply_refuses_a_stale_plan_and_counts_its_reads() -> None:
+    sb = sandbox()
+    plan = make_plan(sb)
+    touched = next(a for a in plan.actions if a.type == "update" and a.company_id)
+    with client(sb) as api:
+        api.b2b.send(
+            Request("PUT", f"/companies/{touched.company_id}", {"companyPhone": "0"}),
+            idempotent=True,
+        )
+    sb.clear_log()
+    with client(sb) as api:
+        report = apply_plan(api, plan)
+    assert report.refused.startswith("the saved plan is stale")
+    assert not report.ok
+    assert {r.outcome for r in report.results} == {"pending"}
+    assert writes(sb) == []
+    assert sum(report.requests.values()) == len(sb.request_log) >= 1
