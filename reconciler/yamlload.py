@@ -254,15 +254,16 @@ def load_text(text: str, path: str) -> LoadedFile:
     except _Refused as exc:
         out.problems.append((exc.loc, exc.message))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        mark: Any = exc.problem_mark or exc.context_mark
+        at = (mark.line, mark.column) if mark is not None else (0, 0)
         message = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem:
             message += f" ({exc.context}"
             context = exc.context_mark
-            if context is not None and (context.line, context.column) != (mark.line, mark.column):
+            if context is not None and (context.line, context.column) != at:
                 message += f" started at line {context.line + 1}, column {context.column + 1}"
             message += ")"
+        loc = Location(path, at[0] + 1, at[1] + 1)
         out.problems.append((loc, message))
     except yaml.reader.ReaderError as exc:  # pragma: no cover - _BAD_CHARS catches these first
         out.problems.append((_offset_loc(path, text, exc.position), f"YAML syntax error: {exc}"))
@@ -346,6 +347,15 @@ def _compose(text: str, path: str) -> Iterator[Node | None]:
             pending_key.pop()
 
 
+def _nearest_key(doc: Document, path: NodePath) -> Location:
+    """The key naming a value or its nearest ancestor: where an alias's use is best shown."""
+    for end in range(len(path), 0, -1):
+        found = doc.key_locs.get(path[:end])
+        if found is not None:
+            return found
+    return doc.start
+
+
 class _Converter:
     """Turn composed nodes into plain values, recording locations and problems."""
 
@@ -359,25 +369,28 @@ class _Converter:
             return None  # an empty document
         self.seen = set()  # node ids are only meaningful within one document
         doc = Document(self.path, index, None, _mark(self.path, root.start_mark))
-        doc.value = self.value(doc, root, (), via_alias=False)
+        doc.value = self.value(doc, root, (), alias=None)
         return doc
 
-    def value(self, doc: Document, node: Node, path: NodePath, via_alias: bool) -> Any:
+    def value(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
+        """Convert a node; ``alias`` is where the alias that led here is used, if one did."""
         loc = _mark(self.path, node.start_mark)
         doc.locs[path] = loc
-        if id(node) in self.seen:
-            via_alias = True
+        if alias is None and id(node) in self.seen:
+            alias = _nearest_key(doc, path)
         self.seen.add(id(node))
-        if via_alias:
+        if alias is not None:
             self.alias_nodes += 1
             if self.alias_nodes > MAX_ALIAS_NODES:
                 raise _Refused(
-                    loc,
+                    alias,
                     f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
                     "(an alias bomb?); the rest of the file was not read",
                 )
         if len(path) > MAX_DEPTH:
-            raise _Refused(loc, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
+            raise _Refused(
+                alias or loc, f"nesting deeper than {MAX_DEPTH} levels (through aliases)"
+            )
         where = field_name(path)
         prefix = f"{where}: " if where else ""
         if isinstance(node, ScalarNode):
@@ -400,12 +413,10 @@ class _Converter:
             doc.broken.add(path)
             return None
         if isinstance(node, SequenceNode):
-            return [
-                self.value(doc, item, (*path, i), via_alias) for i, item in enumerate(node.value)
-            ]
-        return self.mapping(doc, node, path, via_alias)
+            return [self.value(doc, item, (*path, i), alias) for i, item in enumerate(node.value)]
+        return self.mapping(doc, node, path, alias)
 
-    def mapping(self, doc: Document, node: Node, path: NodePath, via_alias: bool) -> Any:
+    def mapping(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         out: dict[str, Any] = {}
         where = field_name(path)
         prefix = f"{where}: " if where else ""
@@ -434,5 +445,5 @@ class _Converter:
                 )
                 continue
             doc.key_locs[child] = key_loc
-            out[key] = self.value(doc, value_node, child, via_alias)
+            out[key] = self.value(doc, value_node, child, alias)
         return out
