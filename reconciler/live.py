@@ -27,16 +27,22 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   (``GET /users/customer/{id}``); else the first page of ``GET /users?limit=250``, then the
   cheaper of the rest (``P(U,250) - 1``) and per-customer look-ups of those not on it
   (``N - found``): ``1 + min(P(U,250) - 1, N - found)``.
-- **their orders**: core ``GET /v2/orders?customer_id=c&limit=250`` per customer,
-  ``floor(k_c / 250) + 1`` each (the last page is short, or a 204).
+- **their orders** (core; ``k_c`` orders of customer ``c``, ``O`` orders in the store): per
+  customer, ``GET /v2/orders?customer_id=c&limit=250``, ``floor(k_c / 250) + 1`` each (the last
+  page is short, or a 204), ``S = sum(floor(k_c / 250) + 1)`` in all, at least ``N``; or one
+  ``GET /v2/orders/count`` and then every order of the store in pages of 250 by ascending id,
+  mapped to customers by ``customer_id``: ``1 + ceil(O / 250)``. With ``N <= 2`` paging cannot
+  win (it costs at least 2), so no count is asked: ``S``. Else the count comes first, and paging
+  is chosen when ``ceil(O / 250) <= N`` (then it costs no more than ``S >= N``):
+  ``1 + (ceil(O / 250) if ceil(O / 250) <= N else S)``.
 - **the B2B side of the ``K`` orders** (those orders plus the ones Order documents name):
   ``K <= 1``: ``K`` (``GET /orders/{id}``); else the first page of
   ``GET /orders?minCreated=0&limit=200``, then ``1 + min(P(O,200) - 1, K - found)``.
 
 The total is ``lower_bound``: the fewest requests that can establish the same facts for this
-store once the sizes above are known. Only a reader that knew ``U`` and ``O`` in advance could do
-better, and by one request at most per part (the first page used as a probe when per-object
-look-ups would have been cheaper; see ``plan_read_cost``).
+store once the sizes above are known. Only a reader that knew the sizes in advance could do
+better, and by one request at most per part (the first page, or the core orders count, used as a
+probe when per-object look-ups would have been cheaper; see ``plan_read_cost``).
 """
 
 from __future__ import annotations
@@ -142,6 +148,8 @@ class ReadCounts:
     """Customers of OrderAssignments found on the first users page."""
     orders_per_customer: Mapping[int, int] = field(default_factory=dict)
     """Core orders of each customer of the OrderAssignments."""
+    core_orders: int = 0
+    """Core orders in the store (``GET /v2/orders/count``; guest orders included)."""
     orders_to_read: int = 0
     """Distinct orders whose B2B side is needed (customers' orders and Order documents)."""
     orders: int = 0
@@ -181,6 +189,29 @@ def _probe_then_cheaper(wanted: int, total: int, page: int, found: int) -> int:
     return 1 + min(rest, max(0, wanted - found))
 
 
+PAGING_MIN_CUSTOMERS = 3
+"""Below this many customers, per-customer order lists are never dearer than count + paging."""
+
+
+def _order_pages(core_orders: int) -> int:
+    """Requests to page through every core order once their count is known (0 for none)."""
+    return -(-max(0, core_orders) // V2_PAGE)
+
+
+def _pages_win(customers: int, core_orders: int) -> bool:
+    """After the count: paging every order costs no more than per-customer lists (>= N)."""
+    return _order_pages(core_orders) <= customers
+
+
+def _customer_orders_cost(customers: tuple[int, ...], counts: ReadCounts) -> int:
+    per_customer = sum(counts.orders_per_customer.get(c, 0) // V2_PAGE + 1 for c in customers)
+    if len(customers) < PAGING_MIN_CUSTOMERS:
+        return per_customer
+    if _pages_win(len(customers), counts.core_orders):
+        return 1 + _order_pages(counts.core_orders)
+    return 1 + per_customer
+
+
 def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
     """The requests ``read_live`` makes for these needs on a store of these sizes."""
     companies = 0
@@ -215,9 +246,7 @@ def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
         price_lists=pages_for(counts.price_lists, V3_PAGE) if needs.price_lists else 0,
         channels=pages_for(counts.channels, V3_PAGE) if needs.channels else 0,
         users=users,
-        customer_orders=sum(
-            counts.orders_per_customer.get(c, 0) // V2_PAGE + 1 for c in needs.customers
-        ),
+        customer_orders=_customer_orders_cost(needs.customers, counts),
         orders=orders,
     )
 
@@ -294,9 +323,7 @@ class _Reader:
         if needs.channels:
             out.channels = self.core.channel_ids()
         membership = self._membership(needs.customers)
-        order_ids: dict[int, tuple[int, ...]] = {
-            c: self.core.order_ids_for_customer(c) for c in needs.customers
-        }
+        order_ids = self._customer_orders(needs.customers)
         out.customers = {
             c: LiveCustomer(
                 customer_id=c,
@@ -377,6 +404,16 @@ class _Reader:
             if cid in wanted:
                 out[cid] = (company, updated)
         return out
+
+    # -- core orders of customers
+
+    def _customer_orders(self, customers: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+        """customerId -> order ids: per-customer lists, or one pass over every order."""
+        if len(customers) >= PAGING_MIN_CUSTOMERS:
+            count = self.core.order_count()
+            if _pages_win(len(customers), count):
+                return self.core.order_ids_by_customer(customers, count)
+        return {c: self.core.order_ids_for_customer(c) for c in customers}
 
     # -- orders
 

@@ -7,7 +7,7 @@ empty V2 list may come back as ``204 No Content`` with no body. V3 answers carry
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from reconciler.api import decode
@@ -77,6 +77,49 @@ class CoreApi:
             if len(rows) < V2_PAGE:
                 return tuple(sorted(set(out)))
             page += 1
+
+    def order_count(self) -> int:
+        """Every order of the store, as ``GET /v2/orders/count`` reports it."""
+        body = self.http.core("GET", "/v2/orders/count")
+        if not isinstance(body, Mapping):
+            raise decode.DecodeError("orders count: expected a JSON object")
+        return decode.req_int(body.get("count"), "orders count")
+
+    def order_ids_by_customer(
+        self, customers: Collection[int], count: int
+    ) -> dict[int, tuple[int, ...]]:
+        """The order ids of each of ``customers`` (ascending), from one pass over every order.
+
+        Pages of 250 by ascending id, each starting after the last id seen (``min_id``), so an
+        order created or deleted meanwhile shifts nothing. ``count`` (from ``order_count``) ends
+        the pass once that many orders were seen, sparing the empty page after a full last one:
+        ``ceil(count / 250)`` requests when the store did not change.
+        """
+        wanted = set(customers)
+        found: dict[int, set[int]] = {c: set() for c in wanted}
+        seen = 0
+        after = 0
+        while seen < count:
+            body = self.http.core(
+                "GET",
+                "/v2/orders",
+                params={"min_id": after + 1, "sort": "id:asc", "limit": V2_PAGE, "page": 1},
+            )
+            rows = _v2_rows(body, "orders")
+            last = after
+            for row in rows:
+                order_id = decode.req_int(row.get("id"), "order id")
+                customer = decode.opt_int(row.get("customer_id"))
+                if customer in found:
+                    found[customer].add(order_id)
+                last = max(last, order_id)
+            seen += len(rows)
+            if len(rows) < V2_PAGE:
+                break
+            if last <= after:
+                raise decode.DecodeError("orders: min_id did not advance the listing")
+            after = last
+        return {c: tuple(sorted(ids)) for c, ids in found.items()}
 
     # -- V3 lists
 

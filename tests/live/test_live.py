@@ -206,16 +206,117 @@ def test_large_store_paging_beats_lookups(kit: Kit, open_client: OpenClient) -> 
         # users are listed by id: the three fillers are on the first page
         customers_on_first_page=3,
         orders_per_customer=per_customer,
+        core_orders=253,
         orders_to_read=6,
         orders=253,
     )
     cost = plan_read_cost(ReadNeeds.of(found), counts)
-    # companies: 2 pages < 1 + 6 look-ups; users: 2 pages = 1 + min(1, 2); orders: 2 pages
-    assert cost == ReadCost(companies=2, users=2, customer_orders=5, orders=2)
+    # companies: 2 pages < 1 + 6 look-ups; users: 2 pages = 1 + min(1, 2); orders: 2 pages;
+    # customers' orders: count + 2 pages of every core order < 5 per-customer lists
+    assert cost == ReadCost(companies=2, users=2, customer_orders=1 + 2, orders=2)
     assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
     assert len(state.companies) == 302
     assert state.customers[10000].company_id == 3000
     assert set(state.orders) == {5001, 5002, 5003, 90000, 90001, 90002}
+
+
+def _orders_of(seed: dict[str, Any], customer: int) -> tuple[int, ...]:
+    return tuple(sorted(o["bcOrderId"] for o in seed["orders"] if o["customerId"] == customer))
+
+
+def _core_order_requests(sb: Sandbox) -> list[str]:
+    return [
+        f"{e.path}?{e.query}" for e in sb.request_log if e.path.endswith(("/v2/orders", "/count"))
+    ]
+
+
+def test_customer_orders_paging_every_order_wins(kit: Kit, open_client: OpenClient) -> None:
+    """40 customers, 500 core orders: one count and 2 pages of every order (the count ends the
+    pass, so no empty third page) beat 40 per-customer lists."""
+    seed = kit.big_seed(companies=3, users=60, orders=497)
+    seed["orders"].append(  # a guest order is listed too, and maps to no one
+        {"bcOrderId": 99999, "customerId": 0, "companyId": None, "createdAt": 1700000000,
+         "updatedAt": 1700000000}
+    )  # fmt: skip
+    seed["orders"] = [o for o in seed["orders"] if o["bcOrderId"] != 90496]  # 500 in all
+    sb = Sandbox(db=":memory:", seed=seed)
+    customers = (321, 322, *range(10000, 10038))
+    found = kit.manifests(
+        companies=(kit.spec("acme", 12),),
+        assignments=(OrderAssignmentSpec(name="buyers", company="acme", customer_ids=customers),),
+    )
+    state = read(sb, open_client, found)
+    assert len(seed["orders"]) == 500
+    per_customer = {c: len(_orders_of(seed, c)) for c in customers}
+    wanted = sum(per_customer.values())
+    counts = ReadCounts(
+        companies=5,
+        users=62,
+        orders_per_customer=per_customer,
+        core_orders=500,
+        orders_to_read=wanted,
+        orders=500,
+    )
+    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    assert cost == ReadCost(companies=1, users=1, customer_orders=1 + 2, orders=1 + 2)
+    assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
+    assert len(_core_order_requests(sb)) == 3
+    for c in customers:
+        assert state.customers[c].order_ids == _orders_of(seed, c), c
+    assert state.customers[321].order_ids == (5001, 5002)
+
+
+def test_customer_orders_count_then_per_customer(kit: Kit, open_client: OpenClient) -> None:
+    """3 customers on a store of 1,003 orders: after the count, 5 pages would be dearer than 3
+    per-customer lists, so the count is the one request spent on the choice."""
+    seed = kit.big_seed(companies=3, users=10, orders=1000)
+    sb = Sandbox(db=":memory:", seed=seed)
+    customers = (321, 322, 10001)
+    found = kit.manifests(
+        companies=(kit.spec("acme", 12),),
+        assignments=(OrderAssignmentSpec(name="buyers", company="acme", customer_ids=customers),),
+    )
+    state = read(sb, open_client, found)
+    per_customer = {c: len(_orders_of(seed, c)) for c in customers}
+    counts = ReadCounts(
+        companies=5,
+        users=12,
+        orders_per_customer=per_customer,
+        core_orders=1003,
+        orders_to_read=sum(per_customer.values()),
+        orders=1003,
+    )
+    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    assert cost.customer_orders == 1 + 3
+    assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
+    assert sum("customer_id=" in q for q in _core_order_requests(sb)) == 3
+    for c in customers:
+        assert state.customers[c].order_ids == _orders_of(seed, c)
+
+
+@pytest.mark.parametrize(("customers", "orders", "expected"), [
+    (0, 10_000, 0),
+    (1, 10_000, 1),
+    (2, 0, 2),  # no count asked below 3 customers
+    (3, 0, 1),  # the count says there is nothing to list
+    (3, 750, 1 + 3),  # 3 pages = 3 customers: paging (never dearer)
+    (3, 751, 1 + 3),  # 4 pages > 3: per-customer after the count
+    (2_000, 100_000, 1 + 400),
+])  # fmt: skip
+def test_customer_orders_cost_model(customers: int, orders: int, expected: int) -> None:
+    needs = ReadNeeds(customers=tuple(range(1, customers + 1)))
+    counts = ReadCounts(core_orders=orders)
+    assert plan_read_cost(needs, counts).customer_orders == expected
+
+
+def test_heavy_customers_make_paging_cheaper() -> None:
+    """A customer with 600 orders costs 3 per-customer requests; pages are chosen regardless of
+    the split, since they can only be cheaper once ``ceil(O / 250) <= N``."""
+    needs = ReadNeeds(customers=(1, 2, 3))
+    counts = ReadCounts(orders_per_customer={1: 600}, core_orders=700)
+    assert plan_read_cost(needs, counts).customer_orders == 1 + 3
+    two = ReadNeeds(customers=(1, 2))
+    assert plan_read_cost(two, counts).customer_orders == 3 + 1
 
 
 def test_independent_store_pages_or_queries_every_group(kit: Kit, open_client: OpenClient) -> None:
