@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from .http import HttpError, Request, json_response, param_error
+from .http import (
+    HttpError,
+    Request,
+    Response,
+    dumps,
+    json_response,
+    param_error,
+    raw_json_response,
+)
 from .store import Settings, Store
 
 
@@ -117,3 +126,30 @@ def text_field(body: dict[str, Any], key: str) -> str | None:
     if isinstance(value, (bool, dict | list)):
         raise param_error({key: ["Not a valid string."]})
     return str(value)
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def json_object_sql(pairs: list[tuple[str, str]]) -> str:
+    """``json_object('key', <expr>, ...)``: objects rendered by SQLite, keys in this order."""
+    return "json_object(" + ", ".join(f"{sql_text(k)}, {v}" for k, v in pairs) + ")"
+
+
+def fragments(store: Store, select_sql: str, ids: list[int]) -> list[str]:
+    """JSON texts for ``ids`` in that order; ``select_sql`` selects ``(json, id)`` filtered by
+    ``id IN (SELECT value FROM json_each(?))``."""
+    if not ids:
+        return []
+    found = {row[1]: row[0] for row in store.rows(select_sql, (json.dumps(ids),))}
+    return [found[i] for i in ids if i in found]
+
+
+def spliced(data: str, meta: dict[str, Any], extra: dict[str, Any] | None = None) -> Response:
+    """A 200 body around already-rendered JSON ``data`` (no re-encoding of big lists)."""
+    tail = "".join(f",{json.dumps(k)}:{dumps(v).decode()}" for k, v in (extra or {}).items())
+    meta_text = dumps(meta).decode() if meta else ""
+    body = '{"code":200,"data":' + data + (',"meta":' + meta_text if meta else "") + tail + "}"
+    return raw_json_response(200, body.encode("utf-8"))

@@ -10,17 +10,19 @@ from typing import Any
 from .common import (
     Ctx,
     choice_arg,
+    fragments,
     int_arg,
+    json_object_sql,
     num_arg,
     ok,
     pagination,
     paging,
     parse_int,
+    spliced,
     text_field,
 )
-from .extrafields import FieldConfig, check_values, configs, parse_submitted, render_values
+from .extrafields import FieldConfig, check_values, configs, parse_submitted
 from .http import HttpError, Request, Response, b2b_error, json_response, param_error
-from .lookups import Lookups, lookups
 from .users import EMAIL_RE, add_admin, check_admin_free, config_page
 
 ADDRESS_KEYS = ("addressLine1", "addressLine2", "city", "state", "zipCode", "country")
@@ -74,52 +76,58 @@ def convert_failed() -> HttpError:
 
 
 # -- rendering -----------------------------------------------------------------------------
+#
+# Companies are rendered to JSON by SQLite (json_object) so that 250-item pages stay cheap.
+
+_PRICE_LIST_ASSIGN = (
+    "CASE WHEN c.price_list_assign = '[]' THEN json('[]') ELSE"
+    " json((SELECT json_group_array(json_object("
+    "'channelId', json_extract(p.value, '$.channelId'),"
+    " 'priceListId', json_extract(p.value, '$.priceListId'),"
+    " 'priceListName', COALESCE(pl.name, ''), 'channelName', COALESCE(ch.name, '')))"
+    " FROM json_each(c.price_list_assign) p"
+    " LEFT JOIN price_lists pl ON pl.id = json_extract(p.value, '$.priceListId')"
+    " LEFT JOIN channels ch ON ch.id = json_extract(p.value, '$.channelId'))) END"
+)
+_CATALOG_NAME = (
+    "CASE WHEN c.catalog_id = '' THEN '' ELSE"
+    " COALESCE((SELECT name FROM price_lists WHERE c.catalog_id NOT GLOB '*[^0-9]*'"
+    " AND id = CAST(c.catalog_id AS INTEGER)), '') END"
+)
 
 
-def render_company(
-    ctx: Ctx, row: sqlite3.Row, lk: Lookups, *, detail: bool, extra: bool
-) -> dict[str, Any]:
-    """A company as GET returns it (docs:v0 style, §3.3), shaped by the quirks."""
+def company_sql(ctx: Ctx, *, detail: bool, extra: bool) -> str:
+    """``SELECT <company JSON>, c.id`` for the ids bound as a JSON array (docs:v0 style, §3.3)."""
     strings = bool(ctx.quirks["companyIdsAsStrings"])
-    group_id = row["customer_group_id"] or 0
-    status = int(row["status"])
-    catalog_id = row["catalog_id"]
-    catalog_name = ""
-    if catalog_id.isdigit():
-        catalog_name = lk.price_lists.get(int(catalog_id), "")
-    assign = [
-        {
-            "channelId": item["channelId"],
-            "priceListId": item["priceListId"],
-            "priceListName": lk.price_lists.get(item["priceListId"], ""),
-            "channelName": lk.channels.get(item["channelId"], ""),
-        }
-        for item in json.loads(row["price_list_assign"])
+
+    def text(expr: str, as_text: bool = strings) -> str:
+        return f"CAST({expr} AS TEXT)" if as_text else expr
+
+    group = "COALESCE(c.customer_group_id, 0)"
+    pairs = [
+        ("companyId", text("c.id")),
+        ("companyName", "c.name"),
+        ("companyEmail", "c.email"),
+        ("companyPhone", "c.phone"),
+        ("companyStatus", text("c.status")),
+        ("bcGroupId", text(group, strings and detail)),
+        ("bcGroupName", "COALESCE(g.name, '')"),
+        ("uuid", "c.uuid"),
+        ("catalogId", "c.catalog_id"),
+        ("catalogName", _CATALOG_NAME),
+        ("priceListAssign", _PRICE_LIST_ASSIGN),
+        ("createdAt", text("c.created_at")),
+        ("updatedAt", text("c.updated_at")),
     ]
-    out: dict[str, Any] = {
-        "companyId": str(row["id"]) if strings else row["id"],
-        "companyName": row["name"],
-        "companyEmail": row["email"],
-        "companyPhone": row["phone"],
-        "companyStatus": str(status) if strings else status,
-        "bcGroupId": str(group_id) if strings and detail else group_id,
-        "bcGroupName": row["group_name"] or "",
-        "uuid": row["uuid"],
-        "catalogId": catalog_id,
-        "catalogName": catalog_name,
-        "priceListAssign": assign,
-        "createdAt": str(row["created_at"]) if strings else row["created_at"],
-        "updatedAt": str(row["updated_at"]) if strings else row["updated_at"],
-    }
     if extra:
-        out["extraFields"] = render_values(
-            json.loads(row["extra_fields"]), lk.company_fields, detailed=True
-        )
+        pairs.append(("extraFields", "json(c.extra_rendered)"))
     if ctx.quirks["companyAddressInResponses"]:
-        address = json.loads(row["address"])
-        for key in ADDRESS_KEYS:
-            out[key] = address.get(key, "")
-    return out
+        pairs += [(k, f"COALESCE(json_extract(c.address, '$.{k}'), '')") for k in ADDRESS_KEYS]
+    return (
+        f"SELECT {json_object_sql(pairs)}, c.id FROM companies c"
+        " LEFT JOIN customer_groups g ON g.id = c.customer_group_id"
+        " WHERE c.id IN (SELECT value FROM json_each(?))"
+    )
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -184,15 +192,15 @@ def list_companies(ctx: Ctx, req: Request) -> Response:
     extra = choice_arg(req, "isIncludeExtraFields", ("0", "1"), "0") == "1"
     column = "c.name" if sort == "companyName" else "c.updated_at"
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    store = ctx.store
-    total = store.scalar("SELECT COUNT(*) FROM companies c" + clause, params)
-    rows = store.rows(
-        f"{SELECT}{clause} ORDER BY {column} {direction}, c.id {direction} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+    ids = ctx.store.ordered_ids(
+        f"SELECT c.id FROM companies c{clause} ORDER BY {column} {direction}, c.id {direction}",
+        params,
     )
-    lk = lookups(store)
-    data = [render_company(ctx, r, lk, detail=False, extra=extra) for r in rows]
-    return json_response(200, ok(data, pagination=pagination(total, limit, offset)))
+    page = fragments(
+        ctx.store, company_sql(ctx, detail=False, extra=extra), ids[offset : offset + limit]
+    )
+    meta = {"message": "SUCCESS", "pagination": pagination(len(ids), limit, offset)}
+    return spliced("[" + ",".join(page) + "]", meta)
 
 
 def _company(ctx: Ctx, company_id: str) -> sqlite3.Row:
@@ -205,8 +213,8 @@ def _company(ctx: Ctx, company_id: str) -> sqlite3.Row:
 def get_company(ctx: Ctx, req: Request, company_id: str) -> Response:
     """GET /companies/{companyId} (§3.3): extra fields always included."""
     row = _company(ctx, company_id)
-    data = render_company(ctx, row, lookups(ctx.store), detail=True, extra=True)
-    return json_response(200, ok(data))
+    found = fragments(ctx.store, company_sql(ctx, detail=True, extra=True), [int(row["id"])])
+    return spliced(found[0], {"message": "SUCCESS"})
 
 
 def company_extra_fields(ctx: Ctx, req: Request) -> Response:

@@ -7,10 +7,22 @@ import json
 import sqlite3
 from typing import Any
 
-from .common import Ctx, choice_arg, int_arg, num_arg, ok, pagination, paging, parse_int, text_field
-from .extrafields import check_values, configs, extra_field_error, parse_submitted, render_values
-from .http import HttpError, Request, Response, b2b_error, json_response, param_error
-from .lookups import lookups
+from .common import (
+    Ctx,
+    choice_arg,
+    fragments,
+    int_arg,
+    json_object_sql,
+    num_arg,
+    pagination,
+    paging,
+    parse_int,
+    spliced,
+    sql_text,
+    text_field,
+)
+from .extrafields import check_values, configs, extra_field_error, parse_submitted
+from .http import HttpError, Request, Response, b2b_error, param_error
 from .users import config_page
 
 YEAR = 365 * 24 * 3600
@@ -47,52 +59,68 @@ def order_error(message: str) -> HttpError:
     return extra_field_error("order", message)
 
 
-def render_order(ctx: Ctx, row: sqlite3.Row, *, detail: bool, extra: bool) -> dict[str, Any]:
-    """An order per §5.3 (integer ids and timestamps)."""
-    company_id = row["company_id"]
-    if company_id is None and ctx.quirks["ordersNoCompanyAsZero"]:
-        company_id = 0
-    total = float(row["total_inc_tax"])
-    out: dict[str, Any] = {
-        "id": row["id"],
-        "bcOrderId": row["bc_order_id"],
-        "totalIncTax": total,
-        "poNumber": row["po_number"],
-        "status": row["status"],
-        "customStatus": row["status"],
-        "cartId": "",
-        "items": row["items"],
-        "usdIncTax": total,
-        "companyId": company_id,
-        "currencyCode": row["currency_code"],
-        "money": [MONEY],
-        "statusCode": row["status_code"],
-        "isArchived": False,
-        "channelId": row["channel_id"],
-        "channelName": lookups(ctx.store).channels.get(row["channel_id"], ""),
-    }
+_MONEY_SQL = "json(" + sql_text(json.dumps([MONEY], separators=(",", ":"))) + ")"
+_ORDER_EXTRA_FIELDS = (
+    "json((SELECT json_group_array(json_object('fieldName', e.key, 'fieldValue', e.value))"
+    " FROM json_each(o.extra_fields) e))"
+)
+
+
+def order_sql(ctx: Ctx, *, detail: bool, extra: bool) -> str:
+    """``SELECT <order JSON>, o.id`` for the ids bound as a JSON array (§5.3, integer ids)."""
+    company = "COALESCE(o.company_id, 0)" if ctx.quirks["ordersNoCompanyAsZero"] else "o.company_id"
+    pairs = [
+        ("id", "o.id"),
+        ("bcOrderId", "o.bc_order_id"),
+        ("totalIncTax", "o.total_inc_tax"),
+        ("poNumber", "o.po_number"),
+        ("status", "o.status"),
+        ("customStatus", "o.status"),
+        ("cartId", "''"),
+        ("items", "o.items"),
+        ("usdIncTax", "o.total_inc_tax"),
+        ("companyId", company),
+        ("currencyCode", "o.currency_code"),
+        ("money", _MONEY_SQL),
+        ("statusCode", "o.status_code"),
+        ("isArchived", "json('false')"),
+        ("channelId", "o.channel_id"),
+        ("channelName", "COALESCE(ch.name, '')"),
+    ]
     if extra and not detail:
-        out.update(dict.fromkeys(LEGACY))
+        pairs += [(name, "NULL") for name in LEGACY]
     if extra or detail:
-        out["extraInfo"] = []
-        out["extraFields"] = render_values(json.loads(row["extra_fields"]), {}, detailed=False)
+        pairs += [("extraInfo", "json('[]')"), ("extraFields", _ORDER_EXTRA_FIELDS)]
     if detail:
-        out.update(isInvoiceOrder=0, invoiceId=None, invoiceNumber=None, invoiceStatus=None)
-    out["createdAt"] = row["created_at"]
-    out["updatedAt"] = row["updated_at"]
-    return out
+        pairs += [
+            ("isInvoiceOrder", "0"),
+            ("invoiceId", "NULL"),
+            ("invoiceNumber", "NULL"),
+            ("invoiceStatus", "NULL"),
+        ]
+    pairs += [("createdAt", "o.created_at"), ("updatedAt", "o.updated_at")]
+    return (
+        f"SELECT {json_object_sql(pairs)}, o.id FROM orders o"
+        " LEFT JOIN channels ch ON ch.id = o.channel_id"
+        " WHERE o.id IN (SELECT value FROM json_each(?))"
+    )
 
 
-def _message_body(ctx: Ctx, data: object) -> dict[str, Any]:
+def render_order(ctx: Ctx, row: sqlite3.Row, *, detail: bool, extra: bool) -> str:
+    """One order as JSON text."""
+    return fragments(ctx.store, order_sql(ctx, detail=detail, extra=extra), [int(row["id"])])[0]
+
+
+def _message_body(ctx: Ctx, data: str) -> Response:
     """Orders' write responses: top-level ``message`` or ``meta.message`` (quirk)."""
     if ctx.quirks["ordersTopLevelMessage"]:
-        return {"code": 200, "data": data, "message": "SUCCESS"}
-    return {"code": 200, "data": data, "meta": {"message": "SUCCESS"}}
+        return spliced(data, {}, {"message": "SUCCESS"})
+    return spliced(data, {"message": "SUCCESS"})
 
 
-def _detail(ctx: Ctx, row: sqlite3.Row) -> object:
+def _detail(ctx: Ctx, row: sqlite3.Row) -> str:
     data = render_order(ctx, row, detail=True, extra=True)
-    return [data] if ctx.quirks["orderDetailAsArray"] else data
+    return f"[{data}]" if ctx.quirks["orderDetailAsArray"] else data
 
 
 def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
@@ -141,27 +169,24 @@ def list_orders(ctx: Ctx, req: Request) -> Response:
     show_extra = (req.arg("showExtra") or "").lower() in ("true", "1")
     column = "created_at" if sort == "createdAt" else "updated_at"
     clause = " WHERE " + " AND ".join(where)
-    store = ctx.store
-    total = store.scalar("SELECT COUNT(*) FROM orders" + clause, params)
-    rows = store.rows(
-        f"SELECT * FROM orders{clause} ORDER BY {column} {direction}, id {direction}"
-        " LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+    ids = ctx.store.ordered_ids(
+        f"SELECT id FROM orders{clause} ORDER BY {column} {direction}, id {direction}", params
     )
-    data = [render_order(ctx, r, detail=False, extra=show_extra) for r in rows]
-    page = pagination(total, limit, offset)
+    sql = order_sql(ctx, detail=False, extra=show_extra)
+    data = "[" + ",".join(fragments(ctx.store, sql, ids[offset : offset + limit])) + "]"
+    page = pagination(len(ids), limit, offset)
     meta: dict[str, Any] = {"message": "SUCCESS"}
     if ctx.quirks["ordersMetaFlat"]:
         meta.update(page)
     else:
         meta["pagination"] = page
-    return json_response(200, {"code": 200, "data": data, "meta": meta})
+    return spliced(data, meta)
 
 
 def get_order(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
     """GET /orders/{bcOrderId} (§5.1)."""
     row = _order(ctx, bc_order_id, "Order Does Not Exist.")
-    return json_response(200, ok(_detail(ctx, row)))
+    return spliced(_detail(ctx, row), {"message": "SUCCESS"})
 
 
 def _submitted_extras(ctx: Ctx, body: dict[str, Any], stored: dict[str, str]) -> dict[str, str]:
@@ -194,7 +219,7 @@ def update_order(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
         ),
     )
     fresh = _order(ctx, bc_order_id, "Not Found Error")
-    return json_response(200, _message_body(ctx, _detail(ctx, fresh)))
+    return _message_body(ctx, _detail(ctx, fresh))
 
 
 def create_order(ctx: Ctx, req: Request) -> Response:
@@ -236,13 +261,13 @@ def create_order(ctx: Ctx, req: Request) -> Response:
         ),
     )
     row = _order(ctx, str(values["bcOrderId"]), "Order Does Not Exist.")
-    return json_response(200, ok(render_order(ctx, row, detail=False, extra=True)))
+    return spliced(render_order(ctx, row, detail=False, extra=True), {"message": "SUCCESS"})
 
 
 def order_products(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
     """GET /orders/{bcOrderId}/products (§5.1); ``[]`` when none are recorded."""
     row = _order(ctx, bc_order_id, "The order does not exist.")
-    return json_response(200, _message_body(ctx, json.loads(row["products"])))
+    return _message_body(ctx, row["products"])
 
 
 def order_extra_fields(ctx: Ctx, req: Request) -> Response:
@@ -280,7 +305,7 @@ def reassign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         "UPDATE orders SET company_id = ?, updated_at = ? WHERE customer_id = ?",
         (target, now, cid),
     ).rowcount
-    return json_response(200, _message_body(ctx, {"total": moved}))
+    return _message_body(ctx, f'{{"total":{moved}}}')
 
 
 def assign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
@@ -297,4 +322,4 @@ def assign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         " WHERE customer_id = ? AND company_id IS NULL",
         (company_id, now, int(customer_id)),
     ).rowcount
-    return json_response(200, _message_body(ctx, {"total": moved}))
+    return _message_body(ctx, f'{{"total":{moved}}}')

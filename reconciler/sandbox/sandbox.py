@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -16,7 +17,7 @@ from .faults import Faults
 from .log import LogEntry, RequestLog
 from .ratelimit import FixedWindow
 from .server import ServedSandbox
-from .store import Store
+from .store import SchemaMismatch, Store
 from .transport import SandboxTransport
 
 
@@ -40,8 +41,10 @@ class Sandbox:
         self._clock = clock
         try:
             self._store = Store(db)
-        except Exception as exc:  # sqlite3.Error, OSError
-            raise SandboxError(f"cannot open sandbox database {db!r}: {exc}") from exc
+        except SchemaMismatch as exc:
+            raise SandboxError(str(exc)) from None
+        except (sqlite3.Error, OSError) as exc:
+            raise SandboxError(f"cannot open sandbox database {db!r}: {exc}") from None
         self._store.ensure_store(int(clock()))
         self._log = RequestLog()
         self._faults = Faults(clock, started=clock())

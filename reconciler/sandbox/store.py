@@ -9,13 +9,27 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .quirks import DEFAULT_QUIRKS
+
+# A company's extraFields as GET returns them (§3.3), joined with the company configs.
+COMPANY_EXTRA_RENDER = (
+    "CASE WHEN companies.extra_fields = '{}' THEN '[]' ELSE"
+    " (SELECT json_group_array(json_object("
+    "'fieldName', e.key, 'fieldValue', e.value,"
+    " 'labelName', COALESCE(NULLIF(f.label_name, ''), e.key),"
+    " 'isRequired', CASE WHEN f.is_required THEN '1' ELSE '0' END,"
+    " 'dataType', CAST(COALESCE(f.field_type, 0) AS TEXT),"
+    " 'fieldType', COALESCE(f.field_type, 0)))"
+    " FROM json_each(companies.extra_fields) e"
+    " LEFT JOIN extra_field_configs f ON f.kind = 'company' AND f.field_name = e.key) END"
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS store (
@@ -74,7 +88,9 @@ CREATE TABLE IF NOT EXISTS companies (
     extra_fields TEXT NOT NULL DEFAULT '{}',
     price_list_assign TEXT NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    -- extraFields as GET renders them (kept by the triggers below; never dumped)
+    extra_rendered TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS companies_group ON companies(customer_group_id);
 CREATE INDEX IF NOT EXISTS companies_updated ON companies(updated_at);
@@ -112,8 +128,8 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id);
 CREATE INDEX IF NOT EXISTS orders_company ON orders(company_id);
-CREATE INDEX IF NOT EXISTS orders_updated ON orders(updated_at);
-CREATE INDEX IF NOT EXISTS orders_created ON orders(created_at);
+CREATE INDEX IF NOT EXISTS orders_updated ON orders(updated_at, created_at);
+CREATE INDEX IF NOT EXISTS orders_created ON orders(created_at, updated_at);
 CREATE TABLE IF NOT EXISTS extra_field_configs (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -132,6 +148,23 @@ CREATE TABLE IF NOT EXISTS extra_field_configs (
     uuid TEXT NOT NULL DEFAULT '',
     UNIQUE (kind, field_name)
 );
+CREATE TRIGGER IF NOT EXISTS companies_extra_insert AFTER INSERT ON companies BEGIN
+    UPDATE companies SET extra_rendered = {render} WHERE id = NEW.id;
+END;
+CREATE TRIGGER IF NOT EXISTS companies_extra_update AFTER UPDATE OF extra_fields ON companies
+BEGIN
+    UPDATE companies SET extra_rendered = {render} WHERE id = NEW.id;
+END;
+CREATE TRIGGER IF NOT EXISTS configs_insert AFTER INSERT ON extra_field_configs
+WHEN NEW.kind = 'company' BEGIN
+    UPDATE companies SET extra_rendered = {render} WHERE extra_fields != '{{}}';
+END;
+CREATE TRIGGER IF NOT EXISTS configs_update AFTER UPDATE ON extra_field_configs BEGIN
+    UPDATE companies SET extra_rendered = {render} WHERE extra_fields != '{{}}';
+END;
+CREATE TRIGGER IF NOT EXISTS configs_delete AFTER DELETE ON extra_field_configs BEGIN
+    UPDATE companies SET extra_rendered = {render} WHERE extra_fields != '{{}}';
+END;
 CREATE TABLE IF NOT EXISTS faults (
     position INTEGER PRIMARY KEY,
     rule TEXT NOT NULL
@@ -141,6 +174,15 @@ CREATE TABLE IF NOT EXISTS faults (
 BEHAVIORS = ("dependent", "independent")
 
 T = TypeVar("T")
+#: bumped whenever SCHEMA changes incompatibly
+SCHEMA_VERSION = 1
+
+
+class SchemaMismatch(Exception):
+    """The database file was written by an incompatible sandbox version."""
+
+
+IDS_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -166,16 +208,34 @@ class Store:
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
-        if db != ":memory:":
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
+        try:
+            self._setup(db)
+        except BaseException:
+            self.conn.close()
+            raise
         self._settings: Settings | None = None
         self._depth = 0
         #: bumped by every committed write; render caches key on it
         self.generation = 0
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Hashable, Any] = {}
         self._cache_generation = -1
+        self._ids: OrderedDict[Hashable, list[int]] = OrderedDict()
+
+    def _setup(self, db: str) -> None:
+        if db != ":memory:":
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        if tables and version != SCHEMA_VERSION:
+            raise SchemaMismatch(
+                f"{db} was made by another version of the sandbox (schema {version}, this one"
+                f" uses {SCHEMA_VERSION}); dump it with that version or create a new one"
+            )
+        self.conn.executescript(
+            SCHEMA.replace("{render}", COMPANY_EXTRA_RENDER).replace("{{}}", "{}")
+        )
+        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self.lock:
@@ -282,16 +342,36 @@ class Store:
         raw = self.scalar("SELECT quirks FROM store")
         return dict(json.loads(raw)) if raw else {}
 
-    def cached(self, key: str, factory: Callable[[], T]) -> T:
-        """A value computed once per generation (lookup tables, rendered fragments)."""
+    def _fresh(self) -> None:
+        if self._cache_generation != self.generation:
+            self._cache = {}
+            self._ids.clear()
+            self._cache_generation = self.generation
+
+    def cached(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """A value computed once per generation (lookup tables)."""
         with self.lock:
-            if self._cache_generation != self.generation:
-                self._cache = {}
-                self._cache_generation = self.generation
+            self._fresh()
             if key not in self._cache:
                 self._cache[key] = factory()
             value: T = self._cache[key]
             return value
+
+    def ordered_ids(self, sql: str, params: Sequence[Any]) -> list[int]:
+        """The ids a list query selects, in order; kept per generation for the last few queries,
+        so that paging with ``offset`` costs the page, not the offset."""
+        key = (sql, tuple(params))
+        with self.lock:
+            self._fresh()
+            ids = self._ids.get(key)
+            if ids is None:
+                ids = [row[0] for row in self.conn.execute(sql, params)]
+                self._ids[key] = ids
+                while len(self._ids) > IDS_CACHE_SIZE:
+                    self._ids.popitem(last=False)
+            else:
+                self._ids.move_to_end(key)
+            return ids
 
     def invalidate(self) -> None:
         self._settings = None

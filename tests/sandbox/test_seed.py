@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,18 @@ def test_default_quirks_exported() -> None:
         "companyPutRequiresExtraFields": False,
         "ordersNoCompanyAsZero": False,
     }
+
+
+def test_db_file_errors(tmp_path: Path) -> None:
+    """A file that is not a sandbox db, or one of another schema version, is a user error."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(SandboxError, match="cannot open sandbox database"):
+        Sandbox(db=str(junk))
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("CREATE TABLE store (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SandboxError, match="another version of the sandbox"):
+        Sandbox(db=str(old))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -85,3 +86,23 @@ def test_shutdown_stops_listening(sb: Any, kit: Any) -> None:
     served.shutdown()  # idempotent
     with httpx.Client(base_url=url, headers=kit.AUTH) as real, pytest.raises(httpx.ConnectError):
         real.get("/companies")
+
+
+def test_served_concurrent_clients(sb: Any, kit: Any) -> None:
+    """Threads hammering the served store: every request answered, writes all applied."""
+
+    def work(n: int) -> list[int]:
+        with httpx.Client(base_url=served.b2b_url, headers=kit.AUTH) as real:
+            codes = [real.get("/companies", params={"limit": 5}).status_code for _ in range(5)]
+            body = {"poNumber": f"T{n}"}
+            codes.append(real.put(f"/orders/{5001 + n % 3}", json=body).status_code)
+            codes.append(
+                real.post("/orders", json={"bcOrderId": 9000 + n, "customerId": 400}).status_code
+            )
+            return codes
+
+    with sb.serve() as served, ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(16)))
+    assert all(code == 200 for codes in results for code in codes)
+    assert len([o for o in sb.dump()["orders"] if o["bcOrderId"] >= 9000]) == 16
+    assert len(sb.request_log) == 16 * 7
