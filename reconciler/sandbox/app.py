@@ -73,24 +73,23 @@ class SandboxApp:
         started = time.perf_counter()
         at = self.clock()
         req = Request.from_environ(environ)
-        status = 0
+
+        def log(status: int) -> None:
+            elapsed = time.perf_counter() - started
+            self.log.add(LogEntry(req.method, req.path, req.query_string, status, elapsed, at))
+
         try:
             response = self.handle(req, environ.get("sandbox.read_timeout"))
-            status = response.status
         except ClientTimedOut as exc:
-            status = exc.args[0] if exc.args else 0
+            log(exc.args[0] if exc.args else 0)
             raise
-        finally:
-            self.log.add(
-                LogEntry(
-                    method=req.method,
-                    path=req.path,
-                    query=req.query_string,
-                    status=status,
-                    elapsed=time.perf_counter() - started,
-                    at=at,
-                )
-            )
+        except ConnectionDropped:
+            log(0)
+            raise
+        except Exception:
+            logger.exception("sandbox failed: %s %s", req.method, req.path)
+            response = json_response(500, envelope(500, "Internal Server Error"))
+        log(response.status)
         headers = list(response.headers)
         if response.status not in (204, 304):
             headers.append(("Content-Length", str(len(response.body))))

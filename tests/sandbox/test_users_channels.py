@@ -70,3 +70,23 @@ def test_unknown_paths_and_methods(api: httpx.Client) -> None:
     assert wrong.json()["code"] == 405
     assert api.put("/companies", json={}).status_code == 405  # §3.1: PUT on the collection
     assert api.get("/companies/abc").status_code == 404
+
+
+def test_handler_crash_is_a_500(sb: Any, api: httpx.Client, caplog: Any) -> None:
+    """Errors inside the app never crash it: a 500 in the default envelope, then business as
+    usual."""
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bug")
+
+    route = next(r for r in sb.app.b2b_routes.routes if r.pattern.pattern == "^/users$")
+    route.methods["GET"] = boom
+    response = api.get("/users")
+    assert response.status_code == 500
+    assert response.json() == {
+        "code": 500,
+        "data": {},
+        "meta": {"message": "Internal Server Error"},
+    }
+    assert "bug" in caplog.text
+    assert api.get("/companies").status_code == 200
