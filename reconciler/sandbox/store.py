@@ -235,7 +235,8 @@ class Store:
         self.conn.executescript(
             SCHEMA.replace("{render}", COMPANY_EXTRA_RENDER).replace("{{}}", "{}")
         )
-        self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version != SCHEMA_VERSION:
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self.lock:
@@ -303,6 +304,8 @@ class Store:
 
     def ensure_store(self, now: int) -> None:
         """Create the default store (hash ``sandbox``, dependent, no MSF) and channel 1."""
+        if self.has_store() and self.scalar("SELECT COUNT(*) FROM channels"):
+            return  # nothing to write: a reader (``sandbox dump``) takes no write lock
         with self.transaction():
             if not self.has_store():
                 self.execute(
