@@ -815,7 +815,9 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style: str | None = None
-    if "\n" in data.rstrip("\n") and data == data.rstrip(" "):
+    if any(c in data for c in "\x85\u2028\u2029"):
+        style = '"'  # YAML line breaks: only double quotes escape them
+    elif "\n" in data.rstrip("\n") and data == data.rstrip(" "):
         style = "|"
     elif yamlload.resolve_plain(data) != yamlload.STR:
         style = "'"  # would read back as a number, bool or null (YAML 1.2); 1.1 is PyYAML's job

@@ -124,7 +124,7 @@ def test_paths_are_shown_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_single_path_string_is_one_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
-    assert issues_text("duplicate-order") == issues_text(["duplicate-order"])  # type: ignore[arg-type]
+    assert issues_text("duplicate-order") == issues_text(["duplicate-order"])
 
 
 def test_no_paths_means_the_current_folder(monkeypatch: pytest.MonkeyPatch) -> None:
