@@ -746,16 +746,17 @@ def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path
     return found
 
 
-_ENVELOPE = ("apiVersion", "kind", "metadata", "spec")
+_ENVELOPE = frozenset({"apiversion", "kind", "metadata", "spec"})
 
 
 def _foreign(loaded: yamlload.LoadedFile) -> bool:
-    """True for a file that is YAML but plainly not manifests (a sandbox seed, a CI config)."""
+    """True for a file that is YAML but plainly not manifests (a sandbox seed, a CI config):
+    every document is a mapping without any of the envelope's keys, in any case."""
     return (
         not loaded.problems
         and bool(loaded.documents)
         and all(
-            isinstance(d.value, dict) and not any(k in d.value for k in _ENVELOPE)
+            isinstance(d.value, dict) and not any(k.lower() in _ENVELOPE for k in d.value)
             for d in loaded.documents
         )
     )

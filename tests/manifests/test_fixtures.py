@@ -165,6 +165,20 @@ def test_a_seed_or_other_yaml_is_skipped_when_walking_but_checked_when_named() -
     assert "sandbox-seed.yaml:4:1: apiVersion: required field missing" in named
 
 
+def test_a_file_looking_like_a_manifest_is_never_skipped(tmp_path: Path) -> None:
+    (tmp_path / "ci.yaml").write_text("jobs: {plan: {runs-on: ubuntu-latest}}\n")
+    assert issues_text([tmp_path]) == ""
+    (tmp_path / "typo.yaml").write_text("Kind: Store\nMetadata: {name: main}\n")
+    assert issues_text([tmp_path]) == (
+        f"{tmp_path}/typo.yaml:1:1: Kind: unknown field (did you mean 'kind'?)\n"
+        f"{tmp_path}/typo.yaml:1:1: apiVersion: required field missing\n"
+        f"{tmp_path}/typo.yaml:1:1: kind: required field missing\n"
+        f"{tmp_path}/typo.yaml:1:1: metadata: required field missing\n"
+        f"{tmp_path}/typo.yaml:1:1: spec: required field missing\n"
+        f"{tmp_path}/typo.yaml:2:1: Metadata: unknown field (did you mean 'metadata'?)\n"
+    )
+
+
 def test_only_yaml_files_and_no_hidden_ones_are_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "x.yaml").write_text("a: [")
