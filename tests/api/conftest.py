@@ -59,8 +59,20 @@ BASE_SEED: dict[str, Any] = {
         },
     ],
     "users": [
-        {"customerId": 321, "companyId": 1001, "role": 0},
-        {"customerId": 322, "companyId": 1002, "role": 0},
+        {
+            "customerId": 321,
+            "companyId": 1001,
+            "role": 0,
+            "createdAt": 1700000000,
+            "updatedAt": 1700000000,
+        },
+        {
+            "customerId": 322,
+            "companyId": 1002,
+            "role": 0,
+            "createdAt": 1700000000,
+            "updatedAt": 1700000000,
+        },
     ],
     "orders": [
         {
