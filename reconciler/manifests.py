@@ -8,6 +8,13 @@ offending key or value (a missing field at the mapping that lacks it) and worded
 ``spec.companyEmail: 'x' is not a valid email``, ``spec.catalgId: unknown field (did you mean
 'catalogId'?)``.
 
+Which files: ``*.yaml``/``*.yml`` under each folder, recursively and sorted, hidden files and
+folders (``.git``) skipped; a file named as a PATH is read whatever its name; a file reached twice
+is read once; a PATH that does not exist is an issue. While walking a folder, a YAML file none of
+whose documents has any envelope key (``apiVersion``, ``kind``, ``metadata``, ``spec``, in any
+case) is not a manifest and is skipped: the sandbox seed and CI configs can live beside
+manifests. Issues are sorted by file (in the order found), line and column.
+
 Schema semantics differ from stock jsonschema in two places, both to match what users mean:
 ``integer`` does not accept ``12.0``, and a ``pattern`` ending in ``$`` does not match before a
 trailing newline (ECMA-262 semantics, which editors use; Python's ``$`` would).
