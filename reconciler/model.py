@@ -456,11 +456,12 @@ def precondition_requests(plan: Plan) -> int:
 
 
 def verification_requests(plan: Plan) -> int:
-    """One re-read per touched company, order and moved customer (their orders listed once)."""
+    """One re-read per touched company and updated order, one order listing per company that
+    receives orders (a first page; a company with more than 200 orders costs more)."""
     companies = {a.resource for a in plan.actions if a.resource.startswith("company/")}
     orders = {a.bc_order_id for a in plan.actions if a.type == "updateOrder"}
-    customers = {a.customer_id for a in plan.actions if a.type in ("assign", "reassign")}
-    return len(companies) + len(orders) + len(customers)
+    receiving = {a.target_company for a in plan.actions if a.type in ("assign", "reassign")}
+    return len(companies) + len(orders) + len(receiving)
 
 
 # --------------------------------------------------------------------------- apply reports

@@ -72,6 +72,8 @@ def test_saved_plan_applies_exactly_and_converges(tmp_path: Path) -> None:
     assert outcome["ok"] is True
     assert [r["id"] for r in outcome["results"]] == [a["id"] for a in saved["actions"]]
     assert {r["outcome"] for r in outcome["results"]} == {"applied"}
+    # The plan told the reviewer how many requests apply would make; it made exactly that many.
+    assert sum(outcome["requests"].values()) == saved["summary"]["apiRequests"]
     assert run("--sandbox", db, "plan", manifests, "--detailed-exitcode")[0] == 0
 
 
