@@ -390,8 +390,8 @@ def test_plan_refuses_invalid_manifests_with_located_lines(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: cli.main (reconciler/cli.py:156-158) prints the issues of an IssuesError "
-    "(plan/apply on invalid manifests) with raw Issue.format(), not escaped as validate's "
+    reason="BUG: cli.main (reconciler/cli.py:162-163, the IssuesError handler) prints the "
+    "issues of plan/apply on invalid manifests with raw Issue.format(), not escaped as validate's "
     "render_issues_text does: a file name with a newline or a bidi override reaches the "
     "terminal raw and one issue spans two lines",
 )
