@@ -60,6 +60,24 @@ class _Builder:
     warnings: list[str] = field(default_factory=list)
     creating: dict[str, str] = field(default_factory=dict)
     """Company resource -> id of the action that creates it."""
+    by_group: dict[int | None, list[LiveCompany]] = field(default_factory=dict)
+    """Live companies per customer group, in read order (what ``company_for_group`` scans)."""
+    by_id: dict[int, LiveCompany] = field(default_factory=dict)
+    specs: dict[str, CompanySpec] = field(default_factory=dict)
+    """Company documents by ``metadata.name`` (the first of a name, as ``company_named``)."""
+
+    def __post_init__(self) -> None:
+        # Indexes, so that planning stays linear in the number of companies.
+        for company in self.live.companies:
+            self.by_group.setdefault(company.customer_group_id, []).append(company)
+            self.by_id.setdefault(company.company_id, company)
+        for spec in self.manifests.companies:
+            self.specs.setdefault(spec.name, spec)
+
+    def company_for_group(self, group_id: int) -> LiveCompany | None:
+        """The (first) live company of a customer group."""
+        holders = self.by_group.get(group_id)
+        return holders[0] if holders else None
 
     def issue(self, loc: Location | None, resource: str, message: str) -> None:
         self.issues.append(Issue.at(loc, resource, message))
@@ -108,7 +126,7 @@ def build_plan(
         ),
         manifest_digest=manifests.digest,
         actions=tuple(actions),
-        preconditions=_preconditions(actions, live),
+        preconditions=_preconditions(actions, live, b.by_id),
         unmanaged_companies=unmanaged,
         managed_objects=managed,
         warnings=tuple(b.warnings),
@@ -120,11 +138,9 @@ def build_plan(
 
 
 def _plan_company(b: _Builder, spec: CompanySpec, configs: Mapping[str, ExtraFieldConfig]) -> None:
-    live = b.live.company_for_group(spec.customer_group_id)
+    live = b.company_for_group(spec.customer_group_id)
     res = spec.resource
-    holders = [
-        c.company_id for c in b.live.companies if c.customer_group_id == spec.customer_group_id
-    ]
+    holders = [c.company_id for c in b.by_group.get(spec.customer_group_id, ())]
     if len(holders) > 1:
         b.issue(
             spec.loc_of("customerGroupId"),
@@ -442,13 +458,13 @@ def _check_extra_fields(
 
 
 def _plan_assignment(b: _Builder, spec: OrderAssignmentSpec) -> None:
-    company_spec = b.manifests.company_named(spec.company)
+    company_spec = b.specs.get(spec.company)
     if company_spec is None:  # validate catches this; keep the planner total
         b.issue(spec.loc_of("company"), spec.resource, f"spec.company: no Company {spec.company!r}")
         return
     target_res = company_spec.resource
     group = company_spec.customer_group_id
-    target = b.live.company_for_group(group)
+    target = b.company_for_group(group)
     converting = b.creating.get(target_res)
     if target is None and converting is None:
         return  # the company could not be planned; its issue is already reported
@@ -544,7 +560,7 @@ def _plan_customer(
 
 
 def _company_label(b: _Builder, company_id: int) -> str:
-    live = b.live.company_by_id(company_id)
+    live = b.by_id.get(company_id)
     return f"{live.company_name!r} ({company_id})" if live else str(company_id)
 
 
@@ -627,7 +643,9 @@ def _select_targets(actions: list[Action], targets: Sequence[str]) -> list[Actio
     return [a for a in actions if a.id in keep]
 
 
-def _preconditions(actions: Iterable[Action], live: LiveState) -> Preconditions:
+def _preconditions(
+    actions: Iterable[Action], live: LiveState, by_id: Mapping[int, LiveCompany]
+) -> Preconditions:
     companies: dict[int, int] = {}
     orders: dict[int, int] = {}
     customers: dict[int, int | None] = {}
@@ -636,7 +654,7 @@ def _preconditions(actions: Iterable[Action], live: LiveState) -> Preconditions:
         if action.type in ("convert", "create") and action.customer_group_id is not None:
             free.add(action.customer_group_id)
         if action.company_id is not None:
-            company = live.company_by_id(action.company_id)
+            company = by_id.get(action.company_id)
             if company is not None:
                 companies[company.company_id] = company.updated_at
         if action.bc_order_id is not None and action.bc_order_id in live.orders:
