@@ -16,6 +16,7 @@ from typing import NoReturn, TextIO
 
 from reconciler import __version__
 from reconciler.errors import IssuesError, ReconcilerError
+from reconciler.render import render_issues_text
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -159,8 +160,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return _dispatch(args, console)
     except IssuesError as exc:
         console.note(f"Error: {exc}")
-        for issue in sorted(exc.issues):
-            console.note(issue.format())
+        console.note(render_issues_text(exc.issues))
         return exc.exit_code
     except ReconcilerError as exc:
         console.note(f"Error: {exc}")

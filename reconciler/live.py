@@ -87,7 +87,7 @@ class ReadNeeds:
     company_extra_fields: bool = False
     """Some Company document manages extra fields."""
     order_extra_fields: bool = False
-    """Some Order document manages extra fields."""
+    """Some Order document exists: every order update must carry the required order fields."""
     price_lists: bool = False
     """Some Company names a price list (``catalogId`` or ``priceListAssign``)."""
     channels: bool = False
@@ -108,7 +108,7 @@ class ReadNeeds:
         return cls(
             groups=_distinct(c.customer_group_id for c in companies),
             company_extra_fields=any(c.extra_fields is not None for c in companies),
-            order_extra_fields=any(bool(o.extra_fields) for o in manifests.orders),
+            order_extra_fields=bool(manifests.orders),
             price_lists=any(bool(c.catalog_id) or bool(c.price_list_assign) for c in companies),
             channels=msf and any(bool(c.price_list_assign) for c in companies),
             customers=_distinct(c for a in manifests.assignments for c in a.customer_ids),

@@ -166,7 +166,7 @@ def _plan_company(b: _Builder, spec: CompanySpec, configs: Mapping[str, ExtraFie
         _plan_creation(b, spec, configs)
         return
     changes = company_changes(spec, live, configs)
-    _plan_company_updates(b, spec, live, changes, after=None)
+    _plan_company_updates(b, spec, live, changes, configs, after=None)
 
 
 def _plan_creation(b: _Builder, spec: CompanySpec, configs: Mapping[str, ExtraFieldConfig]) -> None:
@@ -275,7 +275,7 @@ def _plan_creation(b: _Builder, spec: CompanySpec, configs: Mapping[str, ExtraFi
     # What creation cannot set is set right after it.
     rest = tuple(c for c in all_changes if c.path.split(".")[0] not in created)
     rest = tuple(c for c in rest if not (c.path == "status" and c.after == CREATED_STATUS))
-    _plan_company_updates(b, spec, None, rest, after=action_id)
+    _plan_company_updates(b, spec, None, rest, configs, after=action_id)
 
 
 def _plan_company_updates(
@@ -283,6 +283,7 @@ def _plan_company_updates(
     spec: CompanySpec,
     live: LiveCompany | None,
     changes: Sequence[FieldChange],
+    configs: Mapping[str, ExtraFieldConfig],
     *,
     after: str | None,
 ) -> None:
@@ -310,6 +311,17 @@ def _plan_company_updates(
             else:
                 body[head] = change.after
         if extra:
+            if not _carry_required(
+                b,
+                extra,
+                configs,
+                desired=spec.extra_fields or {},
+                live=live.extra_fields if live else {},
+                resource=res,
+                loc=spec.loc_of("extraFields"),
+                what="company",
+            ):
+                return
             body["extraFields"] = _extra_list(extra)
         b.actions.append(
             Action(
@@ -357,6 +369,40 @@ def _plan_company_updates(
                     **common,  # type: ignore[arg-type]
                 )
             )
+
+
+def _carry_required(
+    b: _Builder,
+    extra: dict[str, ExtraValue],
+    configs: Mapping[str, ExtraFieldConfig],
+    *,
+    desired: Mapping[str, ExtraValue],
+    live: Mapping[str, str],
+    resource: str,
+    loc: Location | None,
+    what: str,
+) -> bool:
+    """Add the store's required extra fields to an ``extraFields`` list about to be sent.
+
+    The API refuses (422) an ``extraFields`` list that lacks a required field, so unchanged
+    required values are carried along; a required field with no value anywhere is a plan error.
+    """
+    for config in configs.values():
+        if not config.required or config.name in extra:
+            continue
+        value = desired.get(config.name)
+        if value is None or value == "":
+            value = live.get(config.name)
+        if value is None or value == "":
+            b.issue(
+                loc,
+                resource,
+                f"spec.extraFields.{config.name}: required by the store whenever {what} extra "
+                "fields are sent; add a value",
+            )
+            return False
+        extra[config.name] = value
+    return True
 
 
 def _status_effects(status: str) -> tuple[str, ...]:
@@ -594,22 +640,19 @@ def _plan_order(b: _Builder, spec: OrderSpec, configs: Mapping[str, ExtraFieldCo
             extra[rest] = change.after
         else:
             body[head] = change.after
-    if extra:
-        # The API refuses an extraFields list that lacks a required field: carry them along.
-        for config in configs.values():
-            if config.required and config.name not in extra:
-                value = (spec.extra_fields or {}).get(config.name) or live.extra_fields.get(
-                    config.name
-                )
-                if value is None or value == "":
-                    b.issue(
-                        spec.loc_of("extraFields"),
-                        spec.resource,
-                        f"spec.extraFields.{config.name}: required by the store whenever order "
-                        "extra fields are sent; add a value",
-                    )
-                    return
-                extra[config.name] = value
+    # The store requires its required order extra fields on every update (even poNumber-only).
+    if extra or any(c.required for c in configs.values()):
+        if not _carry_required(
+            b,
+            extra,
+            configs,
+            desired=spec.extra_fields or {},
+            live=live.extra_fields,
+            resource=spec.resource,
+            loc=spec.loc_of("extraFields"),
+            what="order",
+        ):
+            return
         body["extraFields"] = _extra_list(extra)
     b.actions.append(
         Action(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from reconciler.api import ApiClient, ApiSettings, Secret
@@ -64,13 +63,6 @@ def assert_planned_or_refused(
     assert report.ok, (failures, [a.request.to_json() for a in plan.actions])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: planner._plan_order (reconciler/planner.py:597) carries the store's required "
-    "order extra fields only when some extra field changes; a poNumber-only update on a store "
-    "with a required order extra field is sent without extraFields and refused with 422 "
-    "'<field> is a required extra field' on every apply",
-)
 def test_po_number_update_on_a_store_with_a_required_order_field(tmp_path: Path) -> None:
     seed = {
         "customers": [{"id": 1, "email": "a@buyer.example"}],
@@ -98,13 +90,6 @@ def test_po_number_update_on_a_store_with_a_required_order_field(tmp_path: Path)
     assert_planned_or_refused(tmp_path, seed, [order])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: planner._plan_company/_check_extra_fields (reconciler/planner.py:155, :446) "
-    "checks required company extra fields only when creating; an update that sends "
-    "extraFields to a company lacking a required extra field is planned, then refused with "
-    "422 '<field> is a required extra field' on every apply (the plan should report it)",
-)
 def test_company_update_when_the_live_company_lacks_a_required_field(tmp_path: Path) -> None:
     seed = {
         "customerGroups": [{"id": 11, "name": "Acme"}],

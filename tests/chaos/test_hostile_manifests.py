@@ -388,13 +388,6 @@ def test_plan_refuses_invalid_manifests_with_located_lines(
         assert "sandbox" in lines[0], err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli.main (reconciler/cli.py:162-163, the IssuesError handler) prints the "
-    "issues of plan/apply on invalid manifests with raw Issue.format(), not escaped as validate's "
-    "render_issues_text does: a file name with a newline or a bidi override reaches the "
-    "terminal raw and one issue spans two lines",
-)
 @pytest.mark.parametrize("name", ["new\nline.yaml", "\u202eevil.yaml"])
 def test_plan_escapes_hostile_file_names_like_validate(
     name: str, capsys: pytest.CaptureFixture[str], plain_env: None
