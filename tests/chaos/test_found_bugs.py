@@ -1,10 +1,8 @@
-"""Product bugs the chaos suite found, each reduced to its smallest store (strict xfails).
+"""Product bugs the chaos suite found, each reduced to its smallest store; all fixed.
 
 Each test states what the contract promises: a plan that succeeds is a plan apply can carry
 out ("every problem that would make apply fail is found here, all at once, before anything is
-sent", ``reconciler/planner.py``). When a bug is fixed its test starts passing, and the strict
-xfail turns that into a failure: remove the marker then (and the matching restriction in
-``test_apply_under_faults.py``).
+sent", ``reconciler/planner.py``): either the plan refuses, or its apply succeeds.
 """
 
 from __future__ import annotations
