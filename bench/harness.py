@@ -22,7 +22,6 @@ import httpx
 
 from reconciler.api import ApiClient, ApiSettings, RetryPolicy, Secret
 from reconciler.sandbox import Sandbox
-from reconciler.sandbox import server as server_module
 from reconciler.sandbox.log import LogEntry
 from reconciler.sandbox.server import ServedSandbox
 
@@ -77,16 +76,7 @@ def make_sandbox(seed: Mapping[str, Any], budget: Budget) -> Sandbox:
 
 
 def serve(sb: Sandbox) -> ServedSandbox:
-    """Serve ``sb`` on a loopback port from this process's threads.
-
-    The served sandbox's handler leaves Nagle's algorithm on: a response written in two parts
-    (headers, then body) then waits for the client's delayed ACK, about 40 ms per request on
-    Linux loopback, which would swamp a 4 ms request budget. Turning it off here (what
-    ``StreamRequestHandler.disable_nagle_algorithm`` is for) changes no byte on the wire.
-    """
-    handler = getattr(server_module, "_Handler", None)
-    if handler is not None:
-        handler.disable_nagle_algorithm = True
+    """Serve ``sb`` on a loopback port from this process's threads."""
     return sb.serve()
 
 

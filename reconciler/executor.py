@@ -25,7 +25,8 @@ from reconciler.diff import company_field, same_value
 from reconciler.errors import ApiError, NotFoundError, StalePlanError, UncertainWriteError
 from reconciler.model import Action, ActionResult, ApplyReport, LiveCompany, Plan, Request
 
-POST_ATTEMPTS = 3
+POST_ATTEMPTS = 5
+"""Sends of one convert/create at most, each after a read proved the company absent."""
 PLACEHOLDER = re.compile(r"\{([a-z]+/[a-z0-9-]+)\.companyId\}")
 
 Progress = Callable[[int, int, float], None]

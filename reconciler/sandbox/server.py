@@ -28,6 +28,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "b2b-sandbox"
     sys_version = ""
     timeout = 30
+    disable_nagle_algorithm = True  # else each response waits for the client's delayed ACK
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
