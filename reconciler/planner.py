@@ -520,6 +520,11 @@ def _plan_assignment(b: _Builder, spec: OrderAssignmentSpec) -> None:
         if customer is None:
             b.issue(loc, spec.resource, f"spec.customerIds[{i}]: customer {customer_id} not found")
             continue
+        if customer.company_id is None and not customer.order_ids:
+            b.warnings.append(
+                f"{spec.resource}: customer {customer_id} has no orders and is not a company "
+                "user; nothing to move (check the id if you expected orders)"
+            )
         _plan_customer(b, spec, customer, target, target_res, converting, group, loc, i)
 
 

@@ -290,3 +290,13 @@ def test_a_group_shared_by_two_companies_is_ambiguous() -> None:
     with pytest.raises(PlanError) as caught:
         plan_for(ManifestSet(STORE, (ACME,)), live(companies=(LIVE_ACME, twin)))
     assert "customer group 12 has 2 companies (1001, 1002)" in caught.value.issues[0].message
+
+
+def test_a_customer_with_nothing_is_a_warning_not_a_change() -> None:
+    state = live(customers={400: LiveCustomer(400, None, None, ())})
+    plan = plan_for(_assignment(), state)
+    assert plan.empty
+    assert plan.warnings == (
+        "orderassignment/acme-buyers: customer 400 has no orders and is not a company user; "
+        "nothing to move (check the id if you expected orders)",
+    )
