@@ -40,8 +40,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.api import ApiClient, ApiSettings, Secret
-from reconciler.errors import ApiError, ReconcilerError, StalePlanError
-from reconciler.executor import apply_plan, check_stale
+from reconciler.errors import ApiError, ReconcilerError
+from reconciler.executor import apply_plan
 from reconciler.live import read_live
 from reconciler.manifests import dump_documents, load
 from reconciler.model import ApplyReport, ManifestSet, Plan
@@ -409,13 +409,12 @@ def _order_docs(
     for order in chosen:
         spec: dict[str, Any] = {"bcOrderId": order["bcOrderId"]}
         if draw(st.booleans()):
-            # A PO-only change on a store with a required order field is refused at apply
-            # although planned: test_found_bugs.py::test_po_number_update_on_a_store_with_a_
-            # required_order_field. Until it is fixed, such stores keep their PO numbers.
-            new = order["poNumber"] if required else draw(TEXT)
-            spec["poNumber"] = _keep(draw, order, "poNumber", new)
-        if configs and draw(st.booleans()):
-            named = {k for k in configs if draw(st.booleans())} | required
+            spec["poNumber"] = _keep(draw, order, "poNumber", draw(TEXT))
+        # Any update of an order must carry the store's required order fields; the tool takes
+        # them from the live order, so only those the order lacks must be named.
+        missing = required - {k for k, v in order["extraFields"].items() if v}
+        if (configs and draw(st.booleans())) or missing:
+            named = {k for k in configs if draw(st.booleans())} | missing
             spec["extraFields"] = {
                 k: _keep(
                     draw,
@@ -426,7 +425,7 @@ def _order_docs(
                 for k in sorted(named)
             }
         if len(spec) == 1:
-            spec["poNumber"] = order["poNumber"] if required else f"PO-M{order['bcOrderId']}"
+            spec["poNumber"] = f"PO-M{order['bcOrderId']}"
         world.named_orders.add(order["bcOrderId"])
         world.docs.append(
             {
@@ -541,6 +540,7 @@ class Outcome:
     reports: list[ApplyReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    known_bug: int = 0
 
 
 def run_world(world: World, found: ManifestSet) -> tuple[Sandbox, Outcome, dict[str, Any]]:
@@ -573,22 +573,30 @@ def _round(sb: Sandbox, api: ApiClient, found: ManifestSet, out: Outcome) -> boo
         if live.requests != api.stats.requests - mark[0]:
             out.violations.append(f"round {out.rounds}: live.requests {live.requests} is off")
         plan = build_plan(found, live, created_at="2026-11-24T00:00:00Z")
-        if plan.empty:
-            _counted(sb, api, mark, f"round {out.rounds} read", out)
-            return False
-        check_stale(api, plan)
-    except StalePlanError as exc:
-        out.violations.append(f"round {out.rounds}: a fresh plan was refused as stale: {exc}")
-        return False
     except ApiError as exc:  # a read gave up under faults: this round failed
-        out.errors.append(f"round {out.rounds}: before apply: {exc}")
+        out.errors.append(f"round {out.rounds}: plan: {exc}")
         _counted(sb, api, mark, f"round {out.rounds} read", out)
         return True
-    _counted(sb, api, mark, f"round {out.rounds} read and staleness check", out)
+    _counted(sb, api, mark, f"round {out.rounds} read", out)
+    if plan.empty:
+        return False
     start = len(sb.request_log)
-    report = apply_plan(api, plan)
+    try:
+        report = apply_plan(api, plan)  # checks the plan is fresh first, as apply does
+    except ApiError as exc:
+        # Its staleness check gave up under faults and apply_plan raised, though documented
+        # never to raise for an API failure: test_found_bugs.py::test_apply_plan_reports_
+        # a_staleness_check_that_cannot_read (strict xfail). Counted as a failed round.
+        out.errors.append(f"round {out.rounds}: apply_plan raised: {exc}")
+        out.known_bug += 1
+        return True
     out.applies += 1
     out.reports.append(report)
+    if report.refused:
+        if "stale" in report.refused:
+            out.violations.append(f"round {out.rounds}: a fresh plan was refused: {report.refused}")
+        else:  # the staleness check gave up under faults: this round failed
+            out.errors.append(f"round {out.rounds}: refused: {report.refused}")
     seen = len(sb.request_log) - start
     if sum(report.requests.values()) != seen:
         out.violations.append(
@@ -674,5 +682,6 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
         len(out.reports[0].results) if out.reports else 0
     )
     chaos_figures["rounds that failed under faults"] += len(out.errors)
+    chaos_figures["apply_plan raised under faults (known bug)"] += out.known_bug
     chaos_figures["violations"] += len(out.violations)
     assert not out.violations, "\n".join(out.violations)
