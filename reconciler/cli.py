@@ -17,6 +17,7 @@ from typing import NoReturn, TextIO
 from reconciler import __version__
 from reconciler.errors import IssuesError, ReconcilerError
 from reconciler.render import render_issues_text
+from reconciler.session import known_secrets
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -156,6 +157,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     parser = build_parser()
     args = parser.parse_args(argv)
     console = Console(args, out or sys.stdout, sys.stderr)
+    console.secrets.extend(known_secrets(args))
     try:
         return _dispatch(args, console)
     except IssuesError as exc:

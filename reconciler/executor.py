@@ -199,7 +199,9 @@ def _create(run: _Run, action: Action, request: Request) -> int:
         except UncertainWriteError as exc:
             last = exc
         except ApiError as exc:
-            if exc.status is None or (exc.status < 500 and exc.status not in (400, 409)):
+            # A refusal may mean another run created it meanwhile ("Convert failed" 400, a 409,
+            # or 422 "Email already exists" for the admin): look before reporting a failure.
+            if exc.status is None or exc.status in (401, 403):
                 raise
             last = exc
         # The outcome is uncertain: look before sending again.

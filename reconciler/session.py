@@ -8,6 +8,7 @@ rather than guessed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ class Session:
 
     client: ApiClient
     store_hash: str
-    secrets: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list, repr=False)
     sandbox: Sandbox | None = None
 
     def close(self) -> None:
@@ -42,6 +43,16 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def known_secrets(args: argparse.Namespace) -> list[str]:
+    """Every token this run may know of, to redact from all output from the first line on."""
+    found = [os.environ.get("BIGCOMMERCE_ACCESS_TOKEN", "").strip()]
+    token_file = getattr(args, "token_file", None)
+    if token_file:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            found.append(Path(token_file).read_text(encoding="utf-8").strip())
+    return [token for token in found if token]
 
 
 def _read_token(args: argparse.Namespace) -> str:

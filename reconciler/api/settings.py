@@ -118,8 +118,15 @@ class ApiSettings:
             raise UsageError("no access token: set BIGCOMMERCE_ACCESS_TOKEN or use --token-file")
         if not _STORE_HASH.match(self.store_hash):
             raise UsageError(f"invalid store hash {self.store_hash!r}")
-        object.__setattr__(self, "b2b_url", check_base_url(self.b2b_url, "the B2B API URL"))
-        object.__setattr__(self, "core_url", check_base_url(self.core_url, "the core API URL"))
+        refused = ""
+        try:
+            object.__setattr__(self, "b2b_url", check_base_url(self.b2b_url, "the B2B API URL"))
+            object.__setattr__(self, "core_url", check_base_url(self.core_url, "the core API URL"))
+        except UsageError as exc:
+            refused = str(exc)
+        if refused:  # raised outside the handler: no chained exception keeps the raw text
+            # A token pasted into a URL must not come back in the message.
+            raise UsageError(refused.replace(self.token.reveal(), "***"))
         if not 1 <= self.requests_per_minute <= 150:
             raise UsageError(
                 f"requestsPerMinute must be between 1 and 150, got {self.requests_per_minute}"

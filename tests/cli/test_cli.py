@@ -212,7 +212,7 @@ def test_no_token_is_a_clear_error(
 def test_plain_http_is_refused_off_loopback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "t")
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "tok-abcdef123456")
     code, _ = run("--api-url", "http://api.example.com/api/v3/io", "plan", str(EXAMPLE))
     assert code == 1
     assert "http://" in capsys.readouterr().err

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pytest
 import yaml
 
 from reconciler.api import ApiClient, ApiSettings, Secret
@@ -69,14 +68,6 @@ def test_a_convert_raced_by_another_run_converges() -> None:
         assert second.ok, failures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: executor._create (reconciler/executor.py:201, `if exc.status is None or "
-    "(exc.status < 500 and exc.status not in (400, 409)): raise`) re-reads the group after a "
-    "refused convert (400) but not after a refused create: on an Independent store the second "
-    "of two concurrent applies gets 422 'Email already exists' for POST /companies and reports "
-    "the action failed (and its dependents skipped) although the company exists as planned",
-)
 def test_a_create_raced_by_another_run_converges() -> None:
     sb, first, second = race("independent")
     with sb:

@@ -488,22 +488,9 @@ URLS_WITH_THE_TOKEN = {
 }
 
 
-URL_LEAK = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a URL refused by check_base_url (reconciler/api/settings.py: the query and "
-    "plain-http messages quote the URL, _shown() strips only userinfo) is reported while "
-    "open_session (reconciler/session.py) builds ApiSettings, before the command adds the "
-    "token to console.secrets (reconciler/commands.py, after open_session returns): nothing "
-    "redacts the token from that error",
-)
-
-
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(case, marks=URL_LEAK) if case in ("query", "host") else case
-        for case in sorted(URLS_WITH_THE_TOKEN)
-    ],
+    sorted(URLS_WITH_THE_TOKEN),
 )
 def test_a_token_pasted_into_an_api_url(run: Callable[..., Run], store: Store, case: str) -> None:
     m = manifests(store)
@@ -623,12 +610,6 @@ def test_reprs_of_clients_and_settings_hide_the_token(store: Store) -> None:
         assert TAIL not in text, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: reconciler/session.py Session is a plain @dataclass whose field "
-    "secrets: list[str] holds the raw token, so repr(session) (a debugger, a log line, a "
-    "traceback with locals) shows it; it needs field(repr=False) or a Secret",
-)
 def test_repr_of_a_session_hides_the_token(store: Store) -> None:
     settings = ApiSettings(
         store_hash=STORE_HASH,
@@ -641,13 +622,6 @@ def test_repr_of_a_session_hides_the_token(store: Store) -> None:
     assert TOKEN not in shown, shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'sandbox dump' (reconciler/commands.py sandbox(), reconciler/sandbox/seed.py "
-    "dump) prints store.accessToken verbatim and the command never adds the access token to "
-    "the console's redaction list, so dumping a sandbox whose token is the user's "
-    "BIGCOMMERCE_ACCESS_TOKEN prints that token (the contract: never in any output)",
-)
 def test_sandbox_dump_of_a_store_holding_the_token(
     run: Callable[..., Run], store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
