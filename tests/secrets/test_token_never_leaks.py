@@ -32,7 +32,7 @@ import yaml
 from reconciler import cli
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.model import Request
-from reconciler.sandbox import Sandbox, server
+from reconciler.sandbox import Sandbox
 from reconciler.session import Session
 
 pytestmark = pytest.mark.served
@@ -116,17 +116,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token_source: str) ->
         flags += ["--token-file", str(secret / "token")]
     yield Store(sb, served.url, server / "store.db", work, flags, served.shutdown)
     sb.close()
-
-
-@pytest.fixture(autouse=True)
-def no_nagle_stall(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Buffer the served sandbox's responses so that each goes out in one send.
-
-    ``reconciler/sandbox/server.py`` writes a response's headers and body in two sends on an
-    unbuffered socket file; with Nagle's algorithm and the client's delayed ACK every request
-    then waits about 40 ms (reported). The token checks do not depend on it.
-    """
-    monkeypatch.setattr(server._Handler, "wbufsize", -1)
 
 
 @pytest.fixture(autouse=True)
