@@ -34,4 +34,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.section("chaos figures")
     for key in sorted(FIGURES):
-        terminalreporter.write_line(f"{key:<44} {FIGURES[key]}")
+        terminalreporter.write_line(f"{key:<56} {FIGURES[key]}")

@@ -237,6 +237,37 @@ def worlds(draw: st.DrawFn) -> World:
             orders.append(order)
             orders_of[cid].append(order)
 
+    # Sometimes a big store, so that companies, users and orders take several pages to list.
+    bulk = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 260, 520]))
+    for k in range(bulk):
+        group, company, customer, order_id = 2000 + k, 20000 + k, 30000 + k, 40000 + k
+        group_rows.append({"id": group, "name": f"Bulk {k}"})
+        companies.append(
+            {
+                "companyId": company,
+                "customerGroupId": group,
+                "companyName": f"Bulk Buyer {k}",
+                "companyEmail": f"bulk{k}@seed.example",
+                "companyPhone": "555-0000",
+                "createdAt": NOW - 400 * DAY,
+                "updatedAt": NOW - (k % 30 + 1) * DAY,
+            }
+        )
+        customers.append({"id": customer, "email": f"b{k}@bulk.example", "customerGroupId": group})
+        users.append({"customerId": customer, "companyId": company, "role": 0})
+        created = NOW - (k % 700 + 1) * DAY  # about half of them older than a year
+        orders.append(
+            {
+                "bcOrderId": order_id,
+                "customerId": customer,
+                "companyId": company,
+                "poNumber": "",
+                "extraFields": {},
+                "createdAt": created,
+                "updatedAt": created,
+            }
+        )
+
     seed: dict[str, Any] = {
         "store": {
             "hash": STORE_HASH,
@@ -674,6 +705,8 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
         sb.close()
     chaos_figures["stores generated"] += 1
     chaos_figures[f"stores generated: {world.behavior}"] += 1
+    if len(world.seed["companies"]) > 250:
+        chaos_figures["stores generated: over 250 companies, users and orders"] += 1
     chaos_figures["fault rules drawn"] += len(world.faults)
     chaos_figures["faults injected (429, 5xx, drops)"] += injected(log)
     chaos_figures["requests sent"] += len(log)
