@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from reconciler import manifests as manifest_io
 from reconciler.errors import (
+    ApplyRefusedError,
     ManifestError,
     ReconcilerError,
     SafetyError,
-    StalePlanError,
     UsageError,
 )
 from reconciler.executor import apply_plan
@@ -282,7 +282,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             raise
         _write_report(args.report, report, the_plan)
         if report.refused:
-            raise StalePlanError(report.refused)
+            raise ApplyRefusedError(report.refused)
         if args.format == "json":
             console.print(render_report_json(report, the_plan))
         else:

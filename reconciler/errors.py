@@ -10,6 +10,7 @@ boundary that meets them and chained with ``raise ... from``.
     ├── PlanError                   plan-time problems against the live store; carries Issues
     ├── PlanFileError               a saved plan that cannot be read or does not fit
     ├── StalePlanError              a saved plan whose objects changed since planning
+    ├── ApplyRefusedError           apply sent nothing: stale plan, or freshness unknowable
     ├── SafetyError                 maxChangePercent exceeded without --force
     └── ApiError                    the remote API failed us (after retries where allowed)
         ├── AuthError               401/403 from either API
@@ -69,6 +70,10 @@ class PlanFileError(ReconcilerError):
 
 class StalePlanError(ReconcilerError):
     """Objects the saved plan touches changed since it was made."""
+
+
+class ApplyRefusedError(ReconcilerError):
+    """Apply refused before its first write (the report says why)."""
 
 
 class SafetyError(ReconcilerError):

@@ -94,7 +94,10 @@ def apply_plan(
     if check_fresh:
         try:
             check_stale(client, plan)
-        except StalePlanError as exc:
+        except (StalePlanError, ApiError) as exc:
+            reason = str(exc)
+            if not isinstance(exc, StalePlanError):
+                reason = f"could not check that the plan is fresh, nothing was sent: {reason}"
             return ApplyReport(
                 results=tuple(
                     ActionResult(a.id, "pending", "not sent: the plan was refused")
@@ -102,7 +105,7 @@ def apply_plan(
                 ),
                 requests=_requests_since(before.by_endpoint, client.stats.by_endpoint),
                 seconds=clock() - start,
-                refused=str(exc),
+                refused=reason,
             )
     run = _Run(client, plan)
     for action in plan.actions:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from reconciler.api import ApiClient, ApiSettings, Secret
@@ -128,13 +127,6 @@ def test_company_update_when_the_live_company_lacks_a_required_field(tmp_path: P
     assert_planned_or_refused(tmp_path, seed, [company])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: executor.apply_plan (reconciler/executor.py:93-105) catches only "
-    "StalePlanError around its staleness check, so an ApiError from that check's reads (5xx "
-    "after every retry, no connection) escapes, although its docstring promises it 'never "
-    "raises for an API failure' and reports refusals in ApplyReport.refused",
-)
 def test_apply_plan_reports_a_staleness_check_that_cannot_read(tmp_path: Path) -> None:
     seed = {
         "customerGroups": [{"id": 11, "name": "Acme"}],
