@@ -63,8 +63,10 @@ def base_seed() -> dict[str, Any]:
             company(1002, 13, "Globex", 1700000200),
         ],
         "users": [
-            {"customerId": 321, "companyId": 1001, "role": 0},
-            {"customerId": 322, "companyId": 1002, "role": 0},
+            {"customerId": 321, "companyId": 1001, "role": 0, "createdAt": 1700000000,
+             "updatedAt": 1700000000},
+            {"customerId": 322, "companyId": 1002, "role": 0, "createdAt": 1700000000,
+             "updatedAt": 1700000000},
         ],
         "orders": [
             {"bcOrderId": 5001, "customerId": 321, "companyId": None, "createdAt": 1500000000,
