@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NoReturn, TextIO
@@ -171,6 +172,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         console.note("Interrupted.")
         return EXIT_ERROR
     except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as exc:  # a bug of ours: one clean line, the traceback only with -vv
+        console.note(f"Internal error: {type(exc).__name__}: {exc}")
+        if console.verbose >= 2:
+            console.note("".join(traceback.format_exception(exc)))
+        else:
+            console.note("This is a bug in b2b-reconcile; run with -vv for the traceback.")
         return EXIT_ERROR
 
 

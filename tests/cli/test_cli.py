@@ -341,3 +341,18 @@ def test_apply_empty_plan_is_a_no_op(db: str) -> None:
     assert code == 0
     assert "No changes" in text
     assert dump(db) == before
+
+
+def test_an_internal_error_is_one_line_without_traceback(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_args: object, **_kw: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr("reconciler.commands.build_plan", broken)
+    assert run("--sandbox", db, "plan", str(EXAMPLE))[0] == 1
+    err = capsys.readouterr().err
+    assert "Internal error: KeyError: 'boom'" in err
+    assert "Traceback" not in err
+    assert run("-vv", "--sandbox", db, "plan", str(EXAMPLE))[0] == 1
+    assert "Traceback" in capsys.readouterr().err
