@@ -187,7 +187,9 @@ def writes_logged(sb: Sandbox) -> int:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_two_applies_of_one_saved_plan(case: str, tmp_path: Path) -> None:
+def test_two_applies_of_one_saved_plan(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tally: Counter[str] = Counter()
     for round_no in range(ROUNDS):
         with open_store(CASES[case], tmp_path / f"round{round_no}") as store:
@@ -205,12 +207,15 @@ def test_two_applies_of_one_saved_plan(case: str, tmp_path: Path) -> None:
             writes = writes_logged(store.sb)
             store.sb.set_faults([])
             tally += check_round(store, outcomes, writes)
+            assert "Internal error" not in capsys.readouterr().err
     print(f"{case}: {dict(tally)}")  # shown with -s
     assert tally["converged"] >= ROUNDS, tally
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_two_fresh_plan_and_apply_runs(case: str, tmp_path: Path) -> None:
+def test_two_fresh_plan_and_apply_runs(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tally: Counter[str] = Counter()
     for round_no in range(ROUNDS):
         with open_store(CASES[case], tmp_path / f"round{round_no}") as store:
@@ -225,5 +230,6 @@ def test_two_fresh_plan_and_apply_runs(case: str, tmp_path: Path) -> None:
             writes = writes_logged(store.sb)
             store.sb.set_faults([])
             tally += check_round(store, outcomes, writes)
+            assert "Internal error" not in capsys.readouterr().err
     print(f"{case}: {dict(tally)}")  # shown with -s
     assert tally["converged"] >= ROUNDS, tally

@@ -31,6 +31,7 @@ import yaml
 
 from reconciler import cli
 from reconciler.api import ApiClient, ApiSettings, Secret
+from reconciler.errors import ReconcilerError
 from reconciler.model import Request
 from reconciler.sandbox import Sandbox
 from reconciler.session import Session
@@ -180,6 +181,8 @@ def run(
         captured = capsys.readouterr()
         result = Run(code, captured.out, captured.err, list(caught))
         assert_no_token(result, store, caplog)
+        unexpected = [e for e in caught if not isinstance(e, ReconcilerError)]
+        assert not unexpected, unexpected  # an internal error: a bug, whatever it printed
         if expect is not None:
             assert code == expect, (code, captured.out[-2000:], captured.err[-2000:])
         return result
