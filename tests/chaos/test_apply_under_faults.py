@@ -26,6 +26,9 @@ call in a row), plus rules bounded by ``times`` whose budgets add up to at most
 ``BOUNDED_BUDGET``. Failing a call needs at least two bounded firings (all the POSTs of one
 convert, five attempts of a GET or PUT, nine 429s), so at most two rounds can fail.
 
+A second property runs ``import --with-orders`` on the same stores under the same faults: it
+either gives up having written no file, or writes manifests whose plan (faults off) is empty.
+
 ``CHAOS_EXAMPLES=500 .venv/bin/pytest -m chaos -s`` runs more examples.
 """
 
@@ -45,6 +48,7 @@ from hypothesis import strategies as st
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.executor import apply_plan
+from reconciler.importer import import_manifests
 from reconciler.live import read_live
 from reconciler.manifests import dump_documents, load
 from reconciler.model import ApplyReport, ManifestSet, Plan
@@ -138,7 +142,7 @@ class World:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> World:
+def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
     behavior = draw(st.sampled_from(["dependent", "independent"]))
     dependent = behavior == "dependent"
     quirks = {k: draw(s) for k, s in QUIRKS.items() if draw(st.booleans())}
@@ -241,7 +245,7 @@ def worlds(draw: st.DrawFn) -> World:
             orders_of[cid].append(order)
 
     # Sometimes a big store, so that companies, users and orders take several pages to list.
-    bulk = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 260, 520]))
+    bulk = draw(st.sampled_from([0, 0, 0, 0, 0, 0, 260, 520])) if big else 0
     for k in range(bulk):
         group, company, customer, order_id = 2000 + k, 20000 + k, 30000 + k, 40000 + k
         group_rows.append({"id": group, "name": f"Bulk {k}"})
@@ -719,3 +723,40 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
     chaos_figures["rounds that failed under faults"] += len(out.errors)
     chaos_figures["violations"] += len(out.violations)
     assert not out.violations, "\n".join(out.violations)
+
+
+@settings(
+    max_examples=max(1, EXAMPLES // 3),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(world=worlds(big=False))  # a big store would write hundreds of files per example
+def test_import_under_faults_writes_nothing_or_manifests_that_plan_to_nothing(
+    world: World, chaos_figures: Counter[str]
+) -> None:
+    """The second law under the same faults: ``import --with-orders`` either fails (having
+    written no file) or writes manifests whose plan, faults off, is empty."""
+    sb = Sandbox(db=":memory:", seed=world.seed, rate_limit=(100_000, 60.0))
+    sb.set_faults(world.faults)
+    try:
+        with tempfile.TemporaryDirectory() as folder, client(sb) as api:
+            try:
+                import_manifests(
+                    api,
+                    Path(folder),
+                    store_hash=STORE_HASH,
+                    behavior=world.behavior,
+                    multi_storefront=False,
+                    with_orders=True,
+                )
+            except ApiError:
+                chaos_figures["imports that gave up under faults"] += 1
+                assert not list(Path(folder).rglob("*")), "a failed import left files behind"
+                return
+            sb.set_faults([])
+            plan = make_plan(sb, load([folder]))
+        chaos_figures["imports under faults"] += 1
+        assert plan.empty, [a.id for a in plan.actions]
+    finally:
+        sb.close()
