@@ -103,6 +103,16 @@ TEXT = st.text(alphabet=LETTERS + UNICODE, min_size=1, max_size=24).filter(
     lambda s: s.strip() == s and s != ""
 )
 PRICE_LISTS = (1, 2, 3)
+CHANNELS = (1, 2)
+
+
+def price_list_assignments() -> st.SearchStrategy[list[dict[str, int]]]:
+    """A company's price list per channel (Multi-Storefront), each channel at most once."""
+    return st.lists(
+        st.tuples(st.sampled_from(CHANNELS), st.sampled_from(PRICE_LISTS)),
+        unique_by=lambda pair: pair[0],
+        max_size=len(CHANNELS),
+    ).map(lambda pairs: [{"channelId": c, "priceListId": p} for c, p in pairs])
 
 
 def _text_value(draw: st.DrawFn, limit: int, prefix: str = "") -> str | int:
@@ -136,6 +146,7 @@ class World:
     seed: dict[str, Any]
     docs: list[dict[str, Any]]
     faults: list[dict[str, Any]]
+    msf: bool = False
     managed_groups: set[int] = field(default_factory=set)
     named_customers: set[int] = field(default_factory=set)
     named_orders: set[int] = field(default_factory=set)
@@ -145,6 +156,7 @@ class World:
 def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
     behavior = draw(st.sampled_from(["dependent", "independent"]))
     dependent = behavior == "dependent"
+    msf = dependent and draw(st.integers(0, 2)) == 0  # Multi-Storefront: no convert, price lists
     quirks = {k: draw(s) for k, s in QUIRKS.items() if draw(st.booleans())}
     company_configs = {
         name: {**cfg, "isRequired": draw(st.integers(0, 3)) == 0}
@@ -184,7 +196,10 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
                     "companyPhone": f"555-{next_company}",
                     "companyStatus": draw(st.integers(0, 3)),
                     "uuid": draw(st.sampled_from(["", f"ERP-{next_company}"])),
-                    "catalogId": str(draw(st.sampled_from(PRICE_LISTS))) if dependent else "",
+                    "catalogId": (
+                        str(draw(st.sampled_from(PRICE_LISTS))) if dependent and not msf else ""
+                    ),
+                    "priceListAssign": draw(price_list_assignments()) if msf else [],
                     "address": {"country": "US", "city": draw(TEXT)},
                     "extraFields": {k: str(v) for k, v in extras.items()},
                     "createdAt": NOW - draw(st.integers(30, 900)) * DAY,
@@ -193,7 +208,7 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
             )
     live_of = {g: [c for c in companies if c["customerGroupId"] == g] for g in groups}
     company_ids = [c["companyId"] for c in companies]
-    manageable = [g for g in groups if state[g] != "two"]
+    manageable = [g for g in groups if state[g] == "one" or (state[g] == "none" and not msf)]
     managed = [g for g in manageable if draw(st.integers(0, 3)) > 0]
 
     # Customers: users of any company (or none), with orders in any company (or none).
@@ -279,13 +294,17 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
         "store": {
             "hash": STORE_HASH,
             "companiesBehavior": behavior,
-            "multiStorefront": False,
+            "multiStorefront": msf,
             "accessToken": TOKEN,
             "quirks": quirks,
         },
         "customerGroups": group_rows,
         "customers": customers,
         "priceLists": [{"id": p, "name": f"List {p}"} for p in PRICE_LISTS],
+        "channels": [
+            {"id": c, "name": f"Channel {c}", "type": "storefront", "platform": "bigcommerce"}
+            for c in CHANNELS
+        ],
         "companies": companies,
         "users": users,
         "orders": orders,
@@ -304,17 +323,18 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
             "spec": {
                 "storeHash": STORE_HASH,
                 "companiesBehavior": behavior,
+                "multiStorefront": msf,
                 "requestsPerMinute": draw(st.sampled_from([60, 120, 150])),
                 "maxChangePercent": 100,
             },
         }
     ]
-    world = World(behavior, seed, docs, [], managed_groups=set(managed))
+    world = World(behavior, seed, docs, [], msf=msf, managed_groups=set(managed))
     names: dict[int, str] = {}
     for g in managed:
         live = live_of[g][0] if live_of[g] else None
         names[g] = f"co-{g}"
-        docs.append(_company_doc(draw, g, live, company_configs, dependent))
+        docs.append(_company_doc(draw, g, live, company_configs, dependent, msf))
     _assignment_docs(draw, world, managed, names, live_of, member, orders_of, dependent)
     _order_docs(draw, world, orders, order_configs)
     world.faults = draw(fault_schedules())
@@ -334,6 +354,7 @@ def _company_doc(
     live: dict[str, Any] | None,
     configs: dict[str, dict[str, Any]],
     dependent: bool,
+    msf: bool,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "customerGroupId": g,
@@ -349,7 +370,9 @@ def _company_doc(
         spec["status"] = draw(st.sampled_from(["pending", "approved", "rejected", "inactive"]))
     if draw(st.booleans()):
         spec["uuid"] = _keep(draw, live, "uuid", draw(st.sampled_from(["", f"ERP-M{g}"])))
-    if dependent and draw(st.booleans()):
+    if msf and draw(st.booleans()):
+        spec["priceListAssign"] = draw(price_list_assignments())
+    if dependent and not msf and draw(st.booleans()):
         price_list = draw(st.sampled_from(PRICE_LISTS))
         spec["catalogId"] = draw(st.sampled_from([price_list, str(price_list)]))
     stored = (live or {}).get("extraFields", {})
@@ -711,6 +734,8 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
         sb.close()
     chaos_figures["stores generated"] += 1
     chaos_figures[f"stores generated: {world.behavior}"] += 1
+    if world.msf:
+        chaos_figures["stores generated: dependent, Multi-Storefront"] += 1
     if len(world.seed["companies"]) > 250:
         chaos_figures["stores generated: over 250 companies, users and orders"] += 1
     chaos_figures["fault rules drawn"] += len(world.faults)
@@ -747,7 +772,7 @@ def test_import_under_faults_writes_nothing_or_manifests_that_plan_to_nothing(
                     Path(folder),
                     store_hash=STORE_HASH,
                     behavior=world.behavior,
-                    multi_storefront=False,
+                    multi_storefront=world.msf,
                     with_orders=True,
                 )
             except ApiError:
