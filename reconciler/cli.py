@@ -94,7 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-orders", action="store_true", help="also write OrderAssignments")
     p.add_argument("--customer", action="append", type=int, default=[], metavar="ID")
     p.add_argument("--behavior", choices=("dependent", "independent"))
-    p.add_argument("--multi-storefront", action="store_true")
+    p.add_argument(
+        "--multi-storefront",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="default: read from the API",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
 
     p = sub.add_parser("show", parents=[common], help="render a saved plan")

@@ -330,7 +330,7 @@ def import_store(args: argparse.Namespace, console: Console) -> int:
     store = StoreSpec(
         name="store",
         companies_behavior=args.behavior,
-        multi_storefront=args.multi_storefront,
+        multi_storefront=bool(args.multi_storefront),
     )
     with open_session(args, store) as session:
         console.secrets.extend(session.secrets)

@@ -103,7 +103,7 @@ def import_manifests(
     *,
     store_hash: str,
     behavior: str | None,
-    multi_storefront: bool,
+    multi_storefront: bool | None,
     groups: Sequence[int] = (),
     with_orders: bool = False,
     customers: Sequence[int] = (),
@@ -124,6 +124,10 @@ def import_manifests(
     skipped = [c for c in companies if c.customer_group_id in shared]
     companies = [c for c in companies if c.customer_group_id not in shared]
     mode = behavior or detect_behavior(companies)
+    msf_note = "multiStorefront was given on the command line."
+    if multi_storefront is None:  # B2B GET /channels answers 403 without Multi-Storefront
+        multi_storefront = client.b2b.multi_storefront()
+        msf_note = "multiStorefront was read from the API (GET /channels)."
     taken: set[str] = set()
     names = {c.company_id: slug(c.company_name, taken) for c in companies}
     files: dict[Path, tuple[list[dict[str, Any]], str]] = {}
@@ -142,7 +146,7 @@ def import_manifests(
         if behavior
         else "companiesBehavior was guessed from the companies (no API reveals it): check it."
     )
-    note = "Imported from the live store. " + behavior_note
+    note = f"Imported from the live store. {behavior_note}\n{msf_note}"
     for group in sorted({c.customer_group_id for c in skipped if c.customer_group_id}):
         note += "\nNot imported: " + shared_group_reason(group, shared[group])
     files[out / "store.yaml"] = ([store_doc], note)

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from reconciler.api import decode
 from reconciler.api.transport import Http
-from reconciler.errors import NotFoundError, UsageError
+from reconciler.errors import AuthError, NotFoundError, UsageError
 from reconciler.model import ExtraFieldConfig, LiveCompany, LiveOrder, Request
 
 COMPANY_PAGE = 250
@@ -171,6 +171,16 @@ class B2BApi:
     def order_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
         """Every order extra-field config."""
         return self._configs("/orders/extra-fields", ORDER_CONFIG_PAGE, "order extra fields")
+
+    def multi_storefront(self) -> bool:
+        """Whether Multi-Storefront is on: B2B ``GET /channels`` answers 403 when it is off."""
+        try:
+            self.http.b2b("GET", "/channels")
+        except AuthError as exc:
+            if exc.status == 403:
+                return False
+            raise
+        return True
 
     # -- users
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reconciler.cli import main
 
@@ -148,3 +149,13 @@ def test_import_skips_a_group_shared_by_companies(
     assert code == 1
     assert "customer group 1 has 2 companies" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("name", "msf"), [("dependent-msf", True), ("example-store", False)])
+def test_import_reads_multi_storefront_from_the_api(tmp_path: Path, name: str, msf: bool) -> None:
+    db = seeded(tmp_path, name)
+    out = tmp_path / "imported"
+    assert run("--sandbox", db, "import", "--out", str(out), "--behavior", "dependent")[0] == 0
+    store = yaml.safe_load((out / "store.yaml").read_text())
+    assert store["spec"]["multiStorefront"] is msf
+    assert run("--sandbox", db, "plan", str(out), "--detailed-exitcode")[0] == 0
