@@ -7,12 +7,10 @@ package prints. All output passes a last redaction pass that removes the access 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import NoReturn, TextIO
 
 from reconciler import __version__
@@ -20,7 +18,7 @@ from reconciler.errors import IssuesError, ReconcilerError
 from reconciler.render import render_issues_text
 from reconciler.session import known_secrets
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_ERROR = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -202,14 +200,4 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     return handler(args, console)
 
 
-def now_iso() -> str:
-    """The current UTC time as the plan's ``createdAt``."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def write_json(console: Console, data: object) -> None:
-    """Print a JSON document."""
-    console.print(json.dumps(data, indent=2, sort_keys=False))
-
-
-__all__ = ["Console", "build_parser", "main", "now_iso", "write_json"]
+__all__ = ["Console", "build_parser", "main"]
