@@ -289,13 +289,28 @@ def _plan_company_updates(
 ) -> None:
     res = spec.resource
     company_path = f"/companies/{live.company_id}" if live else f"/companies/{{{res}.companyId}}"
-    deps = (after,) if after else ()
-    common = {
-        "resource": res,
-        "depends_on": deps,
-        "customer_group_id": spec.customer_group_id,
-        "company_id": live.company_id if live else None,
-    }
+
+    def add(
+        kind: ActionType,
+        body: dict[str, object],
+        suffix: str,
+        changed: Sequence[FieldChange],
+        effects: tuple[str, ...] = (),
+    ) -> None:
+        b.actions.append(
+            Action(
+                id=f"{res}:{kind}",
+                type=kind,
+                resource=res,
+                request=Request("PUT", company_path + suffix, body),
+                depends_on=(after,) if after else (),
+                changes=tuple(changed),
+                side_effects=effects,
+                customer_group_id=spec.customer_group_id,
+                company_id=live.company_id if live else None,
+            )
+        )
+
     update = [c for c in changes if c.path.split(".")[0] not in ("status", "catalogId")]
     if update:
         body: dict[str, object] = {}
@@ -323,31 +338,11 @@ def _plan_company_updates(
             ):
                 return
             body["extraFields"] = _extra_list(extra)
-        b.actions.append(
-            Action(
-                id=f"{res}:update",
-                type="update",
-                request=Request("PUT", company_path, body),
-                changes=tuple(update),
-                **common,  # type: ignore[arg-type]
-            )
-        )
+        add("update", body, "", update)
     for change in changes:
         if change.path == "status":
-            b.actions.append(
-                Action(
-                    id=f"{res}:setStatus",
-                    type="setStatus",
-                    request=Request(
-                        "PUT",
-                        f"{company_path}/status",
-                        {"companyStatus": status_code(change.after)},
-                    ),
-                    changes=(change,),
-                    side_effects=_status_effects(change.after),
-                    **common,  # type: ignore[arg-type]
-                )
-            )
+            body = {"companyStatus": status_code(change.after)}
+            add("setStatus", body, "/status", (change,), _status_effects(change.after))
         elif change.path == "catalogId":
             if b.behavior != "dependent" or b.msf:
                 b.issue(
@@ -357,18 +352,8 @@ def _plan_company_updates(
                     "without Multi-Storefront; remove catalogId",
                 )
                 continue
-            b.actions.append(
-                Action(
-                    id=f"{res}:setCatalog",
-                    type="setCatalog",
-                    request=Request(
-                        "PUT", f"{company_path}/catalogs", {"catalogId": str(change.after)}
-                    ),
-                    changes=(change,),
-                    side_effects=("the company's buyers see the prices of the new price list",),
-                    **common,  # type: ignore[arg-type]
-                )
-            )
+            effect = "the company's buyers see the prices of the new price list"
+            add("setCatalog", {"catalogId": str(change.after)}, "/catalogs", (change,), (effect,))
 
 
 def _carry_required(
