@@ -194,11 +194,10 @@ def test_writes_send_exactly_the_planned_request(kit: Kit, make_client: ClientFa
     assert client.stats.by_endpoint["PUT /companies/{id}/status"] == 1
 
 
-def test_convert_returns_the_new_company_id(kit: Kit, make_client: ClientFactory) -> None:
-    groups = [*kit.seed()["customerGroups"], {"id": 14, "name": "Initech"}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(customerGroups=groups))
-    client = make_client(sb)
-    body = {
+CONVERT_INITECH = Request(
+    "POST",
+    "/customer-groups/14/companies",
+    {
         "companyName": "Initech",
         "companyPhone": "1",
         "companyEmail": "i@initech.example",
@@ -208,8 +207,16 @@ def test_convert_returns_the_new_company_id(kit: Kit, make_client: ClientFactory
         "adminFirstName": "E",
         "adminLastName": "F",
         "catalogId": "7",
-    }
-    data = client.b2b.send(Request("POST", "/customer-groups/14/companies", body), idempotent=False)
+    },
+)
+"""Convert customer group 14 (which the tests add to the kit's seed) into a company."""
+
+
+def test_convert_returns_the_new_company_id(kit: Kit, make_client: ClientFactory) -> None:
+    groups = [*kit.seed()["customerGroups"], {"id": 14, "name": "Initech"}]
+    sb = Sandbox(db=":memory:", seed=kit.seed(customerGroups=groups))
+    client = make_client(sb)
+    data = client.b2b.send(CONVERT_INITECH, idempotent=False)
     new_id = client.b2b.created_company_id(data)
     assert client.b2b.get_company(new_id).customer_group_id == 14
 
@@ -316,18 +323,7 @@ def test_post_is_resent_after_429(kit: Kit, make_client: ClientFactory) -> None:
     faults = [{"method": "POST", "path": "/companies$", "status": 429, "times": 1}]
     sb = Sandbox(db=":memory:", seed=kit.seed(customerGroups=groups), faults=faults)
     client = make_client(sb)
-    body = {
-        "companyName": "Initech",
-        "companyPhone": "1",
-        "companyEmail": "i@initech.example",
-        "country": "US",
-        "adminEmail": "loner@example.com",
-        "adminPhoneNumber": "1",
-        "adminFirstName": "E",
-        "adminLastName": "F",
-        "catalogId": "7",
-    }
-    data = client.b2b.send(Request("POST", "/customer-groups/14/companies", body), idempotent=False)
+    data = client.b2b.send(CONVERT_INITECH, idempotent=False)
     assert client.b2b.created_company_id(data) > 0
     assert [e.status for e in sb.request_log if e.method == "POST"] == [429, 200]
 
