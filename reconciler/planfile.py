@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 from reconciler.errors import PlanFileError
+from reconciler.localfile import MIB, LocalFileProblem, read_capped
 from reconciler.model import (
     ACTION_TYPES,
     JSON,
@@ -37,6 +38,8 @@ from reconciler.model import (
 
 FORMAT_VERSION = 1
 """The plan file format this version writes and reads."""
+MAX_PLAN_BYTES = 64 * MIB
+"""Largest plan file read (a plan of 50,000 actions is about 30 MiB)."""
 
 _METHODS = ("GET", "POST", "PUT")
 
@@ -158,13 +161,15 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
     source = Path(path)
     where = f"plan file '{source}'"
     try:
-        raw = source.read_bytes()
+        raw = read_capped(source, MAX_PLAN_BYTES)
     except FileNotFoundError as exc:
         raise PlanFileError(f"{where}: not found") from exc
     except IsADirectoryError as exc:
         raise PlanFileError(f"{where}: is a directory, not a plan file") from exc
     except OSError as exc:
         raise PlanFileError(f"{where}: cannot read: {exc.strerror or exc}") from exc
+    except LocalFileProblem as exc:
+        raise PlanFileError(f"{where}: {exc}; give the file that plan --out wrote") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -15,12 +15,15 @@ from pathlib import Path
 
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.errors import UsageError
+from reconciler.localfile import KIB, LocalFileProblem, read_capped
 from reconciler.model import StoreSpec
 from reconciler.sandbox import Sandbox, SandboxError
 
 DEFAULT_B2B_URL = "https://api-b2b.bigcommerce.com/api/v3/io"
 DEFAULT_CORE_URL = "https://api.bigcommerce.com"
 SANDBOX_ROOT = "http://localhost"
+MAX_TOKEN_FILE_BYTES = 64 * KIB
+"""A token is a few dozen characters; anything near this is not a token file."""
 
 
 @dataclass
@@ -50,18 +53,32 @@ def known_secrets(args: argparse.Namespace) -> list[str]:
     found = [os.environ.get("BIGCOMMERCE_ACCESS_TOKEN", "").strip()]
     token_file = getattr(args, "token_file", None)
     if token_file:
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            found.append(Path(token_file).read_text(encoding="utf-8").strip())
+        with contextlib.suppress(OSError, UnicodeDecodeError, LocalFileProblem):
+            found.append(read_capped(token_file, MAX_TOKEN_FILE_BYTES).decode("utf-8").strip())
     return [token for token in found if token]
+
+
+def read_token_file(token_file: str) -> str:
+    """The token in ``token_file``: a regular UTF-8 file of at most 64 KiB."""
+    where = f"--token-file {token_file}"
+    try:
+        raw = read_capped(token_file, MAX_TOKEN_FILE_BYTES)
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except LocalFileProblem as exc:
+        raise UsageError(f"{where} {exc}; write the token alone into a small file") from None
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError(f"{where} is not UTF-8 text; write the token alone into it") from None
 
 
 def _read_token(args: argparse.Namespace) -> str:
     token_file = getattr(args, "token_file", None)
     if token_file:
-        try:
-            token = Path(token_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UsageError(f"cannot read --token-file {token_file}: {exc.strerror}") from None
+        token = read_token_file(token_file)
         if not token:
             raise UsageError(f"--token-file {token_file} is empty")
         return token

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -21,16 +22,54 @@ from .ratelimit import parse_rate_limit
 from .sandbox import Sandbox
 from .store import db_has_store
 
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""Largest seed or faults file read (a seed of 100,000 orders is about 25 MiB)."""
+
+
+def _read_regular_file(path: str, what: str) -> bytes:
+    """The bytes of a regular file of at most ``MAX_DOCUMENT_BYTES``; SandboxError otherwise.
+
+    Opened without blocking and checked on the descriptor: a FIFO must not hang the command, a
+    device or a huge file must not exhaust memory.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, device or socket"
+            raise SandboxError(f"{what} file {path} is {kind}, not a regular file")
+        limit = MAX_DOCUMENT_BYTES
+        if info.st_size > limit:
+            raise SandboxError(
+                f"{what} file {path} is too large ({info.st_size:,} bytes; the limit is 64 MiB)"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while we read it
+            raise SandboxError(f"{what} file {path} is too large (over 64 MiB)")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
 
 def read_document(path: str, what: str) -> Any:
     """A JSON (``.json``) or YAML file's content; SandboxError naming the file otherwise."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_regular_file(path, what).decode("utf-8")
     except FileNotFoundError:
         raise SandboxError(f"{what} file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SandboxError(f"cannot read {what} file {path}: {exc}") from None
+    except OSError as exc:
+        raise SandboxError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SandboxError(f"{what} file {path} is not UTF-8 text") from None
     if file.suffix.lower() == ".json":
         try:
             return json.loads(text)
