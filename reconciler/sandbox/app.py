@@ -11,18 +11,22 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .common import Ctx
 from .core import core_error
 from .faults import Faults
 from .http import (
+    JSON_TYPE,
+    STREAM_KEY,
+    TRICKLE_KEY,
     ClientTimedOut,
     ConnectionDropped,
     HttpError,
     Request,
     Response,
+    Stalled,
     envelope,
     json_response,
     reason,
@@ -67,9 +71,7 @@ class SandboxApp:
 
     # -- WSGI ------------------------------------------------------------------------------
 
-    def __call__(
-        self, environ: Mapping[str, Any], start_response: StartResponse
-    ) -> Iterable[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         at = self.clock()
         req = Request.from_environ(environ)
@@ -83,7 +85,7 @@ class SandboxApp:
         except ClientTimedOut as exc:
             log(exc.args[0] if exc.args else 0)
             raise
-        except ConnectionDropped:
+        except (ConnectionDropped, Stalled):
             log(0)
             raise
         except Exception:
@@ -91,6 +93,12 @@ class SandboxApp:
             response = json_response(500, envelope(500, "Internal Server Error"))
         log(response.status)
         headers = list(response.headers)
+        if response.stream is not None:
+            environ[STREAM_KEY] = True
+            start_response(f"{response.status} {reason(response.status)}", headers)
+            return response.stream
+        if response.trickle is not None:
+            environ[TRICKLE_KEY] = response.trickle
         if response.status not in (204, 304):
             headers.append(("Content-Length", str(len(response.body))))
         start_response(f"{response.status} {reason(response.status)}", headers)
@@ -111,6 +119,23 @@ class SandboxApp:
             else:
                 self.sleep(decision.delay)
         action = decision.action
+        if action == "stall":
+            if read_timeout is None:
+                raise Stalled()  # served: the server holds the connection
+            if not timed_out:
+                self.sleep(read_timeout)
+            raise ClientTimedOut(0)
+        if action == "endless":
+            return endless_response(decision.status or 200)
+        if action == "trickle":
+            if decision.status is not None:
+                response = self.fault_response(req, decision.status)
+            else:
+                response = self.serve(req)
+            response.trickle = decision.interval
+            if timed_out:
+                raise ClientTimedOut(response.status)
+            return response
         if action == "drop":
             if timed_out:
                 raise ClientTimedOut(0)
@@ -218,3 +243,18 @@ class SandboxApp:
             if core:
                 return core_error(req.path, 500, message).response
             return json_response(500, envelope(500, message))
+
+
+ENDLESS_CHUNK = b'{"companyId":"1","companyName":"endless","companyStatus":"1"},' * 1024
+"""About 64 KiB of list items, sent again and again by the ``endless`` fault."""
+
+
+def endless_response(status: int) -> Response:
+    """An answer whose JSON body never ends: ``{"code": ..., "data": [{...}, {...}, ...``."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"code":%d,"meta":{"message":"SUCCESS"},"data":[' % status
+        while True:
+            yield ENDLESS_CHUNK
+
+    return Response(status, headers=[("Content-Type", JSON_TYPE)], stream=chunks())

@@ -15,6 +15,13 @@ A firing rule contributes its ``delay`` (seconds, slept before anything else) an
 - ``commit-then-fail``: perform the request for real, then answer ``status`` instead
 - ``drop``: close the connection without a response (in-process: httpx.RemoteProtocolError)
 - ``commit-then-drop``: perform the request for real, then drop the connection
+- ``stall``: never answer. Served, the connection stays open, silent, until the client closes it
+  or the server stops; in-process the client's read timeout passes (``httpx.ReadTimeout``)
+- ``trickle``: perform the request for real and send the answer one byte every ``interval``
+  seconds (default 1). Served, the status line and headers trickle too; in-process the body does.
+  With ``status``, the trickled answer is that status's default error body instead
+- ``endless``: answer ``status`` (default 200) with a JSON body that never ends (served: chunked
+  transfer encoding; in-process: an endless stream), as fast as the client reads it
 
 With several firing rules, delays add up and the first rule with an action decides.
 """
@@ -30,7 +37,7 @@ from typing import Any
 
 from .errors import SandboxError
 
-ACTIONS = ("fail", "commit-then-fail", "drop", "commit-then-drop")
+ACTIONS = ("fail", "commit-then-fail", "drop", "commit-then-drop", "stall", "trickle", "endless")
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "ANY")
 KEYS = frozenset(
     {
@@ -44,6 +51,7 @@ KEYS = frozenset(
         "period",
         "delay",
         "action",
+        "interval",
     }
 )
 
@@ -61,6 +69,7 @@ class Rule:
     probability: float | None
     period: tuple[float, float | None] | None
     rng: random.Random
+    interval: float = 1.0
     matches: int = 0
     fired: int = 0
 
@@ -71,6 +80,8 @@ class Decision:
     action: str | None = None
     status: int | None = None
     rules: tuple[int, ...] = field(default=())
+    interval: float = 1.0
+    """For ``trickle``: seconds between two bytes of the answer."""
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str, *, integer: bool = False) -> Any:
@@ -113,6 +124,11 @@ def compile_rule(raw: object, index: int) -> Rule:
         action = "fail"
     if action in ("fail", "commit-then-fail") and status is None:
         status = 500
+    if action == "endless" and status is None:
+        status = 200
+    interval = _number(raw, "interval", where)
+    if interval is not None and (interval <= 0 or action != "trickle"):
+        raise SandboxError(f"{where}.interval: a positive number of seconds, with action trickle")
     delay = _number(raw, "delay", where) or 0.0
     if action is None and not delay:
         raise SandboxError(f"{where}: give a status, an action or a delay")
@@ -146,6 +162,7 @@ def compile_rule(raw: object, index: int) -> Rule:
         probability=probability,
         period=period,
         rng=random.Random(seed),
+        interval=1.0 if interval is None else interval,
     )
 
 
@@ -180,7 +197,7 @@ class Faults:
             if not self.rules:
                 return None
             elapsed = self._clock() - self._started
-            delay, action, status, fired = 0.0, None, None, []
+            delay, action, status, fired, interval = 0.0, None, None, [], 1.0
             for index, rule in enumerate(self.rules):
                 if rule.method != "ANY" and rule.method != method:
                     continue
@@ -201,7 +218,9 @@ class Faults:
                 fired.append(index)
                 delay += rule.delay
                 if action is None and rule.action is not None:
-                    action, status = rule.action, rule.status
+                    action, status, interval = rule.action, rule.status, rule.interval
             if not fired:
                 return None
-            return Decision(delay=delay, action=action, status=status, rules=tuple(fired))
+            return Decision(
+                delay=delay, action=action, status=status, rules=tuple(fired), interval=interval
+            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -18,6 +18,16 @@ class ConnectionDropped(Exception):
 
 class ClientTimedOut(Exception):
     """Raised out of the WSGI app (in-process only) when a delay outlasts the read timeout."""
+
+
+class Stalled(Exception):
+    """Raised out of the WSGI app (served only): hold the connection open and never answer."""
+
+
+TRICKLE_KEY = "sandbox.trickle"
+"""WSGI environ key the app sets to the seconds between two bytes of a trickled answer."""
+STREAM_KEY = "sandbox.stream"
+"""WSGI environ key the app sets when the answer is an endless stream (no Content-Length)."""
 
 
 def reason(status: int) -> str:
@@ -35,6 +45,10 @@ class Response:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: Iterator[bytes] | None = None
+    """An answer that is produced while it is sent (the ``endless`` fault); ``body`` is unused."""
+    trickle: float | None = None
+    """Seconds between two bytes when the answer must trickle (the ``trickle`` fault)."""
 
     def header(self, name: str, value: str) -> None:
         self.headers.append((name, value))

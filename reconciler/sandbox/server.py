@@ -1,7 +1,9 @@
 """The served mode: the same WSGI app behind a threaded HTTP/1.1 server on a loopback port.
 
 A small WSGI bridge on ``http.server`` (rather than ``wsgiref``) keeps connections alive and
-lets a ``drop`` fault close the socket without writing a byte.
+lets a ``drop`` fault close the socket without writing a byte, a ``stall`` hold it silent, a
+``trickle`` send an answer byte by byte and an ``endless`` answer stream chunks until the client
+stops reading.
 """
 
 from __future__ import annotations
@@ -9,18 +11,23 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import select
 import socket
 import sys
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
-from .http import ClientTimedOut, ConnectionDropped
+from .http import STREAM_KEY, TRICKLE_KEY, ClientTimedOut, ConnectionDropped, Stalled
 from .transport import WsgiApp
 
 logger = logging.getLogger("reconciler.sandbox")
+
+HOLD_POLL = 0.05
+"""Seconds between two looks, while a ``stall`` holds a connection, for a client gone away."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,19 +79,86 @@ class _Handler(BaseHTTPRequestHandler):
             started["status"], started["headers"] = status, headers
 
         try:
-            content = b"".join(self.server.app(environ, start_response))
+            result = self.server.app(environ, start_response)
+            content = b"" if environ.get(STREAM_KEY) else b"".join(result)
+        except Stalled:
+            self._hold()
+            return
         except (ConnectionDropped, ClientTimedOut):
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self._drop()
             return
         code, _, phrase = started["status"].partition(" ")
+        if environ.get(TRICKLE_KEY):
+            self._trickle(int(code), phrase, started["headers"], content, environ[TRICKLE_KEY])
+            return
         self.send_response(int(code), phrase)
         for name, value in started["headers"]:
             self.send_header(name, value)
+        if environ.get(STREAM_KEY):
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._stream(result)
+            return
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(content)
+
+    def _drop(self) -> None:
+        """Close the connection without a byte."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _hold(self) -> None:
+        """The ``stall`` fault: say nothing until the client leaves or the server stops."""
+        self.close_connection = True
+        conn = self.connection
+        while not self.server.stopping.wait(HOLD_POLL):
+            try:
+                readable, _, _ = select.select([conn], [], [], 0)
+                if readable and not conn.recv(1, socket.MSG_PEEK):
+                    break  # the client closed its end
+            except (OSError, ValueError):
+                break
+        self._drop()
+
+    def _trickle(
+        self,
+        code: int,
+        phrase: str,
+        headers: list[tuple[str, str]],
+        content: bytes,
+        interval: float,
+    ) -> None:
+        """The ``trickle`` fault: status line, headers and body, one byte every ``interval`` s."""
+        self.close_connection = True
+        head = [f"{self.protocol_version} {code} {phrase}", "Connection: close"]
+        head += [f"{name}: {value}" for name, value in headers]
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + content
+        for index in range(len(raw)):
+            if index and self.server.stopping.wait(interval):
+                break
+            try:
+                self.wfile.write(raw[index : index + 1])
+            except OSError:
+                break  # the client gave up
+        self._drop()
+
+    def _stream(self, chunks: Iterable[bytes]) -> None:
+        """Send an answer of unknown length (``endless``) in chunks, while the client reads."""
+        self.close_connection = True
+        try:
+            for chunk in chunks:
+                if self.server.stopping.is_set():
+                    break
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # the client stopped reading and closed the connection
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        self._drop()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
@@ -103,6 +177,8 @@ class _Server(ThreadingHTTPServer):
         self.app = app
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
+        self.stopping = threading.Event()
+        """Set on shutdown: stalls, trickles and endless answers end."""
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -156,6 +232,7 @@ class ServedSandbox:
         if self._closed:
             return
         self._closed = True
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.close_all()
         self._server.server_close()

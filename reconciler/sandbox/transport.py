@@ -3,19 +3,22 @@
 A ``drop`` fault surfaces as ``httpx.RemoteProtocolError`` raised from ``handle_request``, exactly
 what httpx raises when a server closes the connection without answering. A ``delay`` longer than
 the request's read timeout sleeps for the timeout and raises ``httpx.ReadTimeout`` (the request
-is still performed, as a slow server would).
+is still performed, as a slow server would); a ``stall`` does the same without performing it. A
+``trickle`` answer's body comes one byte per interval, an ``endless`` one never ends: both are
+streams produced while the client reads them.
 """
 
 from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
 
-from .http import ClientTimedOut, ConnectionDropped
+from .http import STREAM_KEY, TRICKLE_KEY, ClientTimedOut, ConnectionDropped, Stalled
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -65,13 +68,52 @@ class SandboxTransport(httpx.BaseTransport):
             started["headers"] = headers
 
         try:
-            content = b"".join(self.app(environ, start_response))
+            result = self.app(environ, start_response)
+            if environ.get(STREAM_KEY):
+                return httpx.Response(
+                    started["status"],
+                    headers=started["headers"],
+                    stream=_Stream(iter(result)),
+                    request=request,
+                )
+            content = b"".join(result)
         except ConnectionDropped:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
             ) from None
-        except ClientTimedOut:
+        except (ClientTimedOut, Stalled):
             raise httpx.ReadTimeout("timed out", request=request) from None
+        interval = environ.get(TRICKLE_KEY)
+        if interval:
+            sleep = getattr(self.app, "sleep", time.sleep)
+            return httpx.Response(
+                started["status"],
+                headers=started["headers"],
+                stream=_Stream(_trickle(content, float(interval), sleep)),
+                request=request,
+            )
         return httpx.Response(
             started["status"], headers=started["headers"], content=content, request=request
         )
+
+
+class _Stream(httpx.SyncByteStream):
+    """A response body produced while it is read (trickled or endless)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _trickle(content: bytes, interval: float, sleep: Callable[[float], None]) -> Iterator[bytes]:
+    for index in range(len(content)):
+        if index:
+            sleep(interval)
+        yield content[index : index + 1]

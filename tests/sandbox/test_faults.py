@@ -162,3 +162,54 @@ def test_invalid_rules(make_sandbox: Any, rule: dict[str, Any], message: str) ->
     """Bad rules are user errors naming the rule and key."""
     with pytest.raises(SandboxError, match=message):
         make_sandbox(faults=[rule])
+
+
+def test_stall_in_process_times_out_without_serving(make_sandbox: Any, kit: Any) -> None:
+    """stall: never answers; in-process the client's read timeout passes, nothing is done."""
+    sb = make_sandbox(faults=[{"method": "PUT", "path": COMPANY_PUT, "action": "stall"}])
+    with kit.client(sb, timeout=0.05) as api, pytest.raises(httpx.ReadTimeout):
+        api.put("/companies/1001", json={"companyPhone": "never"})
+    sb.set_faults([])
+    with kit.client(sb) as api:
+        assert api.get("/companies/1001").json()["data"]["companyPhone"] != "never"
+
+
+def test_trickle_in_process_sends_the_real_answer_byte_by_byte(make_sandbox: Any, kit: Any) -> None:
+    """trickle: the request is performed; the body comes one byte at a time."""
+    rule = {"method": "GET", "path": "/companies/1001$", "action": "trickle", "interval": 0.001}
+    sb = make_sandbox(faults=[rule])
+    with kit.client(sb) as api:
+        plain_sb = make_sandbox()
+        with kit.client(plain_sb) as plain:
+            expected = plain.get("/companies/1001").content
+        with api.stream("GET", "/companies/1001") as response:
+            chunks = list(response.iter_raw())
+    assert b"".join(chunks) == expected
+    assert {len(chunk) for chunk in chunks} == {1}
+
+
+def test_endless_in_process_never_ends(make_sandbox: Any, kit: Any) -> None:
+    """endless: a 200 whose JSON body keeps coming as long as the client reads."""
+    sb = make_sandbox(faults=[{"method": "GET", "path": "/companies$", "action": "endless"}])
+    with kit.client(sb) as api, api.stream("GET", "/companies") as response:
+        assert response.status_code == 200
+        assert "Content-Length" not in response.headers
+        read = 0
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > 4 * 1024 * 1024:
+                break
+    assert read > 4 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"path": "x", "action": "trickle", "interval": 0}, "interval"),
+        ({"path": "x", "action": "stall", "interval": 1}, "interval"),
+    ],
+)
+def test_invalid_slow_rules(make_sandbox: Any, rule: dict[str, Any], message: str) -> None:
+    """interval is positive and belongs to trickle."""
+    with pytest.raises(SandboxError, match=message):
+        make_sandbox(faults=[rule])

@@ -106,3 +106,51 @@ def test_served_concurrent_clients(sb: Any, kit: Any) -> None:
     assert all(code == 200 for codes in results for code in codes)
     assert len([o for o in sb.dump()["orders"] if o["bcOrderId"] >= 9000]) == 16
     assert len(sb.request_log) == 16 * 7
+
+
+def test_served_stall_holds_the_connection_silent(make_sandbox: Any, kit: Any) -> None:
+    """stall: the server accepts the request and never answers, until the client gives up."""
+    sb = make_sandbox(faults=[{"method": "GET", "path": "/orders$", "action": "stall"}])
+    with (
+        sb.serve() as served,
+        httpx.Client(base_url=served.b2b_url, headers=kit.AUTH, timeout=0.3) as real,
+    ):
+        with pytest.raises(httpx.ReadTimeout):
+            real.get("/orders")
+        sb.set_faults([])
+        assert real.get("/orders").status_code == 200
+    assert [e.status for e in sb.request_log] == [0, 200]
+
+
+def test_served_trickle_sends_status_headers_and_body_byte_by_byte(
+    make_sandbox: Any, kit: Any
+) -> None:
+    """trickle: served, even the status line trickles; a per-read timeout never fires."""
+    rule = {"method": "GET", "path": "/companies/1001$", "action": "trickle", "interval": 0.002}
+    sb = make_sandbox(faults=[rule])
+    with (
+        sb.serve() as served,
+        httpx.Client(base_url=served.b2b_url, headers=kit.AUTH, timeout=0.5) as real,
+    ):
+        slow = real.get("/companies/1001")
+        sb.set_faults([])
+        fast = real.get("/companies/1001")
+    assert slow.status_code == 200
+    assert slow.json() == fast.json()
+
+
+def test_served_endless_streams_until_the_client_stops(make_sandbox: Any, kit: Any) -> None:
+    """endless: chunked, never ends; the client can stop reading and close."""
+    sb = make_sandbox(faults=[{"method": "GET", "path": "/companies$", "action": "endless"}])
+    with (
+        sb.serve() as served,
+        httpx.Client(base_url=served.b2b_url, headers=kit.AUTH) as real,
+        real.stream("GET", "/companies") as response,
+    ):
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        read = 0
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > 4 * 1024 * 1024:
+                break
+    assert read > 4 * 1024 * 1024
