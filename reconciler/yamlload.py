@@ -27,6 +27,10 @@ The rules, all reported as located problems, never as exceptions:
   A key written twice in one mapping is an error at the second one; the first value is kept.
   Merge keys (``<<``) are not supported.
 - Nesting deeper than ``MAX_DEPTH`` (64) collections is refused (and stops reading the file).
+  Flow collections (``[[[...``) are measured by a scan of our own *before* the parser runs:
+  libyaml looks ahead far enough to hit its own nesting limit (1,000, with its own message)
+  before the composer sees the 65th level, and the message must be ours on every PyYAML and
+  libyaml. A parser's own nesting error, should one still come first, is reported as ours too.
 - Anchors and aliases are allowed, but an alias may not refer to a node that contains it, and
   nodes reached through aliases may not exceed ``MAX_ALIAS_NODES`` (10,000) per file, which
   refuses "billion laughs" documents in milliseconds.
@@ -50,6 +54,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 10_000
 MAX_INT_DIGITS = 64
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels; the rest of the file was not read"
 
 NodePath = tuple[str | int, ...]
 """A JSON-pointer-like path: mapping keys and list indexes from the document root."""
@@ -69,6 +74,104 @@ _NAN = re.compile(r"\.(?:nan|NaN|NAN)")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUES = frozenset({"true", "True", "TRUE"})
 _FALSES = frozenset({"false", "False", "FALSE"})
+_FLOW_TOKEN = re.compile(r"[\[\]{}'\"#]")
+_VALUE_START = re.compile(r"[ \t]*(?:[-?][ \t]+)*(?:[^'\"#\n]*?:[ \t]+)?")
+"""Where a value can start on a line in block context: after indentation, block-sequence or
+complex-key indicators and at most one ``key: ``."""
+_INDENT = re.compile(r"[ ]*")
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """The offset where flow collections nest deeper than ``MAX_DEPTH``, if they do.
+
+    Linear in the text. Brackets inside quoted scalars, block scalars and comments do not
+    count; in block context a bracket counts only where a value starts (a plain scalar such as
+    ``x [y`` may hold one). A file with at most ``MAX_DEPTH`` brackets is not scanned at all.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    pos, size = 0, len(text)
+    while pos < size:  # one line of block context per turn
+        value = _VALUE_START.match(text, pos)
+        at = value.end() if value else pos
+        char = text[at : at + 1]
+        next_line = text.find("\n", at)
+        if char in ("[", "{"):
+            deep, pos = _scan_flow(text, at)
+            if deep is not None:
+                return deep
+            next_line = text.find("\n", pos)
+        elif char in ("'", '"'):
+            next_line = text.find("\n", _quoted_end(text, at))
+        elif char in ("|", ">"):
+            pos = _block_scalar_end(text, pos, at)
+            continue
+        pos = size if next_line < 0 else next_line + 1
+    return None
+
+
+def _scan_flow(text: str, start: int) -> tuple[int | None, int]:
+    """Scan the flow collection opening at ``start``: (offset too deep or None, offset past it)."""
+    depth, pos = 0, start
+    while (match := _FLOW_TOKEN.search(text, pos)) is not None:
+        i = match.start()
+        char = text[i]
+        pos = i + 1
+        before = text[i - 1] if i else "\n"
+        if char == "#":
+            if before in " \t\n":
+                end = text.find("\n", i)
+                pos = len(text) if end < 0 else end
+        elif char in "'\"":
+            if before in " \t\n[{,:":
+                pos = _quoted_end(text, i)
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return i, pos
+        elif depth == 1:
+            return None, pos
+        else:
+            depth -= 1
+    return None, len(text)
+
+
+def _block_scalar_end(text: str, line_start: int, start: int) -> int:
+    """The offset of the first line after the block scalar (``|`` or ``>``) opening at ``start``.
+
+    Its content is every following line that is blank or indented more than the line that
+    opens it.
+    """
+    indent = _INDENT.match(text, line_start)
+    own = indent.end() - line_start if indent else 0
+    pos = text.find("\n", start)
+    while pos >= 0:
+        nxt = pos + 1
+        lead = _INDENT.match(text, nxt)
+        width = (lead.end() - nxt) if lead else 0
+        rest = text[nxt + width : nxt + width + 1]
+        if rest not in ("", "\n", "\r") and width <= own:
+            return nxt
+        pos = text.find("\n", nxt)
+    return len(text)
+
+
+def _quoted_end(text: str, start: int) -> int:
+    """The offset just past the quoted scalar opening at ``start`` (the end of text if open)."""
+    quote = text[start]
+    i = start + 1
+    while True:
+        end = text.find(quote, i)
+        if end < 0:
+            return len(text)
+        if quote == '"' and (end - i - len(text[i:end].rstrip("\\"))) % 2:
+            i = end + 1  # an escaped quote
+        elif quote == "'" and text.startswith("''", end):
+            i = end + 2
+        else:
+            return end + 1
+
+
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -245,6 +348,11 @@ def load_text(text: str, path: str) -> LoadedFile:
             )
         )
         return out
+    deep = _flow_too_deep(text)
+    if deep is not None:
+        # Parse only up to the bracket that goes too deep: the composer then refuses at the
+        # first level past the limit (block levels count too), as it would on the whole text.
+        text = text[: deep + 1]
     converter = _Converter(path)
     try:
         for index, root in enumerate(_compose(text, path)):
@@ -257,13 +365,17 @@ def load_text(text: str, path: str) -> LoadedFile:
         mark: Any = exc.problem_mark or exc.context_mark
         at = (mark.line, mark.column) if mark is not None else (0, 0)
         message = f"YAML syntax error: {exc.problem or exc.context}"
-        if exc.context and exc.problem:
+        if "nesting" in str(exc.problem) and "depth" in str(exc.problem):
+            message = _TOO_DEEP  # the parser's own limit, in our words
+        elif exc.context and exc.problem:
             message += f" ({exc.context}"
             context = exc.context_mark
             if context is not None and (context.line, context.column) != at:
                 message += f" started at line {context.line + 1}, column {context.column + 1}"
             message += ")"
         loc = Location(path, at[0] + 1, at[1] + 1)
+        if deep is not None:  # the cut text ended before the composer refused: say why
+            loc, message = _offset_loc(path, text, deep), _TOO_DEEP
         out.problems.append((loc, message))
     except yaml.reader.ReaderError as exc:  # pragma: no cover - _BAD_CHARS catches these first
         out.problems.append((_offset_loc(path, text, exc.position), f"YAML syntax error: {exc}"))
@@ -330,7 +442,7 @@ def _compose(text: str, path: str) -> Iterator[Node | None]:
             if len(stack) >= MAX_DEPTH:
                 raise _Refused(
                     _mark(path, event.start_mark),
-                    f"nesting deeper than {MAX_DEPTH} levels; the rest of the file was not read",
+                    _TOO_DEEP,
                 )
             is_seq = isinstance(event, yaml.SequenceStartEvent)
             default = SEQ if is_seq else MAP

@@ -222,9 +222,44 @@ def test_depth_through_aliases_is_refused() -> None:
     assert problems(text) == [(2, 1, "nesting deeper than 64 levels (through aliases)")]
 
 
-def test_deep_nesting_is_refused_quickly() -> None:
-    found = problems("a: " + "[" * 2_000_000)
-    assert found[0][2].startswith("nesting deeper than 64 levels")
+TOO_DEEP = "nesting deeper than 64 levels; the rest of the file was not read"
+
+
+@pytest.mark.parametrize(
+    ("start", "opening"), [("a: ", "["), ("a: ", "{"), ("a: ", "[a, "), ("a:\n  - ", "[")]
+)
+def test_deep_flow_nesting_is_refused_in_our_words(backend: str, start: str, opening: str) -> None:
+    # libyaml looks ahead far enough to hit its own limit (1,000 levels, its own message) before
+    # the composer sees level 65: our scan must come first, on every parser.
+    found = problems(start + opening * 2_000_000)
+    assert [message for _, _, message in found] == [TOO_DEEP]
+
+
+def test_the_parsers_own_nesting_error_is_reported_in_our_words(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(yamlload, "_flow_too_deep", lambda text: None)
+    found = problems("a: " + "[" * 20_000)
+    assert [message for _, _, message in found] == [TOO_DEEP]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: '" + "[" * 100 + "'\n",
+        'a: "' + "{" * 100 + '"\n',
+        'a: "x\\\\" \nb: "' + "[" * 100 + '"\n',
+        "a: it's [" + "[" * 100 + "\n",
+        "# " + "[" * 100 + "\nb: 1\n",
+        "a: |\n  " + "[" * 100 + "\n\n  " + "{" * 100 + "\nb: 2\n",
+        "- >-\n    " + "[" * 100 + "\n- 3\n",
+        "a: [x, '" + "[" * 100 + "', y]\n",
+    ],
+)
+def test_brackets_in_scalars_and_comments_are_not_nesting(backend: str, text: str) -> None:
+    loaded = yamlload.load_text(text, "t.yaml")
+    assert loaded.problems == []
+    assert len(loaded.documents) == 1
 
 
 def test_a_syntax_error_keeps_the_documents_before_it(backend: str) -> None:
