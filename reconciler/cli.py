@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--port", type=int, default=8787)
     q.add_argument("--rate-limit", default="150/60", metavar="COUNT/SECONDS")
     q.add_argument("--faults", metavar="FILE")
+    q.add_argument(
+        "--quirk",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a sandbox switch (repeatable), e.g. extraFieldsReplace=true",
+    )
     q = sb.add_parser("dump", parents=[common], help="print the sandbox state as JSON")
     q.add_argument("--db", required=True, metavar="FILE")
     return parser

@@ -364,7 +364,9 @@ def sandbox(args: argparse.Namespace, console: Console) -> int:
             sandbox_commands.init(args.db, args.seed)
             console.note(f"created sandbox {args.db}")
         elif args.sandbox_command == "serve":
-            sandbox_commands.serve(args.db, args.host, args.port, args.rate_limit, args.faults)
+            sandbox_commands.serve(
+                args.db, args.host, args.port, args.rate_limit, args.faults, quirks=args.quirk
+            )
         else:
             console.print(sandbox_commands.dump(args.db))
     except SandboxError as exc:

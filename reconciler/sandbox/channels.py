@@ -11,9 +11,12 @@ from .http import HttpError, Request, Response, json_response
 
 def _msf_only(ctx: Ctx) -> None:
     if not ctx.settings.msf:
-        raise HttpError(
-            json_response(403, {"code": 403, "message": "Multi storefront is not enabled"})
-        )
+        message = "Multi storefront is not enabled"
+        if ctx.quirks["channelsErrorInMeta"]:
+            body: dict[str, Any] = {"code": 403, "data": {}, "meta": {"message": message}}
+        else:
+            body = {"code": 403, "message": message}
+        raise HttpError(json_response(403, body))
 
 
 def render_channel(row: sqlite3.Row, hash_: str) -> dict[str, Any]:

@@ -135,6 +135,21 @@ def parse_faults(raw: Any, path: str) -> list[Any]:
     return raw
 
 
+def parse_quirks(pairs: list[str] | None) -> dict[str, Any]:
+    """``NAME=VALUE`` switches (``true``/``false``, a number, or text) as a seed's ``quirks``."""
+    out: dict[str, Any] = {}
+    for pair in pairs or ():
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise SandboxError(f"--quirk {pair!r}: expected NAME=VALUE, e.g. extraFieldsReplace=true")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        out[name.strip()] = value
+    return out
+
+
 def serve(
     db: str,
     host: str,
@@ -142,11 +157,16 @@ def serve(
     rate_limit: str = "150/60",
     faults_path: str | None = None,
     *,
+    quirks: list[str] | None = None,
     out: TextIO | None = None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Serve the store in ``db`` until Ctrl-C (or ``stop`` is set), printing its URLs."""
+    """Serve the store in ``db`` until Ctrl-C (or ``stop`` is set), printing its URLs.
+
+    ``quirks`` (``NAME=VALUE``) are stored in the store, as a seed's ``quirks`` would be.
+    """
     _require_store(db)
+    switches = parse_quirks(quirks)
     try:
         count, seconds = parse_rate_limit(rate_limit)
     except ValueError as exc:
@@ -159,6 +179,12 @@ def serve(
     except SandboxError as exc:
         where = f"{faults_path}: " if faults_path else ""
         raise SandboxError(f"{where}{exc}") from None
+    if switches:
+        try:
+            sandbox.load_seed({"quirks": switches})
+        except SandboxError as exc:
+            sandbox.close()
+            raise SandboxError(f"--quirk: {exc}") from None
     try:
         try:
             served = sandbox.serve(host, port)

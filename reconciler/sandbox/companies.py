@@ -21,7 +21,7 @@ from .common import (
     spliced,
     text_field,
 )
-from .extrafields import FieldConfig, check_values, configs, parse_submitted
+from .extrafields import FieldConfig, check_values, configs, extra_field_error, parse_submitted
 from .http import HttpError, Request, Response, b2b_error, json_response, param_error
 from .users import EMAIL_RE, add_admin, check_admin_free, config_page
 
@@ -263,22 +263,29 @@ def _unique_taken(ctx: Ctx, cfgs: list[FieldConfig], exclude: int | None) -> dic
 def _company_extras(
     ctx: Ctx, body: dict[str, Any], stored: dict[str, str] | None, exclude: int | None
 ) -> dict[str, str] | None:
-    """Validate ``extraFields``; the merged values to store, or None when not sent."""
+    """Validate ``extraFields``; the values to store, or None when not sent (quirks:
+    ``companyPutRequiresExtraFields``, ``extraFieldsReplace``, ``emptyExtraFieldRefused``)."""
     cfgs = configs(ctx.store, "company")
+    strict = stored is not None and bool(ctx.quirks["companyPutRequiresExtraFields"])
     if "extraFields" not in body or body["extraFields"] is None:
         if stored is None:
             check_values("company", cfgs, {}, {}, require=True)
             return {}
-        if ctx.quirks["companyPutRequiresExtraFields"]:
+        if strict:
             check_values("company", cfgs, {}, {}, require=True)
         return None
     submitted = parse_submitted(body["extraFields"])
-    merged = {**(stored or {}), **submitted}
+    if ctx.quirks["emptyExtraFieldRefused"]:
+        for name, value in submitted.items():
+            if value == "":
+                raise extra_field_error("company", f"{name} may not be blank")
+    kept = {} if stored is None or ctx.quirks["extraFieldsReplace"] else stored
+    merged = {**kept, **submitted}
     check_values(
         "company",
         cfgs,
         submitted,
-        merged,
+        submitted if strict else merged,
         require=True,
         unique_taken=_unique_taken(ctx, cfgs, exclude),
     )

@@ -123,8 +123,18 @@ def _detail(ctx: Ctx, row: sqlite3.Row) -> str:
     return f"[{data}]" if ctx.quirks["orderDetailAsArray"] else data
 
 
+def synced_before(ctx: Ctx) -> int:
+    """Orders created after this time are in core only: B2B has not synced them yet (quirk
+    ``ordersSyncLag``; with no lag every order is known to B2B)."""
+    lag = int(ctx.quirks["ordersSyncLag"])
+    return ctx.now - lag if lag else 2**62
+
+
 def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
-    row = ctx.store.row("SELECT * FROM orders WHERE bc_order_id = ?", (int(bc_order_id),))
+    row = ctx.store.row(
+        "SELECT * FROM orders WHERE bc_order_id = ? AND created_at <= ?",
+        (int(bc_order_id), synced_before(ctx)),
+    )
     if row is None:
         raise order_not_found(message)
     return row
@@ -133,11 +143,13 @@ def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
 def list_orders(ctx: Ctx, req: Request) -> Response:
     """GET /orders (§5.2); without date filters only the last 365 days (§7.4)."""
     limit, offset = paging(ctx, req, 200)
-    where: list[str] = []
-    params: list[Any] = []
+    where: list[str] = ["created_at <= ?"]
+    params: list[Any] = [synced_before(ctx)]
     dated = False
     for name, column, op in DATE_FILTERS:
         value = num_arg(req, name)
+        if value == 0 and ctx.quirks["zeroDateIsAbsent"]:
+            continue  # 0 read as "no filter given"
         if value is not None:
             dated = True
             where.append(f"{column} {op} ?")
@@ -198,7 +210,8 @@ def _submitted_extras(ctx: Ctx, body: dict[str, Any], stored: dict[str, str]) ->
         return stored
     submitted = parse_submitted(raw)
     check_values("order", cfgs, submitted, submitted, require=True)
-    return {**stored, **submitted}
+    kept = {} if ctx.quirks["extraFieldsReplace"] else stored
+    return {**kept, **submitted}
 
 
 def update_order(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
@@ -260,7 +273,8 @@ def create_order(ctx: Ctx, req: Request) -> Response:
             now,
         ),
     )
-    row = _order(ctx, str(values["bcOrderId"]), "Order Does Not Exist.")
+    # Attached through B2B, so B2B knows it at once (whatever ordersSyncLag says).
+    row = store.row("SELECT * FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
     return spliced(render_order(ctx, row, detail=False, extra=True), {"message": "SUCCESS"})
 
 
@@ -302,8 +316,8 @@ def reassign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
     if target is None:
         raise user_missing(REASSIGN_404)
     moved = store.execute(
-        "UPDATE orders SET company_id = ?, updated_at = ? WHERE customer_id = ?",
-        (target, now, cid),
+        "UPDATE orders SET company_id = ?, updated_at = ? WHERE customer_id = ? AND created_at <= ?",
+        (target, now, cid, synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')
 
@@ -319,7 +333,7 @@ def assign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         raise user_missing(ASSIGN_404)
     moved = store.execute(
         "UPDATE orders SET company_id = ?, updated_at = ?"
-        " WHERE customer_id = ? AND company_id IS NULL",
-        (company_id, now, int(customer_id)),
+        " WHERE customer_id = ? AND company_id IS NULL AND created_at <= ?",
+        (company_id, now, int(customer_id), synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')

@@ -28,14 +28,33 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     "retryAfterHeader": False,
     # Company GET responses include addressLine1..zipCode (claimed by one unverified client).
     "companyAddressInResponses": False,
-    # Company PUT without `extraFields` is refused while required company extra fields exist
-    # (strict reading of the PUT description). Default: only checked when extraFields is sent.
+    # Every company PUT must carry the required company extra fields in the `extraFields` array
+    # it sends, whether or not they changed (company.yaml, Update a Company: "you must include
+    # the field's name and value in the extraFields array"). Default: a PUT without
+    # `extraFields` passes, and a sent array may rely on values the company already has.
     "companyPutRequiresExtraFields": False,
+    # A company or order PUT's `extraFields` array replaces the object's whole set: fields not
+    # sent are removed (b2b-api.md §9.3; the specs do not say). Default: merge by fieldName.
+    "extraFieldsReplace": False,
+    # A company extra-field value "" is refused with 422 (company.yaml declares fieldValue
+    # `minLength: 1`). Default: accepted, the field is then empty.
+    "emptyExtraFieldRefused": False,
+    # GET /orders: a date filter of 0 counts as "not provided", so the one-year default window
+    # applies (order.yaml: the window applies when no date filter is given; 0 is not discussed).
+    "zeroDateIsAbsent": False,
+    # Seconds before B2B Edition learns of an order created in core (about/index.mdx at
+    # 2d7d2a49 warns of sync latency): a younger order is in core V2 only (B2B 404s it, lists
+    # leave it out, assign/reassign do not move it). 0: always in step.
+    "ordersSyncLag": 0,
+    # B2B GET /channels on a store without Multi-Storefront: the 403 carries its message in
+    # `meta.message` (with `data: {}`, as other B2B errors do) instead of a top-level `message`.
+    "channelsErrorInMeta": False,
     # companyId of company-less (B2C/guest) orders: null (default) or 0 (b2b-api.md §9.8).
     "ordersNoCompanyAsZero": False,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {"limitAboveMax": ("413", "clamp")}
+_SECONDS = ("ordersSyncLag",)
 
 
 def validate_quirks(raw: object, where: str = "quirks") -> dict[str, Any]:
@@ -49,7 +68,11 @@ def validate_quirks(raw: object, where: str = "quirks") -> dict[str, Any]:
         if key not in DEFAULT_QUIRKS:
             known = ", ".join(sorted(DEFAULT_QUIRKS))
             raise SandboxError(f"{where}: unknown quirk {key!r} (known: {known})")
-        if key in _CHOICES:
+        if key in _SECONDS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SandboxError(f"{where}.{key}: must be a whole number of seconds >= 0")
+            out[key] = value
+        elif key in _CHOICES:
             text = str(value)
             if text not in _CHOICES[key]:
                 raise SandboxError(f"{where}.{key}: must be one of {', '.join(_CHOICES[key])}")

@@ -117,3 +117,23 @@ def test_serve_prints_urls_and_serves(tmp_path: Path, kit: Any) -> None:
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+@pytest.mark.served
+def test_serve_sets_quirks(tmp_path: Path, kit: Any) -> None:
+    """serve --quirk NAME=VALUE stores the reading switches, as a seed's quirks would."""
+    db = str(tmp_path / "q.db")
+    commands.init(db, _write_seed(tmp_path, kit.seed()))
+    stop = threading.Event()
+    stop.set()  # serve, print, and stop at once
+    quirks = ["extraFieldsReplace=true", "ordersSyncLag=3600", "limitAboveMax=clamp"]
+    commands.serve(db, "127.0.0.1", 0, quirks=quirks, out=io.StringIO(), stop=stop)
+    stored = json.loads(commands.dump(db))["store"]["quirks"]
+    assert stored == {"extraFieldsReplace": True, "ordersSyncLag": 3600, "limitAboveMax": "clamp"}
+    for bad, message in (
+        (["extraFieldsReplace"], "expected NAME=VALUE"),
+        (["noSuchSwitch=true"], "unknown quirk 'noSuchSwitch'"),
+        (["ordersSyncLag=soon"], "ordersSyncLag: must be a whole number of seconds"),
+    ):
+        with pytest.raises(SandboxError, match=message):
+            commands.serve(db, "127.0.0.1", 0, quirks=bad, out=io.StringIO(), stop=stop)

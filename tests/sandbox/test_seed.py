@@ -179,6 +179,11 @@ def test_default_quirks_exported() -> None:
         "companyAddressInResponses": False,
         "companyPutRequiresExtraFields": False,
         "ordersNoCompanyAsZero": False,
+        "extraFieldsReplace": False,
+        "emptyExtraFieldRefused": False,
+        "zeroDateIsAbsent": False,
+        "ordersSyncLag": 0,
+        "channelsErrorInMeta": False,
     }
 
 

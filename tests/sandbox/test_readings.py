@@ -1,0 +1,122 @@
+"""The switches for readings the docs leave open (b2b-api.md §9-§10), each way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.sandbox import Sandbox, SandboxError
+
+
+def _company_extras(api: httpx.Client, company_id: int) -> dict[str, str]:
+    data = api.get(f"/companies/{company_id}").json()["data"]
+    return {f["fieldName"]: f["fieldValue"] for f in data["extraFields"]}
+
+
+def _order_extras(api: httpx.Client, bc_order_id: int) -> dict[str, str]:
+    data = api.get(f"/orders/{bc_order_id}").json()["data"]
+    return {f["fieldName"]: f["fieldValue"] for f in data["extraFields"]}
+
+
+def _orders(api: httpx.Client, **params: Any) -> list[int]:
+    response = api.get("/orders", params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return sorted(o["bcOrderId"] for o in response.json()["data"])
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_extra_fields_merge_or_replace(make_sandbox: Any, kit: Any, replace: bool) -> None:
+    """§9.3: a PUT's extraFields merges by name (default) or replaces the whole set."""
+    seed = kit.seed(quirks={"extraFieldsReplace": replace})
+    with kit.client(make_sandbox(seed)) as api:
+        sent = [{"fieldName": "tier", "fieldValue": "Gold"}]
+        assert api.put("/companies/1001", json={"extraFields": sent}).status_code == 200
+        kept = {} if replace else {"licenseNo": "42"}
+        assert _company_extras(api, 1001) == {**kept, "tier": "Gold"}
+        # Without extraFields nothing changes under either reading.
+        assert api.put("/companies/1001", json={"companyPhone": "1"}).status_code == 200
+        assert _company_extras(api, 1001) == {**kept, "tier": "Gold"}
+        assert api.put("/orders/5002", json={"poNumber": "X"}).status_code == 200
+        assert _order_extras(api, 5002) == {"costCenter": "CC1"}
+        sent = [{"fieldName": "costCenter", "fieldValue": "CC2"}]
+        assert api.put("/orders/5003", json={"extraFields": sent}).status_code == 200
+        assert _order_extras(api, 5003) == {"costCenter": "CC2"}
+
+
+def test_company_put_requires_required_fields_in_the_array_sent(
+    make_sandbox: Any, kit: Any
+) -> None:
+    """§9.12 strict: a required field already set on the company must still be sent."""
+    seed = kit.seed(quirks={"companyPutRequiresExtraFields": True})
+    seed["extraFieldConfigs"]["company"][0]["isRequired"] = True
+    with kit.client(make_sandbox(seed)) as api:
+        tier = [{"fieldName": "tier", "fieldValue": "Gold"}]
+        refused = api.put("/companies/1001", json={"extraFields": tier})
+        assert refused.status_code == 422
+        assert refused.json()["meta"]["message"] == "licenseNo is a required extra field"
+        both = [*tier, {"fieldName": "licenseNo", "fieldValue": "42"}]
+        assert api.put("/companies/1001", json={"extraFields": both}).status_code == 200
+    lenient = kit.seed()
+    lenient["extraFieldConfigs"]["company"][0]["isRequired"] = True
+    with kit.client(make_sandbox(lenient)) as api:
+        tier = [{"fieldName": "tier", "fieldValue": "Gold"}]
+        assert api.put("/companies/1001", json={"extraFields": tier}).status_code == 200
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_empty_company_extra_field_value(make_sandbox: Any, kit: Any, refused: bool) -> None:
+    """§9.15: fieldValue "" against minLength: 1 is refused, or clears the value."""
+    with kit.client(make_sandbox(kit.seed(quirks={"emptyExtraFieldRefused": refused}))) as api:
+        empty = [{"fieldName": "licenseNo", "fieldValue": ""}]
+        response = api.put("/companies/1001", json={"extraFields": empty})
+        assert response.status_code == (422 if refused else 200)
+        assert _company_extras(api, 1001) == {"licenseNo": "42" if refused else ""}
+
+
+@pytest.mark.parametrize("absent", [False, True])
+def test_zero_date_filter(api: httpx.Client, make_sandbox: Any, kit: Any, absent: bool) -> None:
+    """§9.11: minCreated=0 is a filter (default) or "not provided" (the one-year window)."""
+    with kit.client(make_sandbox(kit.seed(quirks={"zeroDateIsAbsent": absent}))) as client:
+        assert (4000 in _orders(client, minCreated=0)) is not absent
+        assert 4000 in _orders(client, minCreated=1)  # a real date under every reading
+        assert 4000 in _orders(client, minModified=1)
+
+
+def test_orders_sync_lag(make_sandbox: Any, kit: Any, clock: Any) -> None:
+    """§9.13: an order younger than the lag is in core V2 only; B2B learns of it later."""
+    seed = kit.seed(quirks={"ordersSyncLag": 4 * kit.DAY + 60})
+    sb = make_sandbox(seed)
+    with (
+        kit.client(sb) as api,
+        kit.client(sb, kit.CORE, headers={"X-Auth-Token": kit.TOKEN}) as core,
+    ):
+        # 5003 (3 days) and 5002 (4 days) are too young; 5001 (5 days) is synced.
+        assert _orders(api, minCreated=1) == [4000, 5001]
+        assert api.get("/orders/5002").status_code == 404
+        assert api.put("/orders/5002", json={"poNumber": "X"}).status_code == 404
+        assert core.get("/v2/orders/5002").status_code == 200
+        moved = api.put("/customers/322/orders/company", json={"bcGroupId": 12}).json()
+        assert moved["data"] == {"total": 1}  # 4000 only; 5003 is unknown to B2B
+        clock.advance(2 * kit.DAY)
+        assert _orders(api, minCreated=1) == [4000, 5001, 5002, 5003]
+
+
+@pytest.mark.parametrize("in_meta", [False, True])
+def test_channels_403_body(make_sandbox: Any, kit: Any, in_meta: bool) -> None:
+    """§9.14: the non-MSF 403 says "Multi storefront is not enabled", top-level or in meta."""
+    with kit.client(make_sandbox(kit.seed(quirks={"channelsErrorInMeta": in_meta}))) as api:
+        response = api.get("/channels")
+        assert response.status_code == 403
+        message = "Multi storefront is not enabled"
+        if in_meta:
+            assert response.json() == {"code": 403, "data": {}, "meta": {"message": message}}
+        else:
+            assert response.json() == {"code": 403, "message": message}
+
+
+@pytest.mark.parametrize("bad", [-1, True, "10", 1.5])
+def test_sync_lag_must_be_seconds(kit: Any, bad: object) -> None:
+    with pytest.raises(SandboxError, match="ordersSyncLag: must be a whole number of seconds"):
+        Sandbox(seed=kit.seed(quirks={"ordersSyncLag": bad}))
