@@ -254,7 +254,7 @@ def _verify(run: _Run) -> tuple[str, ...]:
             company_id = run.outputs.get(resource)
             in_company = {
                 o.bc_order_id
-                for o in run.client.b2b.list_orders(min_created=0, company_id=company_id)
+                for o in run.client.b2b.list_orders(company_id=company_id)
             }
             for action in actions:
                 for change in action.changes:

@@ -37,7 +37,7 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   ``1 + (ceil(O / 250) if ceil(O / 250) <= N else S)``.
 - **the B2B side of the ``K`` orders** (those orders plus the ones Order documents name):
   ``K <= 1``: ``K`` (``GET /orders/{id}``); else the first page of
-  ``GET /orders?minCreated=0&limit=200``, then ``1 + min(P(O,200) - 1, K - found)``.
+  ``GET /orders?minCreated=1&limit=200``, then ``1 + min(P(O,200) - 1, K - found)``.
 
 The total is ``lower_bound``: the fewest requests that can establish the same facts for this
 store once the sizes above are known. Only a reader that knew the sizes in advance could do

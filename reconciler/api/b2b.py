@@ -21,6 +21,12 @@ ORDER_PAGE = 200
 CONFIG_PAGE = 250
 ORDER_CONFIG_PAGE = 200
 """Order extra-field configs share the orders API, whose documented maximum is 200."""
+EVERY_ORDER_SINCE = 1
+"""``minCreated`` of a full order read. Without a date filter ``GET /orders`` shows only the last
+year (b2b-api.md §7.4); whether ``0`` counts as a filter is not documented (§9.11), so the
+earliest real date is sent: it means "every order" under every reading."""
+MSF_OFF = "multi storefront is not enabled"
+"""The documented body of B2B ``GET /channels`` on a store without Multi-Storefront."""
 
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -173,13 +179,25 @@ class B2BApi:
         return self._configs("/orders/extra-fields", ORDER_CONFIG_PAGE, "order extra fields")
 
     def multi_storefront(self) -> bool:
-        """Whether Multi-Storefront is on: B2B ``GET /channels`` answers 403 when it is off."""
+        """Whether Multi-Storefront is on: B2B ``GET /channels`` answers 403 with the documented
+        "Multi storefront is not enabled" when it is off.
+
+        Any other 403 (missing OAuth scopes, platform limits: the status-code page lists those
+        too, b2b-api.md §9.14) says nothing about Multi-Storefront and is an error saying so.
+        """
         try:
             self.http.b2b("GET", "/channels")
         except AuthError as exc:
-            if exc.status == 403:
+            if exc.status != 403:
+                raise
+            if MSF_OFF in exc.api_message.lower():
                 return False
-            raise
+            raise UsageError(
+                "cannot tell whether Multi-Storefront is on: B2B GET /channels was refused (403)"
+                f"{f' ({exc.api_message})' if exc.api_message else ''} without saying "
+                '"Multi storefront is not enabled"; check that the token has the B2B Edition '
+                "scopes, or state it with --multi-storefront or --no-multi-storefront"
+            ) from None
         return True
 
     # -- users
@@ -222,7 +240,7 @@ class B2BApi:
     ) -> dict[str, Any]:
         if min_created is None and min_modified is None:
             # Without a date filter the API hides orders older than a year (b2b-api.md §7.4).
-            min_created = 0
+            min_created = EVERY_ORDER_SINCE
         return {
             "minCreated": min_created,
             "minModified": min_modified,
@@ -235,7 +253,7 @@ class B2BApi:
         *,
         offset: int = 0,
         limit: int = ORDER_PAGE,
-        min_created: int | None = 0,
+        min_created: int | None = EVERY_ORDER_SINCE,
         min_modified: int | None = None,
         company_id: int | None = None,
     ) -> Page[LiveOrder]:
@@ -247,7 +265,7 @@ class B2BApi:
         self,
         first: Page[LiveOrder],
         *,
-        min_created: int | None = 0,
+        min_created: int | None = EVERY_ORDER_SINCE,
         min_modified: int | None = None,
         company_id: int | None = None,
     ) -> tuple[list[LiveOrder], int]:
@@ -258,11 +276,11 @@ class B2BApi:
     def list_orders(
         self,
         *,
-        min_created: int | None = 0,
+        min_created: int | None = EVERY_ORDER_SINCE,
         min_modified: int | None = None,
         company_id: int | None = None,
     ) -> list[LiveOrder]:
-        """Every order matching the filters (``minCreated=0`` by default: all of them)."""
+        """Every order matching the filters (``minCreated=1`` by default: all of them)."""
         first = self.orders_page(
             min_created=min_created, min_modified=min_modified, company_id=company_id
         )

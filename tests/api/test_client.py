@@ -22,6 +22,7 @@ from reconciler.errors import (
     RateLimitedError,
     TransportError,
     UncertainWriteError,
+    UsageError,
 )
 from reconciler.model import LiveCompany, PriceListAssignment, Request
 from reconciler.sandbox import Sandbox
@@ -39,7 +40,14 @@ QUIRKS: list[dict[str, Any]] = [
     {"limitAboveMax": "clamp"},
     {"retryAfterHeader": True},
     {"ordersNoCompanyAsZero": True},
+    {"zeroDateIsAbsent": True},
+    {"channelsErrorInMeta": True},
     {
+        "zeroDateIsAbsent": True,
+        "channelsErrorInMeta": True,
+        "extraFieldsReplace": True,
+        "companyPutRequiresExtraFields": True,
+        "emptyExtraFieldRefused": True,
         "companyIdsAsStrings": False,
         "orderDetailAsArray": True,
         "ordersMetaFlat": True,
@@ -69,6 +77,7 @@ def every_read(client: ApiClient) -> dict[str, Any]:
         "groups": core.customer_group_ids(),
         "group": core.customer_group_exists(12),
         "noGroup": core.customer_group_exists(99),
+        "msf": b2b.multi_storefront(),
         "priceLists": core.price_list_ids(),
         "orders321": core.order_ids_for_customer(321),
         "orders400": core.order_ids_for_customer(400),
@@ -135,6 +144,30 @@ def test_orders_without_a_date_filter_hide_old_orders(kit: Kit, make_client: Cli
     ids = {o["bcOrderId"] for o in body["data"]}
     assert 5001 not in ids
     assert 5001 in {o.bc_order_id for o in client.b2b.list_orders()}
+
+
+def test_full_order_reads_send_a_real_date(kit: Kit, make_client: ClientFactory) -> None:
+    """§9.11: minCreated=0 may count as "no filter" (one-year window); minCreated=1 never does."""
+    sb = Sandbox(db=":memory:", seed=kit.seed(quirks={"zeroDateIsAbsent": True}))
+    client = make_client(sb)
+    assert 5001 in {o.bc_order_id for o in client.b2b.list_orders()}  # created in 2017
+    assert "minCreated=1&" in sb.request_log[-1].query + "&"
+
+
+def test_a_403_that_is_not_about_multi_storefront_is_an_error(
+    kit: Kit, make_client: ClientFactory
+) -> None:
+    """§9.14: only the documented body means "off"; a scope 403 says what to check."""
+    sb = Sandbox(db=":memory:", seed=kit.seed())
+    sb.set_faults([{"method": "GET", "path": "/channels$", "status": 403}])
+    client = make_client(sb)
+    with pytest.raises(UsageError) as caught:
+        client.b2b.multi_storefront()
+    text = str(caught.value)
+    assert "cannot tell whether Multi-Storefront is on" in text
+    assert "scopes" in text
+    assert "--multi-storefront or --no-multi-storefront" in text
+    assert TOKEN not in text
 
 
 def test_core_orders_204_with_no_body(kit: Kit, make_client: ClientFactory) -> None:
