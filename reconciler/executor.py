@@ -252,10 +252,7 @@ def _verify(run: _Run) -> tuple[str, ...]:
                         )
         for resource, actions in moved.items():
             company_id = run.outputs.get(resource)
-            in_company = {
-                o.bc_order_id
-                for o in run.client.b2b.list_orders(company_id=company_id)
-            }
+            in_company = {o.bc_order_id for o in run.client.b2b.list_orders(company_id=company_id)}
             for action in actions:
                 for change in action.changes:
                     order_id = int(change.path.split(".")[1])

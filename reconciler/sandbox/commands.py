@@ -141,7 +141,9 @@ def parse_quirks(pairs: list[str] | None) -> dict[str, Any]:
     for pair in pairs or ():
         name, sep, raw = pair.partition("=")
         if not sep or not name.strip():
-            raise SandboxError(f"--quirk {pair!r}: expected NAME=VALUE, e.g. extraFieldsReplace=true")
+            raise SandboxError(
+                f"--quirk {pair!r}: expected NAME=VALUE, e.g. extraFieldsReplace=true"
+            )
         try:
             value = yaml.safe_load(raw) if raw.strip() else raw
         except yaml.YAMLError:

@@ -316,7 +316,8 @@ def reassign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
     if target is None:
         raise user_missing(REASSIGN_404)
     moved = store.execute(
-        "UPDATE orders SET company_id = ?, updated_at = ? WHERE customer_id = ? AND created_at <= ?",
+        "UPDATE orders SET company_id = ?, updated_at = ?"
+        " WHERE customer_id = ? AND created_at <= ?",
         (target, now, cid, synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')
