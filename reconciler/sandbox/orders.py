@@ -275,6 +275,7 @@ def create_order(ctx: Ctx, req: Request) -> Response:
     )
     # Attached through B2B, so B2B knows it at once (whatever ordersSyncLag says).
     row = store.row("SELECT * FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
+    assert row is not None  # inserted just above
     return spliced(render_order(ctx, row, detail=False, extra=True), {"message": "SUCCESS"})
 
 
