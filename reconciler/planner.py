@@ -325,19 +325,22 @@ def _plan_company_updates(
                 body["priceListAssign"] = change.after
             else:
                 body[head] = change.after
-        if extra:
-            if not _carry_required(
-                b,
-                extra,
-                configs,
-                desired=spec.extra_fields or {},
-                live=live.extra_fields if live else {},
-                resource=res,
-                loc=spec.loc_of("extraFields"),
-                what="company",
-            ):
-                return
-            body["extraFields"] = _extra_list(extra)
+        # A new company holds what its creation sent; a live one what was read.
+        before = live.extra_fields if live else _texts(spec.extra_fields or {})
+        extras = _complete_extras(
+            b,
+            extra,
+            configs,
+            before,
+            resource=res,
+            loc=spec.loc_of("extraFields"),
+            what="company",
+            required=live is not None,  # creation already demands every required field
+        )
+        if extras is None:
+            return
+        if extras:
+            body["extraFields"] = extras
         add("update", body, "", update)
     for change in changes:
         if change.path == "status":
@@ -356,38 +359,59 @@ def _plan_company_updates(
             add("setCatalog", {"catalogId": str(change.after)}, "/catalogs", (change,), (effect,))
 
 
-def _carry_required(
+def _complete_extras(
     b: _Builder,
-    extra: dict[str, ExtraValue],
+    changed: Mapping[str, ExtraValue],
     configs: Mapping[str, ExtraFieldConfig],
+    before: Mapping[str, str],
     *,
-    desired: Mapping[str, ExtraValue],
-    live: Mapping[str, str],
     resource: str,
     loc: Location | None,
     what: str,
-) -> bool:
-    """Add the store's required extra fields to an ``extraFields`` list about to be sent.
+    required: bool = True,
+) -> list[dict[str, str]] | None:
+    """The ``extraFields`` of a company or order PUT: the complete set, or ``[]`` for none.
 
-    The API refuses (422) an ``extraFields`` list that lacks a required field, so unchanged
-    required values are carried along; a required field with no value anywhere is a plan error.
+    Two readings of the docs decide this (b2b-api.md §9.3, §9.12): a PUT's ``extraFields`` may
+    merge into the object's set or replace it, and the store's required fields may have to be in
+    every PUT ("you must include the field's name and value in the extraFields array"). What is
+    right under all of them: every PUT sends every value the object has (its live values, with
+    the manifest's over them), so that nothing is lost when the array replaces the set and the
+    required fields are always there. Left out: empty values (company ``fieldValue`` is
+    ``minLength: 1``, and an empty field reads the same whether kept or dropped) and values of
+    fields the store no longer configures (the API would refuse them). A carried value the
+    store's configs now refuse, or a required field with no value anywhere, is a plan error:
+    no request would be right. ``None``: such an error was reported.
     """
-    for config in configs.values():
-        if not config.required or config.name in extra:
-            continue
-        value = desired.get(config.name)
-        if value is None or value == "":
-            value = live.get(config.name)
-        if value is None or value == "":
+    full = {k: v for k, v in before.items() if v != "" and k in configs and k not in changed}
+    ok = True
+    for name, value in sorted(full.items()):
+        problem = _value_problem(configs[name], value)
+        if problem:
+            ok = False
             b.issue(
                 loc,
                 resource,
-                f"spec.extraFields.{config.name}: required by the store whenever {what} extra "
-                "fields are sent; add a value",
+                f"spec.extraFields.{name}: the {what}'s current value {value!r} {problem} now, "
+                f"and every {what} update must send it back; set a valid value here",
             )
-            return False
-        extra[config.name] = value
-    return True
+    full.update(_texts(changed))
+    for config in configs.values() if required else ():
+        if config.required and not full.get(config.name):
+            ok = False
+            b.issue(
+                loc,
+                resource,
+                f"spec.extraFields.{config.name}: required by the store, so every {what} update "
+                f"must carry it, and the {what} has no value; add a value",
+            )
+    if not ok:
+        return None
+    return [{"fieldName": k, "fieldValue": full[k]} for k in sorted(full)]
+
+
+def _texts(values: Mapping[str, ExtraValue]) -> dict[str, str]:
+    return {k: extra_text(v) for k, v in values.items()}
 
 
 def _status_effects(status: str) -> tuple[str, ...]:
@@ -430,6 +454,23 @@ def _extra_list(values: Mapping[str, ExtraValue]) -> list[dict[str, str]]:
     return [{"fieldName": k, "fieldValue": extra_text(v)} for k, v in values.items()]
 
 
+def _value_problem(config: ExtraFieldConfig, text: str) -> str | None:
+    """Why the store would refuse ``text`` for this field (as the API would: 422), or None."""
+    if config.field_type == 2:
+        try:
+            number = float(text)
+        except ValueError:
+            return "is not a number (field type number)"
+        if config.maximum_value is not None and number > config.maximum_value:
+            return f"exceeds the maximum {config.maximum_value:g}"
+    elif config.field_type == 3 and config.list_of_values and text not in config.list_of_values:
+        allowed = ", ".join(repr(v) for v in config.list_of_values)
+        return f"is not one of {allowed}"
+    if config.max_length is not None and len(text) > config.max_length:
+        return f"has {len(text)} characters, the store allows at most {config.max_length}"
+    return None
+
+
 def _check_extra_fields(
     b: _Builder,
     values: Mapping[str, ExtraValue],
@@ -455,6 +496,19 @@ def _check_extra_fields(
             )
             continue
         text = extra_text(value)
+        if text == "" and what == "company":
+            # company.yaml declares fieldValue `minLength: 1` (b2b-api.md §9.15): "" may be
+            # refused, and no documented request clears a value under every reading.
+            b.issue(
+                loc,
+                resource,
+                f"{prefix}: an empty value cannot be sent (the API requires company extra-field "
+                "values of at least one character, so it cannot clear one); remove the field "
+                "to leave it unmanaged, or clear it in the B2B Edition control panel",
+            )
+            continue
+        if text == "":
+            continue  # clearing an order field: order.yaml sets no minimum length
         if config.field_type == 2:
             try:
                 number = float(text)
@@ -630,20 +684,20 @@ def _plan_order(b: _Builder, spec: OrderSpec, configs: Mapping[str, ExtraFieldCo
             extra[rest] = change.after
         else:
             body[head] = change.after
-    # The store requires its required order extra fields on every update (even poNumber-only).
-    if extra or any(c.required for c in configs.values()):
-        if not _carry_required(
-            b,
-            extra,
-            configs,
-            desired=spec.extra_fields or {},
-            live=live.extra_fields,
-            resource=spec.resource,
-            loc=spec.loc_of("extraFields"),
-            what="order",
-        ):
-            return
-        body["extraFields"] = _extra_list(extra)
+    # The complete set, required fields included, on every update (even poNumber-only).
+    extras = _complete_extras(
+        b,
+        extra,
+        configs,
+        live.extra_fields,
+        resource=spec.resource,
+        loc=spec.loc_of("extraFields"),
+        what="order",
+    )
+    if extras is None:
+        return
+    if extras:
+        body["extraFields"] = extras
     b.actions.append(
         Action(
             id=f"{spec.resource}:updateOrder",

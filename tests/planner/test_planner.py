@@ -123,7 +123,11 @@ def test_convert_then_uuid_update_depends_on_it() -> None:
     assert "uuid" not in convert.request.body
     assert uuid.type == "update"
     assert uuid.request.path == "/companies/{company/newco.companyId}"
-    assert uuid.request.body == {"uuid": "ERP-1"}
+    # Every company PUT carries the complete extra-field set (b2b-api.md §9.3, §9.12).
+    assert uuid.request.body == {
+        "uuid": "ERP-1",
+        "extraFields": [{"fieldName": "licenseNo", "fieldValue": "42"}],
+    }
     assert uuid.depends_on == ("company/newco:convert",)
     assert plan.preconditions.free_groups == (13,)
 
@@ -255,8 +259,8 @@ def test_update_order_carries_required_fields() -> None:
     assert action.request.body == {
         "poNumber": "PO-1",
         "extraFields": [
-            {"fieldName": "project", "fieldValue": "X"},
             {"fieldName": "costCenter", "fieldValue": "CC1"},
+            {"fieldName": "project", "fieldValue": "X"},
         ],
     }
 
@@ -300,3 +304,107 @@ def test_a_customer_with_nothing_is_a_warning_not_a_change() -> None:
         "orderassignment/acme-buyers: customer 400 has no orders and is not a company user; "
         "nothing to move (check the id if you expected orders)",
     )
+
+
+# --------------------------------------------------------------------------- every reading
+
+
+WIDE_CONFIGS = (
+    ExtraFieldConfig("licenseNo", 0, max_length=10),
+    ExtraFieldConfig("region", 3, required=True, list_of_values=("N", "S")),
+    ExtraFieldConfig("notes", 1),
+)
+WIDE_ACME = replace(
+    LIVE_ACME, extra_fields={"licenseNo": "42", "region": "N", "notes": "", "retired": "x"}
+)
+
+
+def test_company_put_sends_the_complete_extra_field_set() -> None:
+    """§9.3: under "extraFields replaces the set" a changed field alone would erase the others,
+    so the PUT carries every live value with the manifest's over it (empty and unconfigured
+    fields left out)."""
+    spec = replace(ACME, extra_fields={"licenseNo": "43"})
+    state = live(companies=(WIDE_ACME,), company_field_configs=WIDE_CONFIGS)
+    (action,) = plan_for(ManifestSet(STORE, (spec,)), state).actions
+    assert action.request.body == {
+        "extraFields": [
+            {"fieldName": "licenseNo", "fieldValue": "43"},
+            {"fieldName": "region", "fieldValue": "N"},
+        ]
+    }
+    assert [c.path for c in action.changes] == ["extraFields.licenseNo"]
+
+
+def test_phone_only_company_put_carries_the_required_fields() -> None:
+    """§9.12: a store with required company fields may want them in every PUT."""
+    spec = replace(ACME, company_phone="555-0199", extra_fields=None)
+    state = live(companies=(WIDE_ACME,), company_field_configs=WIDE_CONFIGS)
+    (action,) = plan_for(ManifestSet(STORE, (spec,)), state).actions
+    assert action.request.body == {
+        "companyPhone": "555-0199",
+        "extraFields": [
+            {"fieldName": "licenseNo", "fieldValue": "42"},
+            {"fieldName": "region", "fieldValue": "N"},
+        ],
+    }
+
+
+def test_required_field_without_a_value_anywhere_is_a_plan_error() -> None:
+    spec = replace(ACME, company_phone="555-0199", extra_fields=None)
+    company = replace(LIVE_ACME, extra_fields={"licenseNo": "42"})
+    state = live(companies=(company,), company_field_configs=WIDE_CONFIGS)
+    with pytest.raises(PlanError) as caught:
+        plan_for(ManifestSet(STORE, (spec,)), state)
+    (issue,) = caught.value.issues
+    assert "spec.extraFields.region: required by the store, so every company update" in (
+        issue.message
+    )
+
+
+def test_carried_value_the_store_now_refuses_is_a_plan_error() -> None:
+    spec = replace(ACME, company_phone="555-0199", extra_fields=None)
+    company = replace(LIVE_ACME, extra_fields={"licenseNo": "42", "region": "Q"})
+    state = live(companies=(company,), company_field_configs=WIDE_CONFIGS)
+    with pytest.raises(PlanError) as caught:
+        plan_for(ManifestSet(STORE, (spec,)), state)
+    (issue,) = caught.value.issues
+    assert "spec.extraFields.region: the company's current value 'Q' is not one of" in (
+        issue.message
+    )
+
+
+def test_clearing_a_company_extra_field_is_refused_at_plan_time() -> None:
+    """§9.15: company fieldValue is minLength: 1, so "" is never sent."""
+    spec = replace(ACME, extra_fields={"licenseNo": ""})
+    with pytest.raises(PlanError) as caught:
+        plan_for(ManifestSet(STORE, (spec,)), live())
+    (issue,) = caught.value.issues
+    assert issue.message.startswith("spec.extraFields.licenseNo: an empty value cannot be sent")
+    assert "remove the field" in issue.message
+
+
+def test_order_put_sends_the_complete_extra_field_set() -> None:
+    """A poNumber-only order update carries every live value: under "replace" none is lost."""
+    configs = (ExtraFieldConfig("costCenter", 0), ExtraFieldConfig("project", 0))
+    order = OrderSpec("po-5001", 5001, po_number="PO-2", loc=LOC)
+    state = live(
+        order_field_configs=configs,
+        orders={5001: LiveOrder(5001, 1001, "PO-1", {"costCenter": "CC1", "project": "P"}, 1)},
+    )
+    (action,) = plan_for(ManifestSet(STORE, orders=(order,)), state).actions
+    assert action.request.body == {
+        "poNumber": "PO-2",
+        "extraFields": [
+            {"fieldName": "costCenter", "fieldValue": "CC1"},
+            {"fieldName": "project", "fieldValue": "P"},
+        ],
+    }
+    # Clearing an order field is allowed: order.yaml sets no minimum length.
+    clear = OrderSpec("po-5001", 5001, extra_fields={"project": ""}, loc=LOC)
+    (action,) = plan_for(ManifestSet(STORE, orders=(clear,)), state).actions
+    assert action.request.body == {
+        "extraFields": [
+            {"fieldName": "costCenter", "fieldValue": "CC1"},
+            {"fieldName": "project", "fieldValue": ""},
+        ]
+    }
