@@ -14,7 +14,8 @@ shows up as a change on a converged store:
   ``1.5``); only the extra fields a spec names are compared, others are left alone;
 - ``address`` is compared only for the fields the live API actually returned (the documented
   responses return none, so an address is then used only to create);
-- ``poNumber`` unset live is ``""``.
+- ``poNumber`` unset live is ``""``; an order extra field set to ``""`` matches an absent one
+  (whether the API keeps an empty value or drops it is not documented).
 
 deepdiff finds which normalized paths differ; before/after are read back from the projections so
 every change is reported as ``(path, before, after)`` in manifest terms.
@@ -187,6 +188,8 @@ def order_changes(
             seen = have_extra[key]
             if seen is not None and _same_extra(value, seen, configs.get(key)):
                 want_extra[key] = seen
+            elif value == "" and seen is None:
+                have_extra[key] = ""  # empty and absent read the same
         want["extraFields"] = want_extra
         have["extraFields"] = have_extra
     return _changes(want, have)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +228,35 @@ def _company_of_group(client: ApiClient, group_id: int) -> LiveCompany | None:
     return next((c for c in companies if c.customer_group_id == group_id), None)
 
 
+def _sent_extras(action: Action) -> dict[str, str]:
+    """The ``extraFields`` an action's request sent (every value the object holds)."""
+    body = action.request.body
+    sent = body.get("extraFields") if isinstance(body, Mapping) else None
+    out: dict[str, str] = {}
+    for item in sent if isinstance(sent, list) else ():
+        if isinstance(item, Mapping) and isinstance(item.get("fieldName"), str):
+            out[item["fieldName"]] = str(item.get("fieldValue", ""))
+    return out
+
+
+def _lost_extras(resource: str, actions: Sequence[Action], have: Mapping[str, str]) -> list[str]:
+    """Every extra field the object's writes sent must read back, not only the changed ones:
+    a value the API dropped (say, an ``extraFields`` that replaced the set) is reported."""
+    changed = {c.path for a in actions for c in a.changes}
+    problems = []
+    for action in actions:
+        for name, value in _sent_extras(action).items():
+            if f"extraFields.{name}" in changed:
+                continue  # compared as a change already
+            seen = have.get(name)
+            if not same_value(value, seen) and not (value == "" and seen is None):
+                problems.append(
+                    f"inconsistent result after apply: {resource} extraFields.{name} is "
+                    f"{seen!r}, expected {value!r} (sent unchanged by {action.id})"
+                )
+    return problems
+
+
 def _verify(run: _Run) -> tuple[str, ...]:
     """Re-read what was touched and compare it with the plan's after-state."""
     problems: list[str] = []
@@ -250,6 +279,7 @@ def _verify(run: _Run) -> tuple[str, ...]:
                             f"inconsistent result after apply: {resource} {change.path} is "
                             f"{have!r}, expected {change.after!r} ({action.id})"
                         )
+            problems += _lost_extras(resource, actions, company.extra_fields)
         for resource, actions in moved.items():
             company_id = run.outputs.get(resource)
             in_company = {o.bc_order_id for o in run.client.b2b.list_orders(company_id=company_id)}
@@ -264,6 +294,8 @@ def _verify(run: _Run) -> tuple[str, ...]:
         for action in applied:
             if action.type == "updateOrder" and action.bc_order_id is not None:
                 order = run.client.b2b.get_order(action.bc_order_id)
+                if order is not None:
+                    problems += _lost_extras(action.resource, (action,), order.extra_fields)
                 for change in action.changes:
                     head, _, rest = change.path.partition(".")
                     if order is None:

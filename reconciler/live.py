@@ -15,8 +15,9 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   group and company are one to one). Cost ``1 + min(P(C,250) - 1, G - found)``, i.e.
   ``min(P(C,250), G + 1)`` when ``found`` is 0 (a tie pages everything, which also counts the
   unmanaged companies).
-- **company extra-field configs** (some Company uses ``extraFields``, or a company must be
-  created): ``P(F,250)``. **Order configs** (some Order uses ``extraFields``): ``P(F,200)``.
+- **company extra-field configs** (any Company document: every company PUT carries the
+  required fields, b2b-api.md §9.12): ``P(F,250)``. **Order configs** (some Order document):
+  ``P(F,200)``.
 - **customer groups** (only the ``M`` managed groups without a company need their existence
   checked; groups of live companies exist): ``M = 0``: 0; ``M = 1``: ``GET
   /v2/customer_groups/{id}``; ``M >= 2``: the first page of 250, then, if it was full, per-group
@@ -38,6 +39,9 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
 - **the B2B side of the ``K`` orders** (those orders plus the ones Order documents name):
   ``K <= 1``: ``K`` (``GET /orders/{id}``); else the first page of
   ``GET /orders?minCreated=1&limit=200``, then ``1 + min(P(O,200) - 1, K - found)``.
+  Then each order of an Order document that B2B Edition lacks is looked up in core
+  (``GET /v2/orders/{id}``, ``D`` requests): known there, it is one B2B has not synced yet
+  (b2b-api.md §9.13), a warning rather than an error.
 
 The total is ``lower_bound``: the fewest requests that can establish the same facts for this
 store once the sizes above are known. Only a reader that knew the sizes in advance could do
@@ -85,7 +89,7 @@ class ReadNeeds:
     groups: tuple[int, ...] = ()
     """Distinct customer groups of Company documents."""
     company_extra_fields: bool = False
-    """Some Company document manages extra fields."""
+    """Some Company document exists: every company PUT carries the required extra fields."""
     order_extra_fields: bool = False
     """Some Order document exists: every order update must carry the required order fields."""
     price_lists: bool = False
@@ -107,7 +111,7 @@ class ReadNeeds:
         msf = bool(store and store.multi_storefront)
         return cls(
             groups=_distinct(c.customer_group_id for c in companies),
-            company_extra_fields=any(c.extra_fields is not None for c in companies),
+            company_extra_fields=bool(companies),
             order_extra_fields=bool(manifests.orders),
             price_lists=any(bool(c.catalog_id) or bool(c.price_list_assign) for c in companies),
             channels=msf and any(bool(c.price_list_assign) for c in companies),
@@ -156,6 +160,8 @@ class ReadCounts:
     """B2B orders in the store (all of them, B2C and guest orders included)."""
     orders_on_first_page: int = 0
     """Orders to read that are on the first orders page."""
+    order_docs_missing: int = 0
+    """Orders of Order documents that B2B Edition lacks (each is looked up in core)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ class ReadCost:
     users: int = 0
     customer_orders: int = 0
     orders: int = 0
+    core_order_checks: int = 0
 
     @property
     def total(self) -> int:
@@ -248,6 +255,7 @@ def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
         users=users,
         customer_orders=_customer_orders_cost(needs.customers, counts),
         orders=orders,
+        core_order_checks=counts.order_docs_missing if needs.order_docs else 0,
     )
 
 
@@ -280,6 +288,7 @@ def read_live(
         order_field_configs=state.order_configs,
         customers=state.customers,
         orders=state.orders,
+        core_only_orders=state.core_only_orders,
         requests=client.stats.requests - start,
         read_at=read_at,
         company_total=reader.company_total,
@@ -296,6 +305,7 @@ class _Found:
     order_configs: tuple[ExtraFieldConfig, ...] = ()
     customers: dict[int, LiveCustomer] = field(default_factory=dict)
     orders: dict[int, LiveOrder] = field(default_factory=dict)
+    core_only_orders: frozenset[int] = frozenset()
 
 
 class _Reader:
@@ -335,6 +345,9 @@ class _Reader:
         }
         wanted = _distinct([o for c in needs.customers for o in order_ids[c]] + [*needs.order_docs])
         out.orders = self._orders(wanted)
+        out.core_only_orders = frozenset(
+            o for o in needs.order_docs if o not in out.orders and self.core.order_exists(o)
+        )
         return out
 
     # -- companies

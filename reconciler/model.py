@@ -272,6 +272,8 @@ class LiveState:
     customers: Mapping[int, LiveCustomer] = field(default_factory=dict)
     orders: Mapping[int, LiveOrder] = field(default_factory=dict)
     """Orders named by Order documents and orders of customers in OrderAssignments."""
+    core_only_orders: frozenset[int] = frozenset()
+    """Orders of Order documents that core V2 has and B2B Edition lacks (not synced yet)."""
     requests: int = 0
     """API requests the read cost."""
     read_at: int = 0

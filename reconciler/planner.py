@@ -559,6 +559,14 @@ def _plan_assignment(b: _Builder, spec: OrderAssignmentSpec) -> None:
         if customer is None:
             b.issue(loc, spec.resource, f"spec.customerIds[{i}]: customer {customer_id} not found")
             continue
+        unsynced = [o for o in customer.order_ids if o not in b.live.orders]
+        if unsynced:
+            b.warnings.append(
+                f"{spec.resource}: order(s) {', '.join(map(str, unsynced))} of customer "
+                f"{customer_id} are in BigCommerce but not (yet) in B2B Edition, so they cannot "
+                "be checked or moved now; B2B Edition syncs new orders with a delay: plan "
+                "again later (if this stays, check them in the B2B Edition control panel)"
+            )
         if customer.company_id is None and not customer.order_ids:
             b.warnings.append(
                 f"{spec.resource}: customer {customer_id} has no orders and is not a company "
@@ -656,6 +664,14 @@ def _company_label(b: _Builder, company_id: int) -> str:
 
 def _plan_order(b: _Builder, spec: OrderSpec, configs: Mapping[str, ExtraFieldConfig]) -> None:
     live = b.live.orders.get(spec.bc_order_id)
+    if live is None and spec.bc_order_id in b.live.core_only_orders:
+        b.warnings.append(
+            f"{spec.resource}: order {spec.bc_order_id} is in BigCommerce but not (yet) in B2B "
+            "Edition, so nothing is planned for it now; B2B Edition syncs new orders with a "
+            "delay: plan again later (if this stays, check the order in the B2B Edition "
+            "control panel)"
+        )
+        return
     if live is None:
         b.issue(
             spec.loc_of("bcOrderId"),

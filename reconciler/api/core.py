@@ -78,6 +78,14 @@ class CoreApi:
                 return tuple(sorted(set(out)))
             page += 1
 
+    def order_exists(self, order_id: int) -> bool:
+        """True when core ``GET /v2/orders/{id}`` finds the order."""
+        try:
+            self.http.core("GET", f"/v2/orders/{int(order_id)}")
+        except NotFoundError:
+            return False
+        return True
+
     def order_count(self) -> int:
         """Every order of the store, as ``GET /v2/orders/count`` reports it."""
         body = self.http.core("GET", "/v2/orders/count")

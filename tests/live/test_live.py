@@ -171,7 +171,9 @@ def test_large_store_per_object_lookups(kit: Kit, open_client: OpenClient) -> No
         orders=703,
     )
     cost = plan_read_cost(ReadNeeds.of(found), counts)
-    assert cost == ReadCost(companies=1 + 2, users=1 + 2, customer_orders=2, orders=1 + 3)
+    assert cost == ReadCost(
+        companies=1 + 2, company_extra_fields=1, users=1 + 2, customer_orders=2, orders=1 + 3
+    )
     assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
     groups = [e.query for e in sb.request_log if "bcGroupId=" in e.query]
     assert len(groups) == 2
@@ -214,7 +216,9 @@ def test_large_store_paging_beats_lookups(kit: Kit, open_client: OpenClient) -> 
     cost = plan_read_cost(ReadNeeds.of(found), counts)
     # companies: 2 pages < 1 + 6 look-ups; users: 2 pages = 1 + min(1, 2); orders: 2 pages;
     # customers' orders: count + 2 pages of every core order < 5 per-customer lists
-    assert cost == ReadCost(companies=2, users=2, customer_orders=1 + 2, orders=2)
+    assert cost == ReadCost(
+        companies=2, company_extra_fields=1, users=2, customer_orders=1 + 2, orders=2
+    )
     assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
     assert len(state.companies) == 302
     assert state.customers[10000].company_id == 3000
@@ -259,7 +263,9 @@ def test_customer_orders_paging_every_order_wins(kit: Kit, open_client: OpenClie
         orders=500,
     )
     cost = plan_read_cost(ReadNeeds.of(found), counts)
-    assert cost == ReadCost(companies=1, users=1, customer_orders=1 + 2, orders=1 + 2)
+    assert cost == ReadCost(
+        companies=1, company_extra_fields=1, users=1, customer_orders=1 + 2, orders=1 + 2
+    )
     assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
     assert len(_core_order_requests(sb)) == 3
     for c in customers:
@@ -330,7 +336,9 @@ def test_independent_store_pages_or_queries_every_group(kit: Kit, open_client: O
     state = read(sb, open_client, found)
     cost = plan_read_cost(ReadNeeds.of(found), ReadCounts(companies=602))
     assert cost.companies == 2
-    assert state.requests == len(sb.request_log) == 2
+    # companies, then the company extra-field configs (every company PUT carries the required
+    # fields, so they are read whenever a Company document exists)
+    assert state.requests == len(sb.request_log) == 2 + 1
     assert state.company_for_group(12) is not None
 
 
@@ -358,8 +366,8 @@ def test_channels_only_for_multi_storefront_price_lists(kit: Kit, open_client: O
     state = read(sb, open_client, found)
     assert 1 in state.channels
     assert state.price_lists == frozenset({7})
-    assert state.requests == 3  # companies, price lists, channels
-    assert state.company_field_configs == ()
+    assert state.requests == 4  # companies, company field configs, price lists, channels
+    assert [c.name for c in state.company_field_configs] == ["licenseNo"]
 
 
 def test_read_survives_faults(kit: Kit, open_client: OpenClient) -> None:

@@ -408,3 +408,36 @@ def test_order_put_sends_the_complete_extra_field_set() -> None:
             {"fieldName": "project", "fieldValue": ""},
         ]
     }
+
+
+def test_empty_order_field_matches_an_absent_one() -> None:
+    """Whether the API keeps "" or drops the field, a cleared order field has converged."""
+    configs = (ExtraFieldConfig("costCenter", 0), ExtraFieldConfig("project", 0))
+    clear = OrderSpec("po-5001", 5001, extra_fields={"project": ""}, loc=LOC)
+    state = live(
+        order_field_configs=configs,
+        orders={5001: LiveOrder(5001, 1001, "PO-1", {"costCenter": "CC1"}, 1)},
+    )
+    assert plan_for(ManifestSet(STORE, orders=(clear,)), state).empty
+
+
+def test_orders_core_has_and_b2b_lacks_are_warnings() -> None:
+    """§9.13: an order in core V2 that B2B Edition has not synced is a warning naming it."""
+    state = replace(
+        _orders_state(1001, {5001: 1001}),
+        customers={400: LiveCustomer(400, 1001, 1700000000, (5001, 5009))},
+        core_only_orders=frozenset({5010}),
+    )
+    order = OrderSpec("po-5010", 5010, po_number="X", loc=LOC)
+    plan = plan_for(replace(_assignment(), orders=(order,)), state)
+    assert plan.empty
+    first, second = plan.warnings
+    assert first.startswith("orderassignment/acme-buyers: order(s) 5009 of customer 400 are in ")
+    assert "not (yet) in B2B Edition" in first
+    assert "plan again later" in first
+    assert second.startswith("order/po-5010: order 5010 is in BigCommerce but not (yet) in B2B")
+    # An order neither API knows is still an error (a typo, most likely).
+    with pytest.raises(PlanError) as caught:
+        plan_for(replace(_assignment(), orders=(replace(order, bc_order_id=5011),)), state)
+    (issue,) = caught.value.issues
+    assert "order 5011 does not exist in B2B Edition" in issue.message
