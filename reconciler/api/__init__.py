@@ -7,6 +7,14 @@ two endpoint groups built on it::
         companies, total = client.b2b.list_companies()
         groups = client.core.customer_group_ids()
         print(client.stats.to_json())
+
+Where the docs allow more than one reading (b2b-api.md §9-§10), the request sent is the one that
+is right under every reading, and the sandbox can behave each way (``reconciler/sandbox``
+quirks, drawn by the chaos suite). Today: full order reads send ``minCreated=1``, never a ``0``
+that may count as "no filter" (``b2b.EVERY_ORDER_SINCE``); Multi-Storefront is "off" only on a
+403 that says "Multi storefront is not enabled" (``B2BApi.multi_storefront``); company and
+order PUTs carry the complete extra-field set with the required fields (built by the planner,
+sent here exactly as planned).
 """
 
 from __future__ import annotations
