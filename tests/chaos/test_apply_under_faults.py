@@ -11,12 +11,18 @@ round is repeated, at most twice, while the apply report is not ok. The faults s
 every round, with their counters running on. ``apply_plan`` must never raise, and a refused
 round must send no write.
 
+Every sandbox switch is drawn, the readings the docs leave open included (b2b-api.md §9-§10:
+``extraFieldsReplace``, ``companyPutRequiresExtraFields``, ``emptyExtraFieldRefused``,
+``zeroDateIsAbsent``, ``ordersSyncLag``, ``channelsErrorInMeta``).
+
 Then, with the faults off:
 
 - the plan is empty (the store converged);
 - no customer group gained a second company, and each managed group has exactly one;
 - every company the manifests do not manage, and every order of a customer the manifests do not
   name (and no Order document names), is exactly as before (compared in ``sb.dump()``);
+- no extra-field value that the manifests do not name changed, on managed companies and orders
+  too ("" and absent are one value);
 - each round's read and apply sent exactly the requests the sandbox logged
   (``sum(report.requests.values())`` and ``live.requests``).
 
@@ -96,6 +102,13 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "retryAfterHeader": st.booleans(),
     "companyAddressInResponses": st.booleans(),
     "ordersNoCompanyAsZero": st.booleans(),
+    # The readings the docs leave open (b2b-api.md §9-§10): each drawn either way.
+    "companyPutRequiresExtraFields": st.booleans(),
+    "extraFieldsReplace": st.booleans(),
+    "emptyExtraFieldRefused": st.booleans(),
+    "zeroDateIsAbsent": st.booleans(),
+    "channelsErrorInMeta": st.booleans(),
+    "ordersSyncLag": st.sampled_from([0, 2 * DAY, 30 * DAY, 200 * DAY]),
 }
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 UNICODE = "éüßøñçÅΩЖжשלוםمرحبا日本語한국 -&'.,"
@@ -377,10 +390,11 @@ def _company_doc(
         spec["catalogId"] = draw(st.sampled_from([price_list, str(price_list)]))
     stored = (live or {}).get("extraFields", {})
     required = {k for k, c in configs.items() if c["isRequired"]}
-    if configs and (live is None or draw(st.booleans())):
-        named = {k for k in configs if draw(st.booleans())}
-        if live is None or (named and required - set(stored)):
-            named |= required  # creation, or an update that must carry required fields
+    # Creation needs every required field; any update of a live company carries them too
+    # (from the live values), so those it lacks must be named.
+    missing = required if live is None else required - {k for k, v in stored.items() if v}
+    if configs and (live is None or draw(st.booleans()) or missing):
+        named = {k for k in configs if draw(st.booleans())} | missing
         if named or live is None:
             spec["extraFields"] = {
                 k: _keep(
@@ -702,6 +716,7 @@ def check_invariants(
                 f"unmanaged company {company['companyId']} changed: {company} -> "
                 f"{now_by_id.get(company['companyId'])}"
             )
+    _unnamed_extras_unchanged(world, before, after, out)
     orders_now = {o["bcOrderId"]: o for o in after["orders"]}
     for order in before["orders"]:
         if order["customerId"] in world.named_customers or order["bcOrderId"] in world.named_orders:
@@ -711,6 +726,36 @@ def check_invariants(
                 f"order {order['bcOrderId']} of customer {order['customerId']} changed: "
                 f"{order} -> {orders_now.get(order['bcOrderId'])}"
             )
+
+
+def _unnamed_extras_unchanged(
+    world: World, before: dict[str, Any], after: dict[str, Any], out: Outcome
+) -> None:
+    """No extra-field value the manifests do not name changes, on managed objects too (an
+    ``extraFields`` that replaced the set would erase them); "" and absent are one value."""
+    named: dict[tuple[str, int], set[str]] = {}
+    for doc in world.docs:
+        spec = doc["spec"]
+        if doc["kind"] == "Company":
+            named[("company", spec["customerGroupId"])] = set(spec.get("extraFields", {}))
+        elif doc["kind"] == "Order":
+            named[("order", spec["bcOrderId"])] = set(spec.get("extraFields", {}))
+    companies_now = {c["companyId"]: c for c in after["companies"]}
+    orders_now = {o["bcOrderId"]: o for o in after["orders"]}
+    pairs = [
+        (("company", c["customerGroupId"]), c, companies_now.get(c["companyId"]))
+        for c in before["companies"]
+    ] + [(("order", o["bcOrderId"]), o, orders_now.get(o["bcOrderId"])) for o in before["orders"]]
+    for key, then, now in pairs:
+        for name, value in (then.get("extraFields") or {}).items():
+            if name in named.get(key, set()):
+                continue
+            seen = ((now or {}).get("extraFields") or {}).get(name, "")
+            if seen != value:
+                out.violations.append(
+                    f"unmanaged extra field {name} of {key[0]} {key[1]} changed: "
+                    f"{value!r} -> {seen!r}"
+                )
 
 
 @settings(
