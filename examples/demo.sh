@@ -9,8 +9,8 @@ run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 run b2b-reconcile validate examples/store
 run b2b-reconcile sandbox init --db "$out/demo.db" --seed examples/store/sandbox-seed.yaml
 run b2b-reconcile --sandbox "$out/demo.db" plan examples/store --out "$out/plan.json"
-run b2b-reconcile --sandbox "$out/demo.db" apply --plan "$out/plan.json" --auto-approve \
-    --report "$out/report.json"
+run b2b-reconcile --sandbox "$out/demo.db" apply examples/store --plan "$out/plan.json" \
+    --auto-approve --report "$out/report.json"
 set +e
 run b2b-reconcile --sandbox "$out/demo.db" plan examples/store --detailed-exitcode
 code=$?

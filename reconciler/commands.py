@@ -21,6 +21,7 @@ from reconciler import manifests as manifest_io
 from reconciler.errors import (
     ApplyRefusedError,
     ManifestError,
+    PlanMismatchError,
     ReconcilerError,
     SafetyError,
     UsageError,
@@ -41,6 +42,7 @@ from reconciler.render import (
     render_report_json,
     render_report_text,
 )
+from reconciler.savedplan import check_saved_plan, paths_label
 from reconciler.session import Session, open_session
 
 if TYPE_CHECKING:
@@ -143,7 +145,10 @@ def plan(args: argparse.Namespace, console: Console) -> int:
         save_plan(the_plan, args.out)
     console.print(_render(the_plan, args.format, console))
     if args.out:
-        console.note(f"Saved the plan to {args.out}; apply it with: apply --plan {args.out}")
+        console.note(
+            f"Saved the plan to {args.out}; apply it with: "
+            f"apply {' '.join(_paths(args))} --plan {args.out}"
+        )
     if args.detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return EXIT_OK
@@ -241,22 +246,40 @@ def _write_report(path: str | None, report: ApplyReport, plan: Plan) -> None:
         raise UsageError(f"cannot write --report {path}: {exc.strerror}") from None
 
 
+def _saved_plan_args(args: argparse.Namespace) -> None:
+    """``apply --plan`` applies a saved plan whole, checked against the manifests at PATH."""
+    if args.target:
+        raise UsageError(
+            "--target cannot be used with --plan: a saved plan is applied whole, exactly as "
+            "saved. Make a targeted plan (plan PATH --target KIND/NAME --out FILE) and apply that"
+        )
+    if not args.paths:
+        raise UsageError(
+            "apply --plan needs the manifests the plan was made from: apply PATH... --plan FILE "
+            "(the plan is applied only if those manifests produce it)"
+        )
+
+
 def apply(args: argparse.Namespace, console: Console) -> int:
     """Apply a fresh plan (after confirmation) or exactly a saved one."""
     if args.plan:
+        _saved_plan_args(args)
         the_plan = load_plan(args.plan)
-        store = StoreSpec(
-            name="saved-plan",
-            store_hash=the_plan.store.hash,
-            requests_per_minute=the_plan.store.requests_per_minute,
-        )
-        session = open_session(args, store)
+        found = _load(args, console)
     else:
         found = _load(args, console)
         _check_targets(found, args.target)
-        session = open_session(args, found.store)
+    session = open_session(args, found.store)
     with session:
         console.secrets.extend(session.secrets)
+        if args.plan:
+            if the_plan.store.hash != session.store_hash:
+                raise PlanMismatchError(
+                    f"plan file '{args.plan}' was made for store {the_plan.store.hash!r}, but "
+                    f"this apply is for store {session.store_hash!r}; nothing was sent. Apply "
+                    "it to the store it was made for, or make a plan for this store"
+                )
+            check_saved_plan(the_plan, found, plan_file=args.plan, paths=paths_label(_paths(args)))
         if not args.plan:
             the_plan = _make_plan(session, found, args.target)
             console.print(render_plan_text(the_plan, color=console.color))
@@ -276,6 +299,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
                     the_plan,
                     progress=_Progress(console),
                     should_stop=lambda: stop[0],
+                    plan_file=args.plan or None,
                 )
         except ReconcilerError as exc:
             _write_report(args.report, ApplyReport(results=(), refused=str(exc)), the_plan)

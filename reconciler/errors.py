@@ -9,6 +9,7 @@ boundary that meets them and chained with ``raise ... from``.
     ├── ManifestError               invalid manifests; carries every Issue found
     ├── PlanError                   plan-time problems against the live store; carries Issues
     ├── PlanFileError               a saved plan that cannot be read or does not fit
+    │   └── PlanMismatchError       a saved plan the manifests do not produce (edited, foreign)
     ├── StalePlanError              a saved plan whose objects changed since planning
     ├── ApplyRefusedError           apply sent nothing: stale plan, or freshness unknowable
     ├── SafetyError                 maxChangePercent exceeded without --force
@@ -17,6 +18,7 @@ boundary that meets them and chained with ``raise ... from``.
         ├── NotFoundError           404
         ├── RateLimitedError        429 after the retry budget ran out
         ├── TransportError          connection refused/dropped, timeouts (no HTTP answer)
+        ├── StoreChangedError       a paged read saw the store change under it (run again)
         └── UncertainWriteError     a non-idempotent write whose outcome is unknown
 
 Messages never contain the access token: ``ApiError`` carries only method, path, status and the
@@ -66,6 +68,10 @@ class PlanError(IssuesError):
 
 class PlanFileError(ReconcilerError):
     """A saved plan file is unreadable or does not match."""
+
+
+class PlanMismatchError(PlanFileError):
+    """A saved plan is not what the manifests produce: edited, foreign, or from other files."""
 
 
 class StalePlanError(ReconcilerError):
@@ -120,6 +126,10 @@ class RateLimitedError(ApiError):
 
 class TransportError(ApiError):
     """No HTTP answer: connection refused or dropped, or a timeout."""
+
+
+class StoreChangedError(ApiError):
+    """A paged listing kept changing under the reader (total, repeats, vanished objects)."""
 
 
 class UncertainWriteError(ApiError):

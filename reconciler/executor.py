@@ -23,7 +23,17 @@ from typing import Any
 from reconciler.api import ApiClient
 from reconciler.diff import company_field, same_value
 from reconciler.errors import ApiError, NotFoundError, StalePlanError, UncertainWriteError
-from reconciler.model import Action, ActionResult, ApplyReport, LiveCompany, Plan, Request
+from reconciler.model import (
+    Action,
+    ActionResult,
+    ApplyReport,
+    LiveCompany,
+    LiveOrder,
+    Plan,
+    Request,
+    company_check_requests,
+    touched_groups,
+)
 
 POST_ATTEMPTS = 5
 """Sends of one convert/create at most, each after a read proved the company absent."""
@@ -41,38 +51,125 @@ class _Run:
     results: dict[str, ActionResult] = field(default_factory=dict)
 
 
-def check_stale(client: ApiClient, plan: Plan) -> None:
-    """Raise StalePlanError if anything the plan touches changed since it was made."""
+def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) -> None:
+    """Raise StalePlanError if anything the plan touches differs from what it recorded.
+
+    Companies: every company of each customer group the plan touches (and of each group it
+    converts or creates a company for) is read, whatever its ``updatedAt`` says, and must be
+    exactly the recorded one, field for field; a group that had no company must still have
+    none. So a change in the very second of the plan's read (``updatedAt`` has a resolution of
+    one second) counts, and so does a recorded state that was edited in the file. Orders and
+    company users modified since the watermark must carry their recorded content.
+    """
     pre = plan.preconditions
+    live = plan.live
     changed: list[str] = []
-    if pre.companies or pre.free_groups:
-        companies, _ = client.b2b.list_companies(min_modified=pre.watermark)
-        for company in companies:
-            recorded = pre.companies.get(company.company_id)
-            if recorded is not None and company.updated_at != recorded:
-                changed.append(f"company {company.company_id} ({company.company_name!r}) changed")
-            elif company.customer_group_id in pre.free_groups and recorded is None:
-                changed.append(
-                    f"customer group {company.customer_group_id} now has company "
-                    f"{company.company_id} ({company.company_name!r})"
-                )
+    groups = touched_groups(plan)
+    if groups:
+        found = _companies_of_groups(client, groups, plan)
+        if live is not None:
+            changed += _company_changes(groups, found, live.companies, pre.free_groups)
+        else:  # a hand-built plan: only the recorded updatedAt of touched companies
+            for companies in found.values():
+                for company_id, company in companies.items():
+                    recorded_at = pre.companies.get(company_id)
+                    if recorded_at is not None and company.updated_at != recorded_at:
+                        changed.append(f"company {company_id} ({company.company_name!r}) changed")
+                    elif company.customer_group_id in pre.free_groups and recorded_at is None:
+                        changed.append(
+                            f"customer group {company.customer_group_id} now has company "
+                            f"{company_id} ({company.company_name!r})"
+                        )
     if pre.orders:
+        orders = live.orders if live is not None else {}
         for order in client.b2b.list_orders(min_created=None, min_modified=pre.watermark):
-            recorded = pre.orders.get(order.bc_order_id)
-            if recorded is not None and order.updated_at != recorded:
+            recorded_at = pre.orders.get(order.bc_order_id)
+            if recorded_at is None:
+                continue
+            recorded_order = orders.get(order.bc_order_id)
+            if order.updated_at != recorded_at or (
+                recorded_order is not None
+                and _order_content(order) != _order_content(recorded_order)
+            ):
                 changed.append(f"order {order.bc_order_id} changed")
     if pre.customers:
-        for customer_id, _company_id, updated_at in client.b2b.list_users(
+        customers = live.customers if live is not None else {}
+        for customer_id, member_of, user_updated_at in client.b2b.list_users(
             min_modified=pre.watermark
         ):
-            if customer_id in pre.customers and pre.customers[customer_id] != updated_at:
+            if customer_id not in pre.customers:
+                continue
+            before_customer = customers.get(customer_id)
+            if pre.customers[customer_id] != user_updated_at or (
+                before_customer is not None and before_customer.company_id != member_of
+            ):
                 changed.append(f"company user for customer {customer_id} changed")
     if changed:
+        what = "; ".join(sorted(set(changed)))
+        if plan_file is not None:
+            raise StalePlanError(
+                f"the saved plan '{plan_file}' is stale, nothing was sent: {what}. Run plan again."
+            )
         raise StalePlanError(
-            "the saved plan is stale, nothing was sent: "
-            + "; ".join(sorted(set(changed)))
-            + ". Run plan again."
+            f"the store changed since planning, nothing was sent: {what}. Run apply again "
+            "(it plans afresh)."
         )
+
+
+def _company_changes(
+    groups: tuple[int, ...],
+    found: Mapping[int, Mapping[int, LiveCompany]],
+    recorded_companies: tuple[LiveCompany, ...],
+    free_groups: tuple[int, ...],
+) -> list[str]:
+    """Each group must hold exactly the recorded companies, each exactly as recorded."""
+    recorded: dict[int, dict[int, LiveCompany]] = {g: {} for g in groups}
+    for company in recorded_companies:
+        if company.customer_group_id in recorded:
+            recorded[company.customer_group_id][company.company_id] = company
+    changed: list[str] = []
+    for group in groups:
+        want, have = recorded[group], found.get(group, {})
+        for company_id, company in sorted(have.items()):
+            before = want.get(company_id)
+            label = f"company {company_id} ({company.company_name!r})"
+            if before is None and group in free_groups and not want:
+                changed.append(f"customer group {group} now has {label}")
+            elif before is None:
+                changed.append(f"customer group {group} now also has {label}")
+            elif company != before:
+                changed.append(f"{label} changed")
+        for company_id, before in sorted(want.items()):
+            if company_id not in have:
+                changed.append(
+                    f"company {company_id} ({before.company_name!r}) is no longer in customer "
+                    f"group {group}"
+                )
+    return changed
+
+
+def _order_content(order: LiveOrder) -> tuple[object, ...]:
+    return (order.company_id, order.po_number, dict(order.extra_fields), order.updated_at)
+
+
+def _companies_of_groups(
+    client: ApiClient, groups: tuple[int, ...], plan: Plan
+) -> dict[int, dict[int, LiveCompany]]:
+    """The live companies of these groups: one read per group, or one listing of every company
+    when that costs fewer requests (``company_check_requests`` counts the same way)."""
+    out: dict[int, dict[int, LiveCompany]] = {}
+    wanted = set(groups)
+    if company_check_requests(plan) < len(groups):
+        companies, _ = client.b2b.list_companies()
+    else:
+        companies = []
+        for group in groups:
+            found, _ = client.b2b.list_companies(bc_group_id=group)
+            companies.extend(found)
+    for company in companies:
+        if company.customer_group_id in wanted:
+            out.setdefault(company.customer_group_id, {})[company.company_id] = company
+    return out
 
 
 def apply_plan(
@@ -83,6 +180,7 @@ def apply_plan(
     should_stop: Callable[[], bool] = lambda: False,
     clock: Callable[[], float] = time.monotonic,
     check_fresh: bool = True,
+    plan_file: str | None = None,
 ) -> ApplyReport:
     """Check the plan is fresh, run every action and verify the result.
 
@@ -93,7 +191,7 @@ def apply_plan(
     before = client.stats.snapshot()
     if check_fresh:
         try:
-            check_stale(client, plan)
+            check_stale(client, plan, plan_file=plan_file)
         except (StalePlanError, ApiError) as exc:
             reason = str(exc)
             if not isinstance(exc, StalePlanError):
@@ -152,9 +250,8 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
     try:
         request = _resolve(run, action.request)
         if action.type in ("convert", "create"):
-            company_id = _create(run, action, request)
+            company_id, message = _create(run, action, request)
             run.outputs[action.resource] = company_id
-            message = f"company {company_id} created"
         else:
             data = run.client.b2b.send(request, idempotent=True)
             message = _summary(action, data)
@@ -191,14 +288,29 @@ def _resolve(run: _Run, request: Request) -> Request:
     return Request(request.method, PLACEHOLDER.sub(value, request.path), request.body)
 
 
-def _create(run: _Run, action: Action, request: Request) -> int:
-    """Send a convert/create POST at most once per proven absence of the company."""
-    assert action.customer_group_id is not None
+def _create(run: _Run, action: Action, request: Request) -> tuple[int, str]:
+    """Convert or create a company at most once per proven absence; return its id and what
+    happened.
+
+    Right before the POST one read confirms the group still has no company: a company found
+    there (made since planning, or by a run that was cut off) is adopted when it carries the
+    planned name, never duplicated. After the POST one read confirms the company the API named
+    is the group's, before any later action uses its id.
+    """
+    group = action.customer_group_id
+    assert group is not None
+    wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
+    existing = _company_of_group(run.client, group)
+    if existing is not None:
+        return _adopt(existing, group, wanted), (
+            f"company {existing.company_id} already existed in customer group {group} "
+            "(made since planning); adopted it, nothing was created"
+        )
     last: ApiError | None = None
     for _ in range(POST_ATTEMPTS):
         try:
             data = run.client.b2b.send(request, idempotent=False)
-            return run.client.b2b.created_company_id(data)
+            company_id = run.client.b2b.created_company_id(data)
         except UncertainWriteError as exc:
             last = exc
         except ApiError as exc:
@@ -207,20 +319,46 @@ def _create(run: _Run, action: Action, request: Request) -> int:
             if exc.status is None or exc.status in (401, 403):
                 raise
             last = exc
+        else:
+            _confirm_created(run.client, group, company_id)
+            return company_id, f"company {company_id} created"
         # The outcome is uncertain: look before sending again.
-        existing = _company_of_group(run.client, action.customer_group_id)
+        existing = _company_of_group(run.client, group)
         if existing is not None:
-            wanted = (request.body or {}).get("companyName")
-            if wanted is None or existing.company_name == wanted:
-                return existing.company_id
-            raise ApiError(
-                f"customer group {action.customer_group_id} already has company "
-                f"{existing.company_id} ({existing.company_name!r}), not the planned one"
-            ) from last
+            try:
+                return _adopt(existing, group, wanted), (
+                    f"company {existing.company_id} is in customer group {group} after a POST "
+                    "whose outcome was uncertain or refused; taken as this action's, not "
+                    "created twice"
+                )
+            except ApiError as exc:
+                raise exc from last
         if last.status is not None and last.status < 500:
             raise last  # refused for another reason, and nothing was created
     assert last is not None
     raise last
+
+
+def _adopt(existing: LiveCompany, group: int, wanted: object) -> int:
+    """The id of a company found in the group, if it is the planned one (its name)."""
+    if wanted is None or existing.company_name == wanted:
+        return existing.company_id
+    raise ApiError(
+        f"customer group {group} already has company {existing.company_id} "
+        f"({existing.company_name!r}), not the planned one; nothing was created. Run plan again"
+    )
+
+
+def _confirm_created(client: ApiClient, group: int, company_id: int) -> None:
+    """The company the API named after a convert/create must be one of the group's."""
+    companies, _ = client.b2b.list_companies(bc_group_id=group)
+    ids = [c.company_id for c in companies if c.customer_group_id == group]
+    if company_id not in ids:
+        holders = ", ".join(map(str, ids)) or "none"
+        raise ApiError(
+            f"the API answered company {company_id} for customer group {group}, but the "
+            f"group's companies are: {holders}; its id is not used. Run plan again"
+        )
 
 
 def _company_of_group(client: ApiClient, group_id: int) -> LiveCompany | None:

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field, fields
 from reconciler.api import ApiClient
 from reconciler.api.b2b import COMPANY_PAGE, ORDER_CONFIG_PAGE, ORDER_PAGE, USER_PAGE, pages_for
 from reconciler.api.core import V2_PAGE, V3_PAGE
+from reconciler.api.decode import DecodeError
 from reconciler.model import (
     ExtraFieldConfig,
     LiveCompany,
@@ -320,6 +321,15 @@ class _Reader:
         out = _Found()
         if needs.groups:
             out.companies = self._companies()
+            if needs.dependent:
+                for company in out.companies:
+                    if company.customer_group_id is None:
+                        raise DecodeError(
+                            f"company {company.company_id} ({company.company_name!r}) has no "
+                            "customer group (bcGroupId 0 or empty), which a store with "
+                            "Dependent behavior cannot have; check companiesBehavior in the "
+                            "Store manifest"
+                        )
         live_groups = {c.customer_group_id for c in out.companies}
         missing = [g for g in needs.groups if g not in live_groups]
         if needs.company_extra_fields or missing:

@@ -426,6 +426,10 @@ class Plan:
     managed_objects: int = 0
     warnings: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    live: LiveState | None = None
+    """The live state the plan was built from (only what the planner looks at): a saved plan
+    is applied only if the manifests and this state produce it again, and this state still
+    matches the store."""
 
     @property
     def empty(self) -> bool:
@@ -440,10 +444,16 @@ class Plan:
         return out
 
     def api_requests(self) -> int:
-        """Requests apply will make: the writes plus the precondition and verification reads."""
+        """Requests apply will make when nothing fails: the writes, the staleness check, the
+        confirm read before each convert or create, and the verification reads."""
         if not self.actions:
             return 0
-        return len(self.actions) + precondition_requests(self) + verification_requests(self)
+        return (
+            len(self.actions)
+            + precondition_requests(self)
+            + confirm_requests(self)
+            + verification_requests(self)
+        )
 
     def estimated_seconds(self) -> float:
         """Wall time of those requests at the store's configured rate."""
@@ -451,10 +461,42 @@ class Plan:
         return round(self.api_requests() / rate, 1)
 
 
+COMPANY_LIST_PAGE = 250
+"""Companies per page of ``GET /companies`` (the documented maximum)."""
+
+
+def touched_groups(plan: Plan) -> tuple[int, ...]:
+    """Customer groups whose companies the staleness check re-reads: the groups of the
+    companies the plan touches and the groups it converts or creates a company for."""
+    groups: set[int] = set(plan.preconditions.free_groups)
+    for action in plan.actions:
+        if action.company_id is not None and action.customer_group_id is not None:
+            groups.add(action.customer_group_id)
+    return tuple(sorted(groups))
+
+
+def company_check_requests(plan: Plan) -> int:
+    """Requests of the company part of the staleness check: the cheaper of one
+    ``GET /companies?bcGroupId=g`` per touched group and a listing of every company."""
+    groups = len(touched_groups(plan))
+    if not groups:
+        return 0
+    total = plan.live.company_total if plan.live is not None else None
+    pages = max(1, -(-(total or 0) // COMPANY_LIST_PAGE)) if total is not None else groups
+    return min(groups, pages)
+
+
 def precondition_requests(plan: Plan) -> int:
-    """The staleness check costs one list request per kind of object the plan touches."""
+    """The staleness check: the touched companies' groups (``company_check_requests``), then
+    one list request for orders and one for company users when the plan touches them."""
     pre = plan.preconditions
-    return sum(1 for part in (pre.companies or pre.free_groups, pre.orders, pre.customers) if part)
+    return company_check_requests(plan) + sum(1 for part in (pre.orders, pre.customers) if part)
+
+
+def confirm_requests(plan: Plan) -> int:
+    """Two reads per convert or create: right before it, one confirms the group still has no
+    company; right after it, one confirms the returned company is the group's."""
+    return 2 * sum(1 for a in plan.actions if a.type in ("convert", "create"))
 
 
 def verification_requests(plan: Plan) -> int:

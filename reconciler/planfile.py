@@ -29,9 +29,15 @@ from reconciler.model import (
     ACTION_TYPES,
     JSON,
     Action,
+    ExtraFieldConfig,
     FieldChange,
+    LiveCompany,
+    LiveCustomer,
+    LiveOrder,
+    LiveState,
     Plan,
     Preconditions,
+    PriceListAssignment,
     Request,
     StoreInfo,
 )
@@ -55,8 +61,9 @@ _TOP_KEYS = (
     "preconditions",
     "managedObjects",
     "targets",
+    "live",
 )
-_OPTIONAL_TOP_KEYS = frozenset({"managedObjects", "targets"})
+_OPTIONAL_TOP_KEYS = frozenset({"managedObjects", "targets", "live"})
 _STORE_KEYS = (
     "hash",
     "companiesBehavior",
@@ -78,6 +85,44 @@ _ACTION_KEYS = (
 )
 _TARGET_KEYS = ("customerGroupId", "companyId", "customerId", "bcOrderId", "company")
 _PRECONDITION_KEYS = ("watermark", "companies", "freeGroups", "orders", "customers")
+_LIVE_KEYS = (
+    "readAt",
+    "companyTotal",
+    "companies",
+    "customerGroups",
+    "priceLists",
+    "channels",
+    "companyExtraFieldConfigs",
+    "orderExtraFieldConfigs",
+    "customers",
+    "orders",
+)
+_COMPANY_KEYS = (
+    "companyId",
+    "customerGroupId",
+    "companyName",
+    "companyEmail",
+    "companyPhone",
+    "status",
+    "uuid",
+    "catalogId",
+    "priceListAssign",
+    "extraFields",
+    "address",
+    "updatedAt",
+)
+_CONFIG_KEYS = (
+    "fieldName",
+    "fieldType",
+    "isRequired",
+    "maximumLength",
+    "maximumValue",
+    "listOfValues",
+    "isUnique",
+    "labelName",
+)
+_CUSTOMER_KEYS = ("customerId", "companyId", "userUpdatedAt", "orderIds")
+_ORDER_KEYS = ("bcOrderId", "companyId", "poNumber", "extraFields", "updatedAt", "createdAt")
 
 
 # --------------------------------------------------------------------------- writing
@@ -114,6 +159,73 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
         },
         "managedObjects": plan.managed_objects,
         "targets": list(plan.targets),
+        **({"live": live_to_json(plan.live)} if plan.live is not None else {}),
+    }
+
+
+def live_to_json(live: LiveState) -> dict[str, JSON]:
+    """The recorded live state of a plan (``Plan.live``) as JSON, deterministic."""
+    return {
+        "readAt": live.read_at,
+        "companyTotal": live.company_total,
+        "companies": [_company_json(c) for c in live.companies],
+        "customerGroups": sorted(live.customer_groups),
+        "priceLists": sorted(live.price_lists),
+        "channels": sorted(live.channels),
+        "companyExtraFieldConfigs": [_config_json(c) for c in live.company_field_configs],
+        "orderExtraFieldConfigs": [_config_json(c) for c in live.order_field_configs],
+        "customers": [
+            {
+                "customerId": c.customer_id,
+                "companyId": c.company_id,
+                "userUpdatedAt": c.user_updated_at,
+                "orderIds": list(c.order_ids),
+            }
+            for c in (live.customers[k] for k in sorted(live.customers))
+        ],
+        "orders": [
+            {
+                "bcOrderId": o.bc_order_id,
+                "companyId": o.company_id,
+                "poNumber": o.po_number,
+                "extraFields": dict(o.extra_fields),
+                "updatedAt": o.updated_at,
+                "createdAt": o.created_at,
+            }
+            for o in (live.orders[k] for k in sorted(live.orders))
+        ],
+    }
+
+
+def _company_json(c: LiveCompany) -> dict[str, JSON]:
+    return {
+        "companyId": c.company_id,
+        "customerGroupId": c.customer_group_id,
+        "companyName": c.company_name,
+        "companyEmail": c.company_email,
+        "companyPhone": c.company_phone,
+        "status": c.status,
+        "uuid": c.uuid,
+        "catalogId": c.catalog_id,
+        "priceListAssign": [
+            {"channelId": p.channel_id, "priceListId": p.price_list_id} for p in c.price_list_assign
+        ],
+        "extraFields": dict(c.extra_fields),
+        "address": dict(c.address),
+        "updatedAt": c.updated_at,
+    }
+
+
+def _config_json(c: ExtraFieldConfig) -> dict[str, JSON]:
+    return {
+        "fieldName": c.name,
+        "fieldType": c.field_type,
+        "isRequired": c.required,
+        "maximumLength": c.max_length,
+        "maximumValue": c.maximum_value,
+        "listOfValues": list(c.list_of_values),
+        "isUnique": c.unique,
+        "labelName": c.label,
     }
 
 
@@ -342,6 +454,96 @@ class _Reader:
             managed_objects=self.int_(top.get("managedObjects", 0), "managedObjects", minimum=0),
             warnings=self.list_(top["warnings"], "warnings", self.str_),
             targets=self.list_(top.get("targets", []), "targets", self.str_),
+            live=self.live(top["live"], store.hash) if "live" in top else None,
+        )
+
+    def live(self, value: object, store_hash: str) -> LiveState:
+        at = "live"
+        obj = self.obj(value, at, _LIVE_KEYS)
+        customers = self.list_(obj["customers"], f"{at}.customers", self.customer)
+        orders = self.list_(obj["orders"], f"{at}.orders", self.order)
+        return LiveState(
+            store_hash=store_hash,
+            companies=self.list_(obj["companies"], f"{at}.companies", self.company),
+            customer_groups=frozenset(
+                self.list_(obj["customerGroups"], f"{at}.customerGroups", self.int_)
+            ),
+            price_lists=frozenset(self.list_(obj["priceLists"], f"{at}.priceLists", self.int_)),
+            channels=frozenset(self.list_(obj["channels"], f"{at}.channels", self.int_)),
+            company_field_configs=self.list_(
+                obj["companyExtraFieldConfigs"], f"{at}.companyExtraFieldConfigs", self.config
+            ),
+            order_field_configs=self.list_(
+                obj["orderExtraFieldConfigs"], f"{at}.orderExtraFieldConfigs", self.config
+            ),
+            customers={c.customer_id: c for c in customers},
+            orders={o.bc_order_id: o for o in orders},
+            read_at=self.int_(obj["readAt"], f"{at}.readAt", minimum=0),
+            company_total=self.opt_int(obj["companyTotal"], f"{at}.companyTotal"),
+        )
+
+    def str_map(self, value: object, at: str) -> dict[str, str]:
+        if not isinstance(value, dict):
+            self.fail(at, f"expected an object, found {_kind(value)}")
+        return {str(k): self.str_(v, f"{at}.{k}") for k, v in value.items()}
+
+    def company(self, value: object, at: str) -> LiveCompany:
+        obj = self.obj(value, at, _COMPANY_KEYS)
+        pairs = self.list_(obj["priceListAssign"], f"{at}.priceListAssign", self.price_pair)
+        return LiveCompany(
+            company_id=self.int_(obj["companyId"], f"{at}.companyId", minimum=1),
+            customer_group_id=self.opt_int(obj["customerGroupId"], f"{at}.customerGroupId"),
+            company_name=self.str_(obj["companyName"], f"{at}.companyName"),
+            company_email=self.str_(obj["companyEmail"], f"{at}.companyEmail"),
+            company_phone=self.str_(obj["companyPhone"], f"{at}.companyPhone"),
+            status=self.str_(obj["status"], f"{at}.status"),
+            uuid=self.str_(obj["uuid"], f"{at}.uuid"),
+            catalog_id=self.str_(obj["catalogId"], f"{at}.catalogId"),
+            price_list_assign=pairs,
+            extra_fields=self.str_map(obj["extraFields"], f"{at}.extraFields"),
+            address=self.str_map(obj["address"], f"{at}.address"),
+            updated_at=self.int_(obj["updatedAt"], f"{at}.updatedAt"),
+        )
+
+    def price_pair(self, value: object, at: str) -> PriceListAssignment:
+        obj = self.obj(value, at, ("channelId", "priceListId"))
+        return PriceListAssignment(
+            channel_id=self.int_(obj["channelId"], f"{at}.channelId"),
+            price_list_id=self.int_(obj["priceListId"], f"{at}.priceListId"),
+        )
+
+    def config(self, value: object, at: str) -> ExtraFieldConfig:
+        obj = self.obj(value, at, _CONFIG_KEYS)
+        maximum = obj["maximumValue"]
+        return ExtraFieldConfig(
+            name=self.str_(obj["fieldName"], f"{at}.fieldName"),
+            field_type=self.int_(obj["fieldType"], f"{at}.fieldType"),
+            required=self.bool_(obj["isRequired"], f"{at}.isRequired"),
+            max_length=self.opt_int(obj["maximumLength"], f"{at}.maximumLength"),
+            maximum_value=None if maximum is None else self.number(maximum, f"{at}.maximumValue"),
+            list_of_values=self.list_(obj["listOfValues"], f"{at}.listOfValues", self.str_),
+            unique=self.bool_(obj["isUnique"], f"{at}.isUnique"),
+            label=self.str_(obj["labelName"], f"{at}.labelName"),
+        )
+
+    def customer(self, value: object, at: str) -> LiveCustomer:
+        obj = self.obj(value, at, _CUSTOMER_KEYS)
+        return LiveCustomer(
+            customer_id=self.int_(obj["customerId"], f"{at}.customerId"),
+            company_id=self.opt_int(obj["companyId"], f"{at}.companyId"),
+            user_updated_at=self.opt_int(obj["userUpdatedAt"], f"{at}.userUpdatedAt"),
+            order_ids=self.list_(obj["orderIds"], f"{at}.orderIds", self.int_),
+        )
+
+    def order(self, value: object, at: str) -> LiveOrder:
+        obj = self.obj(value, at, _ORDER_KEYS)
+        return LiveOrder(
+            bc_order_id=self.int_(obj["bcOrderId"], f"{at}.bcOrderId"),
+            company_id=self.opt_int(obj["companyId"], f"{at}.companyId"),
+            po_number=self.str_(obj["poNumber"], f"{at}.poNumber"),
+            extra_fields=self.str_map(obj["extraFields"], f"{at}.extraFields"),
+            updated_at=self.int_(obj["updatedAt"], f"{at}.updatedAt"),
+            created_at=self.int_(obj["createdAt"], f"{at}.createdAt"),
         )
 
     def store(self, value: object) -> StoreInfo:

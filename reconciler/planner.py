@@ -16,7 +16,7 @@ Every problem that would make apply fail is found here, all at once, before anyt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.diff import company_changes, extra_text, order_changes, price_list_json
 from reconciler.errors import PlanError
@@ -105,6 +105,7 @@ def build_plan(
         _plan_order(b, order, order_configs)
     if b.issues:
         raise PlanError(sorted(b.issues))
+    recorded = recorded_live(manifests, live)
     actions = _select_targets(b.actions, targets)
     managed_groups = {c.customer_group_id for c in manifests.companies}
     managed_live = sum(1 for c in live.companies if c.customer_group_id in managed_groups)
@@ -126,11 +127,38 @@ def build_plan(
         ),
         manifest_digest=manifests.digest,
         actions=tuple(actions),
-        preconditions=_preconditions(actions, live, b.by_id),
+        preconditions=_preconditions(actions, recorded, b.by_id),
         unmanaged_companies=unmanaged,
         managed_objects=managed,
         warnings=tuple(b.warnings),
         targets=tuple(targets),
+        live=recorded,
+    )
+
+
+def recorded_live(manifests: ManifestSet, live: LiveState) -> LiveState:
+    """The part of ``live`` the planner looks at for these manifests, kept in a saved plan.
+
+    ``build_plan(manifests, recorded_live(manifests, live))`` is the same plan as
+    ``build_plan(manifests, live)``: the companies of managed groups (all of them, in read
+    order) and those holding orders or users the plan names; the managed groups' existence;
+    every price list, channel, extra-field config, customer and order that was read; the total
+    of companies (for the unmanaged count) and the read time (for the watermark).
+    """
+    groups = {c.customer_group_id for c in manifests.companies}
+    held = {o.company_id for o in live.orders.values()} | {
+        c.company_id for c in live.customers.values()
+    }
+    companies = tuple(
+        c for c in live.companies if c.customer_group_id in groups or c.company_id in held
+    )
+    total = live.company_total if live.company_total is not None else len(live.companies)
+    return replace(
+        live,
+        companies=companies,
+        customer_groups=frozenset(g for g in live.customer_groups if g in groups),
+        requests=0,
+        company_total=total,
     )
 
 
@@ -777,4 +805,4 @@ def _preconditions(
     )
 
 
-__all__ = ["CREATED_STATUS", "build_plan", "price_list_json"]
+__all__ = ["CREATED_STATUS", "build_plan", "price_list_json", "recorded_live"]

@@ -2,17 +2,18 @@
 
 Page sizes are the documented maxima: 250 for companies, users and extra-field configs, 200 for
 orders (a larger ``limit`` is a 413 on some stores and silently clamped on others). Paging stops
-when the reported total is reached, or, without a total, at a short or empty page.
+when the reported total is reached, at a short or empty page, or at a page that brings nothing
+new; a listing that changes while it is read is read again (see ``B2BApi._rest``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Generic, TypeVar
 
 from reconciler.api import decode
 from reconciler.api.transport import Http
-from reconciler.errors import AuthError, NotFoundError, UsageError
+from reconciler.errors import AuthError, NotFoundError, StoreChangedError, UsageError
 from reconciler.model import ExtraFieldConfig, LiveCompany, LiveOrder, Request
 
 COMPANY_PAGE = 250
@@ -27,6 +28,8 @@ year (b2b-api.md §7.4); whether ``0`` counts as a filter is not documented (§9
 earliest real date is sent: it means "every order" under every reading."""
 MSF_OFF = "multi storefront is not enabled"
 """The documented body of B2B ``GET /channels`` on a store without Multi-Storefront."""
+READ_ATTEMPTS = 3
+"""Passes over a paged listing that keeps changing under the reader, before giving up."""
 
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -93,18 +96,69 @@ class B2BApi:
         params: Mapping[str, Any],
         convert: Callable[[Row], T],
         what: str,
+        key: Callable[[T], Hashable],
     ) -> tuple[list[T], int]:
-        """Every item, continuing after ``first``; and the total (the last one reported)."""
-        out = list(first.items)
+        """Every item, continuing after ``first``; and the total.
+
+        Offset paging is only right while the list holds still. A read that sees the total
+        change, an object twice, or fewer objects than the total (one vanished) starts again
+        from the first page, at most ``READ_ATTEMPTS`` times in all; then it fails with
+        ``StoreChangedError``. Paging stops at the reported total, at a short or empty page,
+        and at a page that brings nothing new (a listing that does not advance).
+        """
         page = first
-        total = first.total
-        while not page.last:
+        for attempt in range(READ_ATTEMPTS):
+            if attempt:
+                page = self._page(path, params, first.offset, first.limit, convert, what)
+            found = self._walk(page, path, params, convert, what, key)
+            if found is not None:
+                return found
+        raise StoreChangedError(
+            f"the store changed during the read of {what} (tried {READ_ATTEMPTS} times); run again",
+            method="GET",
+            path=path,
+        )
+
+    def _walk(
+        self,
+        first: Page[T],
+        path: str,
+        params: Mapping[str, Any],
+        convert: Callable[[Row], T],
+        what: str,
+        key: Callable[[T], Hashable],
+    ) -> tuple[list[T], int] | None:
+        """One pass over the pages; ``None`` when the list changed under it."""
+        seen: set[Hashable] = set()
+        out: list[T] = []
+        page = first
+        while True:
+            new = 0
+            for item in page.items:
+                marker = key(item)
+                if marker in seen:
+                    continue
+                seen.add(marker)
+                out.append(item)
+                new += 1
+            if page is not first:
+                if page.total != first.total:
+                    return None  # the total changed between pages
+                if page.raw_count and not new:
+                    raise decode.DecodeError(
+                        f"{what}: the page at offset {page.offset} repeats objects already "
+                        "read; the listing does not advance"
+                    )
+            if new != page.raw_count:
+                return None  # an object appeared twice: the list shifted
+            if page.last:
+                break
             page = self._page(
                 path, params, page.offset + page.raw_count, first.limit, convert, what
             )
-            out.extend(page.items)
-            if page.total is not None:
-                total = page.total
+        total = first.total
+        if total is not None and first.offset + len(out) != total:
+            return None  # fewer (or more) objects than the total: one vanished or appeared
         return out, total if total is not None else first.offset + len(out)
 
     # -- companies
@@ -138,8 +192,7 @@ class B2BApi:
     ) -> tuple[list[LiveCompany], int]:
         """Every company after ``first`` was read (same filters), and the total."""
         params = self._company_params(min_modified, bc_group_id)
-        found, total = self._rest(first, "/companies", params, decode.company, "companies")
-        return _unique_companies(found), total
+        return self._rest(first, "/companies", params, decode.company, "companies", _company_key)
 
     def list_companies(
         self,
@@ -167,7 +220,7 @@ class B2BApi:
 
     def _configs(self, path: str, limit: int, what: str) -> tuple[ExtraFieldConfig, ...]:
         first = self._page(path, {}, 0, limit, decode.extra_field_config, what)
-        found, _ = self._rest(first, path, {}, decode.extra_field_config, what)
+        found, _ = self._rest(first, path, {}, decode.extra_field_config, what, _config_key)
         return tuple(found)
 
     def company_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
@@ -225,7 +278,7 @@ class B2BApi:
     ) -> tuple[list[UserRow], int]:
         """Every user after ``first`` was read, and the total."""
         params = {"minModified": min_modified}
-        return self._rest(first, "/users", params, decode.user, "users")
+        return self._rest(first, "/users", params, decode.user, "users", _user_key)
 
     def list_users(self, *, min_modified: int | None = None) -> list[UserRow]:
         """Every company user as ``(customerId, companyId, updatedAt)``."""
@@ -271,7 +324,7 @@ class B2BApi:
     ) -> tuple[list[LiveOrder], int]:
         """Every order after ``first`` was read (same filters), and the total."""
         params = self._order_params(min_created, min_modified, company_id)
-        return self._rest(first, "/orders", params, decode.order, "orders")
+        return self._rest(first, "/orders", params, decode.order, "orders", _order_key)
 
     def list_orders(
         self,
@@ -317,6 +370,17 @@ class B2BApi:
         return decode.created_company_id(data)
 
 
-def _unique_companies(companies: list[LiveCompany]) -> list[LiveCompany]:
-    """Drop repeats that offset paging yields when companies change during the read."""
-    return list({c.company_id: c for c in companies}.values())
+def _company_key(company: LiveCompany) -> Hashable:
+    return company.company_id
+
+
+def _config_key(config: ExtraFieldConfig) -> Hashable:
+    return config.name
+
+
+def _user_key(row: UserRow) -> Hashable:
+    return row[0]
+
+
+def _order_key(order: LiveOrder) -> Hashable:
+    return order.bc_order_id

@@ -27,7 +27,7 @@ def _v2_rows(body: Any, what: str) -> list[Mapping[str, Any]]:
 
 
 def _ids(rows: list[Mapping[str, Any]], what: str) -> list[int]:
-    return [decode.req_int(row.get("id"), f"{what} id") for row in rows]
+    return [decode.req_id(row.get("id"), f"{what} id") for row in rows]
 
 
 class CoreApi:
@@ -116,7 +116,7 @@ class CoreApi:
             rows = _v2_rows(body, "orders")
             last = after
             for row in rows:
-                order_id = decode.req_int(row.get("id"), "order id")
+                order_id = decode.req_id(row.get("id"), "order id")
                 customer = decode.opt_int(row.get("customer_id"))
                 if customer in found:
                     found[customer].add(order_id)

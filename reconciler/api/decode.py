@@ -2,7 +2,9 @@
 
 Rules:
 
-- Ids are ints whether the API sends ``"147340"`` or ``147340``.
+- Ids are ints whether the API sends ``"147340"`` or ``147340``; an id that is not a positive
+  integer (``"abc"``, ``"100.5"``, ``-3``, ``0`` where an object must be named) is a decode
+  error, never read as "none".
 - ``companyStatus`` ``"1"`` or ``1`` becomes its name (``approved``); 4 reads as ``deleted``.
 - Timestamps (Unix seconds) are ints whether sent as strings or numbers; missing -> 0.
 - Unset strings are ``""`` (the API sends ``""`` or ``null``); ``catalogId`` ``""``, int or string
@@ -16,7 +18,9 @@ Rules:
 - An order's ``companyId`` of ``null``, ``""`` or ``0`` means "no company" (``None``): ``0`` is
   what some stores send for B2C and guest orders (b2b-api.md §9.8), and no company has id 0.
 - ``poNumber`` ``null`` becomes ``""``.
-- A company's ``bcGroupId`` of ``0``/``""`` means "no customer group" (Independent stores).
+- A company's ``bcGroupId`` of ``0``/``""``/``null`` means "no customer group" (documented for
+  Independent stores; the live reader refuses it on Dependent stores, where every company has
+  its group); any other value that is not a positive integer is a decode error.
 
 A value that cannot be decoded at all (an id that is not a number) raises ``ApiError``: the
 answer is not one the docs describe, and guessing would corrupt a plan.
@@ -79,6 +83,37 @@ def req_int(value: Any, what: str) -> int:
     if out is None:
         raise DecodeError(f"{what} is {value!r}, not an integer")
     return out
+
+
+def _id_value(value: Any) -> int | None:
+    """A positive integer id from ``12``, ``12.0`` or ``"12"``; ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if text.isascii() and text.isdigit() else None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def req_id(value: Any, what: str) -> int:
+    """An id that must be a positive integer: ``"abc"``, ``"100.5"``, ``0``, ``-3`` are
+    decode errors (guessing would name the wrong object)."""
+    out = _id_value(value)
+    if out is None:
+        raise DecodeError(f"{what} is {value!r}, not a positive integer id")
+    return out
+
+
+def opt_id(value: Any, what: str) -> int | None:
+    """An optional id: ``None``, ``""`` and ``0`` (the documented "none") -> ``None``; any
+    other value must be a positive integer (else a decode error, never "none")."""
+    if value is None or value == "" or value == 0 or value == "0":
+        return None
+    if isinstance(value, bool):
+        raise DecodeError(f"{what} is {value!r}, not a positive integer id")
+    return req_id(value, what)
 
 
 def timestamp(value: Any) -> int:
@@ -241,14 +276,13 @@ def price_list_assign(value: Any) -> tuple[PriceListAssignment, ...]:
 
 def company(obj: Mapping[str, Any]) -> LiveCompany:
     """One company from a list item or a detail ``data``."""
-    group = opt_int(obj.get("bcGroupId"))
-    if group is None:
-        group = opt_int(obj.get("customerGroupId"))
-    if group == 0:
-        group = None
+    raw_group = obj.get("bcGroupId")
+    if raw_group is None:
+        raw_group = obj.get("customerGroupId")
+    group = opt_id(raw_group, "bcGroupId")
     address = {k: text(obj[k]) for k in ADDRESS_FIELDS if k in obj and obj[k] is not None}
     return LiveCompany(
-        company_id=req_int(obj.get("companyId", obj.get("id")), "companyId"),
+        company_id=req_id(obj.get("companyId", obj.get("id")), "companyId"),
         customer_group_id=group,
         company_name=text(obj.get("companyName")),
         company_email=text(obj.get("companyEmail")),
@@ -265,14 +299,13 @@ def company(obj: Mapping[str, Any]) -> LiveCompany:
 
 def order_company(value: Any) -> int | None:
     """An order's ``companyId``: ``null``, ``""`` and ``0`` (B2C and guest orders) -> ``None``."""
-    out = opt_int(value)
-    return None if out in (None, 0) else out
+    return opt_id(value, "order companyId")
 
 
 def order(obj: Mapping[str, Any]) -> LiveOrder:
     """One order from a list item or a detail ``data``."""
     return LiveOrder(
-        bc_order_id=req_int(obj.get("bcOrderId"), "bcOrderId"),
+        bc_order_id=req_id(obj.get("bcOrderId"), "bcOrderId"),
         company_id=order_company(obj.get("companyId")),
         po_number=text(obj.get("poNumber")),
         extra_fields=extra_values(obj.get("extraFields")),
@@ -305,10 +338,9 @@ def extra_field_config(obj: Mapping[str, Any]) -> ExtraFieldConfig:
 
 def user(obj: Mapping[str, Any]) -> tuple[int, int | None, int]:
     """``(customerId, companyId, updatedAt)`` of a company user."""
-    company_id = opt_int(obj.get("companyId"))
     return (
-        req_int(obj.get("customerId"), "customerId"),
-        None if company_id in (None, 0) else company_id,
+        req_id(obj.get("customerId"), "customerId"),
+        opt_id(obj.get("companyId"), "user companyId"),
         timestamp(obj.get("updatedAt")),
     )
 
@@ -326,4 +358,4 @@ def created_company_id(value: Any) -> int:
         value = value[0]
     if not isinstance(value, Mapping):
         raise DecodeError(f"created company: expected an object, got {type(value).__name__}")
-    return req_int(value.get("companyId", value.get("id")), "companyId")
+    return req_id(value.get("companyId", value.get("id")), "created companyId")

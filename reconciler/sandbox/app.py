@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .common import Ctx
+from .companies import remove_company
 from .core import core_error
 from .faults import Faults
 from .http import (
@@ -108,9 +109,11 @@ class SandboxApp:
 
     def handle(self, req: Request, read_timeout: float | None = None) -> Response:
         """Apply the fault rules around serving ``req``."""
-        decision = self.faults.decide(req.method, req.path)
+        decision = self.faults.decide(req.method, req.path, req.query_string)
         if decision is None:
             return self.serve(req)
+        if decision.delete_companies is not None:
+            self.delete_companies(*decision.delete_companies)
         timed_out = False
         if decision.delay:
             if read_timeout is not None and decision.delay > read_timeout:
@@ -151,6 +154,18 @@ class SandboxApp:
         if timed_out:
             raise ClientTimedOut(response.status)
         return response
+
+    def delete_companies(self, count: int, company_ids: tuple[int, ...]) -> None:
+        """The ``delete-companies`` fault: another client deletes companies right now."""
+        store = self.store
+        with store.transaction():
+            ctx = Ctx(store=store, settings=store.settings, now=int(self.clock()))
+            ids = list(company_ids) or [
+                int(r["id"])
+                for r in store.rows("SELECT id FROM companies ORDER BY id LIMIT ?", (count,))
+            ]
+            for company_id in ids:
+                remove_company(ctx, company_id)
 
     def fault_response(self, req: Request, status: int) -> Response:
         """A fault's answer: the default error body of the API the path belongs to."""

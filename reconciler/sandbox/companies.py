@@ -554,8 +554,16 @@ def update_company(ctx: Ctx, req: Request, company_id: str) -> Response:
 def delete_company(ctx: Ctx, req: Request, company_id: str) -> Response:
     """DELETE /companies/{companyId} (§3.6): Dependent stores delete the group too."""
     row = _company(ctx, company_id)
-    cid = int(row["id"])
+    remove_company(ctx, int(row["id"]))
+    return json_response(200, ok({}))
+
+
+def remove_company(ctx: Ctx, cid: int) -> None:
+    """Delete a company as ``DELETE /companies/{id}`` does (a missing one is no error)."""
     store, now = ctx.store, ctx.now
+    row = store.row("SELECT customer_group_id FROM companies WHERE id = ?", (cid,))
+    if row is None:
+        return
     group_id = row["customer_group_id"]
     customers = [
         r["customer_id"]
@@ -579,7 +587,6 @@ def delete_company(ctx: Ctx, req: Request, company_id: str) -> Response:
             f"UPDATE customers SET customer_group_id = NULL, updated_at = ? WHERE id IN ({marks})",
             [now, *customers],
         )
-    return json_response(200, ok({}))
 
 
 def set_status(ctx: Ctx, req: Request, company_id: str) -> Response:

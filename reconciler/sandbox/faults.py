@@ -1,8 +1,10 @@
 """Fault rules from a seed's ``faults`` (CONTRACT.md "Sandbox seed and dump").
 
-A rule matches a request by ``method`` (GET|PUT|POST|DELETE|PATCH|ANY) and ``path`` (a regex
-searched in the full path, ``/api/v3/io/...`` or ``/stores/{hash}/...``). Each rule counts its own
-matches; it *fires* on a match when every condition it names holds:
+A rule matches a request by ``method`` (GET|PUT|POST|DELETE|PATCH|ANY), ``path`` (a regex
+searched in the full path, ``/api/v3/io/...`` or ``/stores/{hash}/...``) and, optionally,
+``query`` (a regex searched in the raw query string, e.g. ``offset=[1-9]`` for any page after the
+first). Each rule counts its own matches; it *fires* on a match when every condition it names
+holds:
 
 - ``every: N``        the match number is a multiple of N
 - ``period``          ``{start, end}`` seconds since the sandbox started (end optional)
@@ -22,6 +24,11 @@ A firing rule contributes its ``delay`` (seconds, slept before anything else) an
   With ``status``, the trickled answer is that status's default error body instead
 - ``endless``: answer ``status`` (default 200) with a JSON body that never ends (served: chunked
   transfer encoding; in-process: an endless stream), as fast as the client reads it
+- ``delete-companies``: change the store first, then answer the request normally: delete the
+  companies listed in ``companyIds``, or else the ``count`` (default 1) companies with the lowest
+  ids, as ``DELETE /companies/{id}`` would (so a paged read sees the store change between two
+  pages: ``{method: GET, path: "/companies$", query: "offset=[1-9]", action: delete-companies,
+  count: 10, times: 1}``)
 
 With several firing rules, delays add up and the first rule with an action decides.
 """
@@ -37,7 +44,16 @@ from typing import Any
 
 from .errors import SandboxError
 
-ACTIONS = ("fail", "commit-then-fail", "drop", "commit-then-drop", "stall", "trickle", "endless")
+ACTIONS = (
+    "fail",
+    "commit-then-fail",
+    "drop",
+    "commit-then-drop",
+    "stall",
+    "trickle",
+    "endless",
+    "delete-companies",
+)
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "ANY")
 KEYS = frozenset(
     {
@@ -52,6 +68,9 @@ KEYS = frozenset(
         "delay",
         "action",
         "interval",
+        "query",
+        "count",
+        "companyIds",
     }
 )
 
@@ -70,6 +89,9 @@ class Rule:
     period: tuple[float, float | None] | None
     rng: random.Random
     interval: float = 1.0
+    query: re.Pattern[str] | None = None
+    count: int = 1
+    company_ids: tuple[int, ...] = ()
     matches: int = 0
     fired: int = 0
 
@@ -82,6 +104,8 @@ class Decision:
     rules: tuple[int, ...] = field(default=())
     interval: float = 1.0
     """For ``trickle``: seconds between two bytes of the answer."""
+    delete_companies: tuple[int, tuple[int, ...]] | None = None
+    """For ``delete-companies``: ``(count, companyIds)``."""
 
 
 def _number(raw: Mapping[str, Any], key: str, where: str, *, integer: bool = False) -> Any:
@@ -114,6 +138,18 @@ def compile_rule(raw: object, index: int) -> Rule:
         pattern = re.compile(str(raw.get("path", ".*")))
     except re.error as exc:
         raise SandboxError(f"{where}.path: invalid regular expression: {exc}") from exc
+    query = None
+    if raw.get("query") is not None:
+        try:
+            query = re.compile(str(raw["query"]))
+        except re.error as exc:
+            raise SandboxError(f"{where}.query: invalid regular expression: {exc}") from exc
+    count = _number(raw, "count", where, integer=True)
+    ids = raw.get("companyIds", [])
+    if not isinstance(ids, Sequence) or isinstance(ids, str | bytes):
+        raise SandboxError(f"{where}.companyIds: expected a list of company ids")
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+        raise SandboxError(f"{where}.companyIds: expected a list of company ids")
     status = _number(raw, "status", where, integer=True)
     if status is not None and not 100 <= status <= 599:
         raise SandboxError(f"{where}.status: must be an HTTP status (100-599)")
@@ -163,6 +199,9 @@ def compile_rule(raw: object, index: int) -> Rule:
         period=period,
         rng=random.Random(seed),
         interval=1.0 if interval is None else interval,
+        query=query,
+        count=1 if count is None else count,
+        company_ids=tuple(ids),
     )
 
 
@@ -192,16 +231,19 @@ class Faults:
         with self._lock:
             return [dict(rule.raw) for rule in self.rules]
 
-    def decide(self, method: str, path: str) -> Decision | None:
+    def decide(self, method: str, path: str, query: str = "") -> Decision | None:
         with self._lock:
             if not self.rules:
                 return None
             elapsed = self._clock() - self._started
             delay, action, status, fired, interval = 0.0, None, None, [], 1.0
+            deletion: tuple[int, tuple[int, ...]] | None = None
             for index, rule in enumerate(self.rules):
                 if rule.method != "ANY" and rule.method != method:
                     continue
                 if not rule.pattern.search(path):
+                    continue
+                if rule.query is not None and not rule.query.search(query):
                     continue
                 rule.matches += 1
                 if rule.every is not None and rule.matches % rule.every:
@@ -217,10 +259,17 @@ class Faults:
                 rule.fired += 1
                 fired.append(index)
                 delay += rule.delay
-                if action is None and rule.action is not None:
+                if rule.action == "delete-companies":
+                    deletion = (rule.count, rule.company_ids)
+                elif action is None and rule.action is not None:
                     action, status, interval = rule.action, rule.status, rule.interval
             if not fired:
                 return None
             return Decision(
-                delay=delay, action=action, status=status, rules=tuple(fired), interval=interval
+                delay=delay,
+                action=action,
+                status=status,
+                rules=tuple(fired),
+                interval=interval,
+                delete_companies=deletion,
             )

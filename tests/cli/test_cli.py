@@ -305,7 +305,15 @@ def test_apply_stale_saved_plan_refused_with_report(
     )
     before = dump(db)
     code, _ = run(
-        "--sandbox", db, "apply", "--plan", str(saved), "--auto-approve", "--report", str(report)
+        "--sandbox",
+        db,
+        "apply",
+        str(EXAMPLE),
+        "--plan",
+        str(saved),
+        "--auto-approve",
+        "--report",
+        str(report),
     )
     assert code == 1
     assert "stale" in capsys.readouterr().err

@@ -65,7 +65,7 @@ def test_saved_plan_applies_exactly_and_converges(tmp_path: Path) -> None:
     assert run("--sandbox", db, "plan", manifests, "--out", str(plan_file))[0] == 0
     saved = json.loads(plan_file.read_text())
     code, text = run(
-        "--sandbox", db, "apply", "--plan", str(plan_file), "--auto-approve",
+        "--sandbox", db, "apply", manifests, "--plan", str(plan_file), "--auto-approve",
         "--report", str(report),
     )  # fmt: skip
     assert code == 0, text

@@ -34,8 +34,8 @@ def test_title_summary_table_and_cost(plans: SimpleNamespace) -> None:
     for kind in ACTION_TYPES:
         assert f"| {kind} | 1 |" in md
     assert "| **total** | **8** |" in md
-    assert "**16 API requests**" in md
-    assert "**8.0 s** at 120 req/min" in md
+    assert "**22 API requests**" in md
+    assert "**11.0 s** at 120 req/min" in md
 
 
 def test_only_present_types_in_the_table(plans: SimpleNamespace) -> None:

@@ -87,7 +87,7 @@ def test_three_action_plan_in_full(plans: SimpleNamespace) -> None:
     assert "Warning: customer 402 has no orders yet" in text
     assert text.endswith(
         "Plan: 1 to convert, 1 to update, 1 customer's orders to reassign "
-        "(8 API requests, ~4.0 s at 120 req/min)."
+        "(10 API requests, ~5.0 s at 120 req/min)."
     )
 
 
@@ -108,7 +108,7 @@ def test_summary_line_counts_every_type(plans: SimpleNamespace) -> None:
     assert text.splitlines()[-1] == (
         "Plan: 1 to convert, 1 to create, 1 to update, 1 status to set, 1 catalog to set, "
         "1 customer's orders to reassign, 1 customer's orders to assign, 1 order to update "
-        "(16 API requests, ~8.0 s at 120 req/min)."
+        "(22 API requests, ~11.0 s at 120 req/min)."
     )
 
 

@@ -264,6 +264,7 @@ def test_every_command_succeeds_without_showing_the_token(
     )
     applied = run(
         "apply",
+        m,
         "--plan",
         plan_file,
         "--auto-approve",
@@ -326,7 +327,7 @@ def test_connection_refused(run: Callable[..., Run], store: Store, verbosity: st
     for argv in (
         ("plan", m),
         ("apply", m, "--auto-approve"),
-        ("apply", "--plan", str(store.work / "plan.json"), "--auto-approve"),
+        ("apply", m, "--plan", str(store.work / "plan.json"), "--auto-approve"),
         ("import", "--out", str(store.work / "imported")),
         ("schema", "--from-store"),
     ):
@@ -350,6 +351,7 @@ def test_dropped_connections(run: Callable[..., Run], store: Store, verbosity: s
     )
     run(
         "apply",
+        m,
         "--plan",
         plan_file,
         "--auto-approve",
@@ -398,6 +400,7 @@ def test_server_errors_after_every_retry(
     )
     run(
         "apply",
+        m,
         "--plan",
         plan_file,
         "--auto-approve",
@@ -421,6 +424,7 @@ def test_stale_plan(run: Callable[..., Run], store: Store, verbosity: str) -> No
         api.b2b.send(Request("PUT", "/companies/1001", {"companyPhone": "0"}), idempotent=True)
     result = run(
         "apply",
+        m,
         "--plan",
         plan_file,
         "--auto-approve",
@@ -462,13 +466,14 @@ def test_store_hash_mismatch(run: Callable[..., Run], store: Store, verbosity: s
 def test_corrupt_and_foreign_plan_files(
     run: Callable[..., Run], store: Store, verbosity: str
 ) -> None:
+    m = manifests(store)
     corrupt = store.work / "corrupt.json"
     corrupt.write_text('{"formatVersion": 1, "actions": [', encoding="utf-8")
     foreign = store.work / "foreign.json"
     foreign.write_text(json.dumps({"formatVersion": 99}), encoding="utf-8")
     for plan_file in (corrupt, foreign):
         run("show", str(plan_file), verbosity=verbosity, flags=False, expect=1)
-        run("apply", "--plan", str(plan_file), "--auto-approve", verbosity=verbosity, expect=1)
+        run("apply", m, "--plan", str(plan_file), "--auto-approve", verbosity=verbosity, expect=1)
 
 
 URLS_WITH_THE_TOKEN = {
