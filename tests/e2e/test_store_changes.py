@@ -18,15 +18,18 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.errors import ApiError, StoreChangedError
 from reconciler.executor import apply_plan
 from reconciler.live import read_live
+from reconciler.manifests import load
 from reconciler.model import AdminSpec, CompanySpec, ManifestSet, Plan, Request, StoreSpec
 from reconciler.planner import build_plan
 from reconciler.sandbox import Sandbox
@@ -348,3 +351,34 @@ def test_a_change_in_the_same_second_as_the_read_makes_the_plan_stale() -> None:
         assert report.refused.startswith("the saved plan 'plan.json' is stale")
         assert "company 1005 ('Company 5') changed" in report.refused
         assert not [e for e in sb.request_log if e.method == "PUT"]
+
+
+# --------------------------------------------------------------------------- the estimate
+
+
+@pytest.mark.parametrize("scenario", ["example", "independent", "extra-fields", "dependent-msf"])
+def test_the_plan_counts_every_request_a_clean_apply_makes(scenario: str) -> None:
+    """``apiRequests`` covers the staleness reads, the confirm reads around each convert or
+    create, the writes and the verification: exactly what a clean apply sends."""
+    root = Path(__file__).resolve().parents[2]
+    if scenario == "example":
+        seed_file, paths = root / "examples/store/sandbox-seed.yaml", [root / "examples/store"]
+    else:
+        folder = root / "tests/e2e/scenarios" / scenario
+        seed_file, paths = folder / "seed.yaml", [folder / "manifests"]
+    with Sandbox(db=":memory:", seed=yaml.safe_load(seed_file.read_text())) as sb:
+        token = (sb.dump().get("store") or {}).get("accessToken") or "tok"
+        settings = ApiSettings(
+            store_hash=sb.store_hash,
+            token=Secret(token),
+            b2b_url="http://localhost/api/v3/io",
+            core_url="http://localhost",
+        )
+        found = load(paths)
+        with ApiClient.open(settings, sb.transport(), sleep=lambda _s: None) as api:
+            plan = plan_for(api, found)
+            assert plan.actions
+            sb.clear_log()
+            report = apply_plan(api, plan)
+        assert report.ok
+        assert sum(report.requests.values()) == len(sb.request_log) == plan.api_requests()
