@@ -49,6 +49,10 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # B2B GET /channels on a store without Multi-Storefront: the 403 carries its message in
     # `meta.message` (with `data: {}`, as other B2B errors do) instead of a top-level `message`.
     "channelsErrorInMeta": False,
+    # Core PUT /v3/pricelists/{id}/assignments (and the batch POST) for a customer group and
+    # channel that already use another price list (b2b-api.md §9.16; price_lists.v3.yml does not
+    # say): False replaces that list; True refuses with 409 until the old assignment is deleted.
+    "priceListUpsertRefused": False,
     # companyId of company-less (B2C/guest) orders: null (default) or 0 (b2b-api.md §9.8).
     "ordersNoCompanyAsZero": False,
 }

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import channels, companies, core, orders, users
+from . import channels, companies, core, orders, pricelists, users
 from .http import Response
 
 Handler = Callable[..., Response]
@@ -78,6 +78,13 @@ def core_router() -> Router:
     r.add("/v2/orders/count", GET=core.count_core_orders)
     r.add("/v2/orders/{order_id}", GET=core.get_core_order)
     r.add("/v3/pricelists", GET=core.list_price_lists)
+    r.add(
+        "/v3/pricelists/assignments",
+        GET=pricelists.list_assignments,
+        POST=pricelists.create_assignments,
+        DELETE=pricelists.delete_assignments,
+    )
+    r.add("/v3/pricelists/{price_list_id}/assignments", PUT=pricelists.upsert_assignment)
     r.add("/v3/channels", GET=core.list_core_channels)
     r.add("/v3/customers", GET=core.list_customers)
     return r

@@ -2,7 +2,8 @@
 
 ``load_seed`` validates the whole seed first, writes it in one transaction (upserting by id:
 groups, customers, price lists, channels and companies by ``id``/``companyId``, users by
-``customerId``, orders by ``bcOrderId``, extra-field configs by kind and ``fieldName``), then
+``customerId``, orders by ``bcOrderId``, extra-field configs by kind and ``fieldName``, price-list
+assignments by ``id`` or by their (customer group, channel) pair), then
 checks references and rolls everything back on the first dangling one. ``dump`` returns the
 same shape, so seed -> dump -> seed is the identity on state.
 """
@@ -30,6 +31,7 @@ TOP_KEYS = (
     "users",
     "orders",
     "extraFieldConfigs",
+    "priceListAssignments",
     "faults",
 )
 STORE_KEYS = ("hash", "companiesBehavior", "multiStorefront", "accessToken", "quirks")
@@ -174,6 +176,7 @@ def load_seed(store: Store, seed: object, now: int) -> None:
     writes.append(_users(store, top, now))
     writes.append(_orders(store, top, now))
     writes.append(_configs(store, top))
+    writes.append(_assignments(store, top))
     if top.get("faults") is not None:
         rules = json.loads(json.dumps(_list(top["faults"], "faults")))
         writes.append(lambda: _write_faults(store, rules))
@@ -625,6 +628,60 @@ def _configs(store: Store, top: Mapping[str, Any]) -> Callable[[], None]:
     return write
 
 
+ASSIGNMENT_KEYS = ("id", "priceListId", "customerGroupId", "channelId")
+
+
+def _assignments(store: Store, top: Mapping[str, Any]) -> Callable[[], None]:
+    """``priceListAssignments``: core price-list assignments (absent group/channel: none)."""
+    items = _list(top.get("priceListAssignments"), "priceListAssignments")
+    rows: list[list[Any]] = []
+    pairs: dict[tuple[Any, Any], int] = {}
+    for i, raw in enumerate(items):
+        where = f"priceListAssignments[{i}]"
+        item = _mapping(raw, where)
+        _check_keys(item, where, ASSIGNMENT_KEYS)
+        group = _int(item, "customerGroupId", where, None, nullable=True)
+        channel = _int(item, "channelId", where, None, nullable=True)
+        if (group, channel) in pairs:
+            raise SandboxError(
+                f"{where}: customer group {group} on channel {channel} is already assigned by"
+                f" priceListAssignments[{pairs[(group, channel)]}] (one price list per pair)"
+            )
+        pairs[(group, channel)] = i
+        rows.append(
+            [
+                _int(item, "id", where, None, nullable=True),
+                _int(item, "priceListId", where),
+                group,
+                channel,
+            ]
+        )
+
+    def write() -> None:
+        existing = {
+            (r["customer_group_id"], r["channel_id"]): r["id"]
+            for r in store.rows("SELECT * FROM price_list_assignments")
+        }
+        next_id = max(
+            [store.next_id("price_list_assignments")] + [r[0] + 1 for r in rows if r[0] is not None]
+        )
+        for row in rows:
+            if row[0] is None:
+                found = existing.get((row[2], row[3]))
+                if found is not None:
+                    row[0] = found
+                else:
+                    row[0], next_id = next_id, next_id + 1
+        # INSERT OR REPLACE also drops a stored row holding the same pair under another id
+        store.executemany(
+            "INSERT OR REPLACE INTO price_list_assignments (id, price_list_id, customer_group_id,"
+            " channel_id) VALUES (?,?,?,?)",
+            rows,
+        )
+
+    return write
+
+
 _REFERENCES = (
     (
         "users: customerId {0} is not among customers",
@@ -662,6 +719,22 @@ _REFERENCES = (
         "orders: channelId {0} is not among channels",
         "SELECT o.channel_id FROM orders o LEFT JOIN channels c ON c.id = o.channel_id"
         " WHERE c.id IS NULL LIMIT 1",
+    ),
+    (
+        "priceListAssignments: priceListId {0} is not among priceLists",
+        "SELECT a.price_list_id FROM price_list_assignments a LEFT JOIN price_lists p"
+        " ON p.id = a.price_list_id WHERE p.id IS NULL LIMIT 1",
+    ),
+    (
+        "priceListAssignments: customerGroupId {0} is not among customerGroups",
+        "SELECT a.customer_group_id FROM price_list_assignments a LEFT JOIN customer_groups g"
+        " ON g.id = a.customer_group_id WHERE a.customer_group_id IS NOT NULL AND g.id IS NULL"
+        " LIMIT 1",
+    ),
+    (
+        "priceListAssignments: channelId {0} is not among channels",
+        "SELECT a.channel_id FROM price_list_assignments a LEFT JOIN channels c"
+        " ON c.id = a.channel_id WHERE a.channel_id IS NOT NULL AND c.id IS NULL LIMIT 1",
     ),
 )
 
@@ -814,6 +887,15 @@ def dump(store: Store) -> dict[str, Any]:
             }
             configs[r["kind"]].append(entry)
         out["extraFieldConfigs"] = configs
+        out["priceListAssignments"] = [
+            {
+                "id": r["id"],
+                "priceListId": r["price_list_id"],
+                "customerGroupId": r["customer_group_id"],
+                "channelId": r["channel_id"],
+            }
+            for r in store.rows("SELECT * FROM price_list_assignments ORDER BY id")
+        ]
         return out
 
 

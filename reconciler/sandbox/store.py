@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS price_lists (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS price_list_assignments (
+    id INTEGER PRIMARY KEY,
+    price_list_id INTEGER NOT NULL,
+    customer_group_id INTEGER,
+    channel_id INTEGER
+);
+-- one price list per (group, channel); either may be absent (NULL), hence the COALESCE
+CREATE UNIQUE INDEX IF NOT EXISTS price_list_assignments_pair
+    ON price_list_assignments(COALESCE(customer_group_id, 0), COALESCE(channel_id, 0));
 CREATE TABLE IF NOT EXISTS channels (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,

@@ -184,6 +184,7 @@ def test_default_quirks_exported() -> None:
         "zeroDateIsAbsent": False,
         "ordersSyncLag": 0,
         "channelsErrorInMeta": False,
+        "priceListUpsertRefused": False,
     }
 
 
