@@ -259,6 +259,17 @@ class LiveCustomer:
 
 
 @dataclass(frozen=True)
+class LivePriceListAssignment:
+    """A core price-list assignment: the list a customer group uses on a channel (either may be
+    absent: a group's list on every channel, or a channel's default list)."""
+
+    assignment_id: int
+    price_list_id: int
+    customer_group_id: int | None
+    channel_id: int | None
+
+
+@dataclass(frozen=True)
 class LiveState:
     """What the live reader fetched: only what the manifests need."""
 

@@ -14,7 +14,9 @@ quirks, drawn by the chaos suite). Today: full order reads send ``minCreated=1``
 that may count as "no filter" (``b2b.EVERY_ORDER_SINCE``); Multi-Storefront is "off" only on a
 403 that says "Multi storefront is not enabled" (``B2BApi.multi_storefront``); company and
 order PUTs carry the complete extra-field set with the required fields (built by the planner,
-sent here exactly as planned).
+sent here exactly as planned); a core price-list assignment over a group+channel that another
+list holds deletes that assignment by id before the upsert (``core.assignment_change``), right
+whether the upsert replaces or is refused.
 """
 
 from __future__ import annotations

@@ -3,19 +3,71 @@
 V2 answers are bare JSON arrays, paged with ``page``/``limit`` and ended by a short page; an
 empty V2 list may come back as ``204 No Content`` with no body. V3 answers carry ``data`` and
 ``meta.pagination.total_pages``.
+
+Price-list assignments (``price_lists.v3.yml``): the list a customer group uses on a channel,
+which on Independent stores is where a company's prices come from. Whether an upsert for a
+group and channel that already use another list replaces it or is refused is open (b2b-api.md
+§9.16); ``assignment_change`` gives the requests that are right under both readings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.api import decode
-from reconciler.api.transport import Http
+from reconciler.api.transport import Http, Method
 from reconciler.errors import NotFoundError
+from reconciler.model import LivePriceListAssignment
 
 V2_PAGE = 250
 V3_PAGE = 250
+ASSIGNMENTS = "/v3/pricelists/assignments"
+ASSIGNMENT_BATCH = 25
+"""Most assignments one ``POST /v3/pricelists/assignments`` may carry (the spec's batch limit)."""
+IDS_PER_FILTER = 50
+"""Ids per ``:in`` filter, so that a query string stays short."""
+MAX_PAGES = 10_000
+"""A listing that claims more pages than this is not believed."""
+
+CoreCall = tuple[Method, str, Any]
+"""``(method, path with query, JSON body)`` of one core write, as a plan shows it."""
+
+
+def upsert_call(price_list_id: int, customer_group_id: int, channel_id: int) -> CoreCall:
+    """``PUT /v3/pricelists/{id}/assignments`` for one group on one channel."""
+    body = {"customer_group_id": int(customer_group_id), "channel_id": int(channel_id)}
+    return ("PUT", f"/v3/pricelists/{int(price_list_id)}/assignments", body)
+
+
+def delete_call(assignment_id: int) -> CoreCall:
+    """``DELETE /v3/pricelists/assignments?id=N``: exactly one assignment, by its id."""
+    return ("DELETE", f"{ASSIGNMENTS}?id={int(assignment_id)}", None)
+
+
+def assignment_change(
+    price_list_id: int,
+    customer_group_id: int,
+    channel_id: int,
+    held: LivePriceListAssignment | None,
+) -> tuple[CoreCall, ...]:
+    """The calls that give a group ``price_list_id`` on a channel, right under both readings
+    of an upsert over a pair that another list holds (§9.16): when ``held`` (the live
+    assignment of that pair) names another list, delete it by id first, then upsert. Under the
+    "replaced" reading the delete is redundant but harmless; under "refused" it is required.
+    Nothing when the pair already has this list."""
+    if held is not None and held.price_list_id == price_list_id:
+        return ()
+    upsert = upsert_call(price_list_id, customer_group_id, channel_id)
+    if held is None:
+        return (upsert,)
+    return (delete_call(held.assignment_id), upsert)
+
+
+def _chunks(values: Collection[int], size: int) -> Iterator[list[int]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def _v2_rows(body: Any, what: str) -> list[Mapping[str, Any]]:
@@ -150,3 +202,105 @@ class CoreApi:
     def channel_ids(self) -> frozenset[int]:
         """Every channel id (``GET /v3/channels``)."""
         return self._v3_ids("/v3/channels", "channels")
+
+    # -- V3 price-list assignments
+
+    def price_list_assignments(
+        self,
+        *,
+        customer_group_ids: Collection[int] | None = None,
+        channel_ids: Collection[int] | None = None,
+    ) -> tuple[LivePriceListAssignment, ...]:
+        """Assignments, optionally only of these groups and channels (``:in`` filters, at most
+        50 ids each), ordered by id; paged by ``page`` (so only ``meta.pagination`` comes back)
+        until ``total_pages``; a repeat seen across pages counts once."""
+        if customer_group_ids is not None and not customer_group_ids:
+            return ()
+        if channel_ids is not None and not channel_ids:
+            return ()
+        groups: list[list[int] | None] = [None]
+        if customer_group_ids is not None:
+            groups = list(_chunks(customer_group_ids, IDS_PER_FILTER))
+        found: dict[int, LivePriceListAssignment] = {}
+        for chunk in groups:
+            params: dict[str, Any] = {"limit": V3_PAGE}
+            if chunk is not None:
+                params["customer_group_id:in"] = ",".join(map(str, chunk))
+            if channel_ids is not None:
+                params["channel_id:in"] = ",".join(map(str, sorted(set(channel_ids))))
+            for row in self._v3_rows(ASSIGNMENTS, params, "price list assignments"):
+                item = decode.price_list_assignment(row)
+                found[item.assignment_id] = item
+        return tuple(found[k] for k in sorted(found))
+
+    def _v3_rows(
+        self, path: str, params: Mapping[str, Any], what: str
+    ) -> Iterator[Mapping[str, Any]]:
+        page = 1
+        while True:
+            body = self.http.core("GET", path, params={**params, "page": page})
+            rows = decode.items(body, what)
+            yield from rows
+            pages = decode.total_pages(body)
+            if pages is not None and pages > MAX_PAGES:
+                raise decode.DecodeError(f"{what}: {pages} pages is not believable")
+            if not rows or (page >= pages if pages is not None else len(rows) < V3_PAGE):
+                return
+            if page >= MAX_PAGES:
+                raise decode.DecodeError(f"{what}: the listing does not end")
+            page += 1
+
+    def upsert_price_list_assignment(
+        self, price_list_id: int, customer_group_id: int, channel_id: int
+    ) -> LivePriceListAssignment:
+        """``PUT /v3/pricelists/{id}/assignments``; the assignment the API answers with."""
+        method, path, body = upsert_call(price_list_id, customer_group_id, channel_id)
+        answer = self.http.core(method, path, json=body)
+        return decode.price_list_assignment(decode.one(answer, "price list assignment"))
+
+    def create_price_list_assignments(
+        self, items: Sequence[tuple[int, int | None, int | None]]
+    ) -> None:
+        """``POST /v3/pricelists/assignments`` with ``(price_list_id, customer_group_id,
+        channel_id)`` items, 25 per request (a ``None`` group or channel is left out)."""
+        for start in range(0, len(items), ASSIGNMENT_BATCH):
+            batch = []
+            for price_list_id, group, channel in items[start : start + ASSIGNMENT_BATCH]:
+                entry: dict[str, int] = {"price_list_id": int(price_list_id)}
+                if group is not None:
+                    entry["customer_group_id"] = int(group)
+                if channel is not None:
+                    entry["channel_id"] = int(channel)
+                batch.append(entry)
+            self.http.core("POST", ASSIGNMENTS, json=batch)
+
+    def delete_price_list_assignments(
+        self,
+        *,
+        assignment_id: int | None = None,
+        price_list_id: int | None = None,
+        customer_group_id: int | None = None,
+        channel_id: int | None = None,
+    ) -> None:
+        """``DELETE /v3/pricelists/assignments`` with these filters (combined; at least one, so
+        that a call can never mean "every assignment")."""
+        params = {
+            key: int(value)
+            for key, value in (
+                ("id", assignment_id),
+                ("price_list_id", price_list_id),
+                ("customer_group_id", customer_group_id),
+                ("channel_id", channel_id),
+            )
+            if value is not None
+        }
+        if not params:
+            raise ValueError("deleting price list assignments needs at least one filter")
+        self.http.core("DELETE", ASSIGNMENTS, params=params)
+
+    def send(self, call: CoreCall) -> Any:
+        """Send one planned core write exactly as planned; return the decoded body."""
+        method, path, body = call
+        if "{" in path or "}" in path:
+            raise ValueError(f"unresolved placeholder in request path {path!r}")
+        return self.http.core(method, path, json=body)

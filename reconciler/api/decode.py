@@ -21,6 +21,8 @@ Rules:
 - A company's ``bcGroupId`` of ``0``/``""``/``null`` means "no customer group" (documented for
   Independent stores; the live reader refuses it on Dependent stores, where every company has
   its group); any other value that is not a positive integer is a decode error.
+- A core price-list assignment's ``customer_group_id``/``channel_id`` of ``null``/``0`` means
+  "none" (a list for every channel, or a channel's default list).
 
 A value that cannot be decoded at all (an id that is not a number) raises ``ApiError``: the
 answer is not one the docs describe, and guessing would corrupt a plan.
@@ -37,6 +39,7 @@ from reconciler.model import (
     ExtraFieldConfig,
     LiveCompany,
     LiveOrder,
+    LivePriceListAssignment,
     PriceListAssignment,
     status_name,
 )
@@ -333,6 +336,17 @@ def extra_field_config(obj: Mapping[str, Any]) -> ExtraFieldConfig:
         list_of_values=tuple(text(v) for v in values),
         unique=flag(obj.get("isUnique")),
         label=text(obj.get("labelName")),
+    )
+
+
+def price_list_assignment(obj: Mapping[str, Any]) -> LivePriceListAssignment:
+    """A core assignment ``{id, price_list_id, customer_group_id, channel_id}``; a group or
+    channel of ``null``, ``""`` or ``0`` means none; any other non-id is a decode error."""
+    return LivePriceListAssignment(
+        assignment_id=req_id(obj.get("id"), "price list assignment id"),
+        price_list_id=req_id(obj.get("price_list_id"), "price_list_id"),
+        customer_group_id=opt_id(obj.get("customer_group_id"), "customer_group_id"),
+        channel_id=opt_id(obj.get("channel_id"), "channel_id"),
     )
 
 
