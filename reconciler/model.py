@@ -247,6 +247,33 @@ class LiveOrder:
     created_at: int = 0
 
 
+USER_ROLES: tuple[str, ...] = ("admin", "senior-buyer", "junior-buyer")
+"""Company user role names in the order of the API's codes 0..2."""
+
+
+@dataclass(frozen=True)
+class LiveUser:
+    """A B2B Edition company user (``userResponse``), decoded to clean types."""
+
+    user_id: int
+    customer_id: int
+    company_id: int | None
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone_number: str = ""
+    role: int = 2
+    """0 admin, 1 senior buyer, 2 junior buyer (custom roles read as 2)."""
+    company_role_id: int | None = None
+    uuid: str = ""
+    channel_ids: tuple[int, ...] = ()
+    extra_fields: Mapping[str, str] | None = None
+    """``None`` when the response left extra fields out (``GET /users`` without
+    ``isIncludeExtraFields=1``)."""
+    updated_at: int = 0
+    created_at: int = 0
+
+
 @dataclass(frozen=True)
 class LiveCustomer:
     """A BigCommerce customer named in an OrderAssignment, with membership and orders."""

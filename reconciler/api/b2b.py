@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from reconciler.api import decode
 from reconciler.api.transport import Http
 from reconciler.errors import AuthError, NotFoundError, StoreChangedError, UsageError
-from reconciler.model import ExtraFieldConfig, LiveCompany, LiveOrder, Request
+from reconciler.model import ExtraFieldConfig, LiveCompany, LiveOrder, LiveUser, Request
 
 COMPANY_PAGE = 250
 USER_PAGE = 250
@@ -266,6 +266,60 @@ class B2BApi:
         )
         return company_id, updated_at
 
+    def get_user(self, user_id: int) -> LiveUser | None:
+        """One company user with extra fields (``GET /users/{userId}``); ``None`` on 404."""
+        try:
+            body = self.http.b2b("GET", f"/users/{int(user_id)}")
+        except NotFoundError:
+            return None
+        return decode.live_user(decode.one(body, "user"))
+
+    def user_of_customer(self, customer_id: int) -> LiveUser | None:
+        """The company user of a BigCommerce customer, with extra fields; ``None`` if none."""
+        try:
+            body = self.http.b2b("GET", f"/users/customer/{int(customer_id)}")
+        except NotFoundError:
+            return None
+        return decode.live_user({"customerId": customer_id, **decode.one(body, "user")})
+
+    @staticmethod
+    def _user_params(company_id: int | None, email: str | None) -> dict[str, Any]:
+        return {"companyId": company_id, "email": email, "isIncludeExtraFields": "1"}
+
+    def company_users_page(
+        self,
+        *,
+        company_id: int | None = None,
+        email: str | None = None,
+        offset: int = 0,
+        limit: int = USER_PAGE,
+    ) -> Page[LiveUser]:
+        """One page of ``GET /users`` with extra fields (of one company, or all)."""
+        params = self._user_params(company_id, email)
+        return self._page("/users", params, offset, limit, decode.live_user, "users")
+
+    def list_company_users(
+        self, *, company_id: int | None = None, email: str | None = None
+    ) -> tuple[list[LiveUser], int]:
+        """Every user (with extra fields) of one company, or of all, and the API's total."""
+        params = self._user_params(company_id, email)
+        first = self.company_users_page(company_id=company_id, email=email)
+        return self._rest(first, "/users", params, decode.live_user, "users", _live_user_key)
+
+    def user_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
+        """Every user extra-field config (``GET /users/extra-fields``)."""
+        return self._configs("/users/extra-fields", CONFIG_PAGE, "user extra fields")
+
+    def create_user(self, body: Mapping[str, Any]) -> tuple[int, int]:
+        """``POST /users`` (``userPost``); ``(userId, customerId)`` of the new user."""
+        data = self.send(Request("POST", "/users", dict(body)), idempotent=False)
+        return decode.created_user(data)
+
+    def update_user(self, user_id: int, body: Mapping[str, Any]) -> LiveUser:
+        """``PUT /users/{userId}`` with only the fields to change; the user as it is now."""
+        data = self.send(Request("PUT", f"/users/{int(user_id)}", dict(body)), idempotent=True)
+        return decode.live_user(decode.one({"data": data}, "user"))
+
     def users_page(
         self, *, offset: int = 0, limit: int = USER_PAGE, min_modified: int | None = None
     ) -> Page[UserRow]:
@@ -380,6 +434,10 @@ def _config_key(config: ExtraFieldConfig) -> Hashable:
 
 def _user_key(row: UserRow) -> Hashable:
     return row[0]
+
+
+def _live_user_key(user: LiveUser) -> Hashable:
+    return user.user_id
 
 
 def _order_key(order: LiveOrder) -> Hashable:

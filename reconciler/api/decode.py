@@ -40,6 +40,7 @@ from reconciler.model import (
     LiveCompany,
     LiveOrder,
     LivePriceListAssignment,
+    LiveUser,
     PriceListAssignment,
     status_name,
 )
@@ -357,6 +358,45 @@ def user(obj: Mapping[str, Any]) -> tuple[int, int | None, int]:
         opt_id(obj.get("companyId"), "user companyId"),
         timestamp(obj.get("updatedAt")),
     )
+
+
+def live_user(obj: Mapping[str, Any]) -> LiveUser:
+    """One ``userResponse``: ``channelList`` becomes channel ids; ``role`` 0..2 (a custom role's
+    ``companyRoleId`` is kept beside it)."""
+    company_id = opt_int(obj.get("companyId"))
+    role = opt_int(obj.get("role"))
+    channels: list[int] = []
+    for entry in obj.get("channelList") or ():
+        channel = opt_int(entry.get("channelId")) if isinstance(entry, Mapping) else None
+        if channel is not None and channel not in channels:
+            channels.append(channel)
+    return LiveUser(
+        user_id=req_int(obj.get("id"), "user id"),
+        customer_id=req_int(obj.get("customerId"), "customerId"),
+        company_id=None if company_id in (None, 0) else company_id,
+        email=text(obj.get("email")),
+        first_name=text(obj.get("firstName")),
+        last_name=text(obj.get("lastName")),
+        phone_number=text(obj.get("phoneNumber")),
+        role=role if role in (0, 1, 2) else 2,
+        company_role_id=opt_int(obj.get("companyRoleId")),
+        uuid=text(obj.get("uuid")),
+        channel_ids=tuple(channels),
+        extra_fields=extra_values(obj["extraFields"]) if "extraFields" in obj else None,
+        updated_at=timestamp(obj.get("updatedAt")),
+        created_at=timestamp(obj.get("createdAt")),
+    )
+
+
+def created_user(value: Any) -> tuple[int, int]:
+    """``(userId, bcId)`` of a ``POST /users`` answer (envelope or its ``data``)."""
+    if isinstance(value, Mapping) and "data" in value and "userId" not in value:
+        value = value["data"]
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, Mapping):
+        raise DecodeError(f"created user: expected an object, got {type(value).__name__}")
+    return req_int(value.get("userId"), "userId"), req_int(value.get("bcId"), "bcId")
 
 
 def created_company_id(value: Any) -> int:

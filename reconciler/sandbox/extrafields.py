@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,13 +184,20 @@ def check_values(
     *,
     require: bool,
     unique_taken: Mapping[str, set[str]] | None = None,
+    error: Callable[[str], HttpError] | None = None,
 ) -> None:
-    """Validate ``submitted``; with ``require``, every required field must be set in ``merged``."""
+    """Validate ``submitted``; with ``require``, every required field must be set in ``merged``.
+
+    ``error`` builds the 422 from a message (default: the kind's documented shape)."""
+
+    def fail(message: str) -> HttpError:
+        return error(message) if error is not None else extra_field_error(kind, message)
+
     by_name = {cfg.name: cfg for cfg in cfgs}
     for name, value in submitted.items():
         cfg = by_name.get(name)
         if cfg is None:
-            raise extra_field_error(kind, f"{name} is not a valid extra field")
+            raise fail(f"{name} is not a valid extra field")
         if value == "":
             continue
         if cfg.field_type == 2:
@@ -199,22 +206,20 @@ def check_values(
             except ValueError:
                 number = math.nan
             if not math.isfinite(number):
-                raise extra_field_error(kind, f"{name} must be a number")
+                raise fail(f"{name} must be a number")
             if cfg.maximum_value is not None and number > cfg.maximum_value:
-                raise extra_field_error(
-                    kind, f"{name} must be less than or equal to {_str(cfg.maximum_value)}"
-                )
+                raise fail(f"{name} must be less than or equal to {_str(cfg.maximum_value)}")
         too_long = cfg.maximum_length is not None and len(value) > cfg.maximum_length
         if cfg.field_type in (0, 1) and too_long:
-            raise extra_field_error(kind, f"{name} must be at most {cfg.maximum_length} characters")
+            raise fail(f"{name} must be at most {cfg.maximum_length} characters")
         rows = cfg.number_of_rows
         if cfg.field_type == 1 and rows is not None and len(value.splitlines()) > rows:
-            raise extra_field_error(kind, f"{name} must be at most {rows} rows")
+            raise fail(f"{name} must be at most {rows} rows")
         if cfg.field_type == 3 and value not in cfg.values:
-            raise extra_field_error(kind, f"{value} is not a valid choice for {name}")
+            raise fail(f"{value} is not a valid choice for {name}")
         if cfg.unique and unique_taken is not None and value in unique_taken.get(name, set()):
-            raise extra_field_error(kind, f"{name} must be unique; {value} is already used")
+            raise fail(f"{name} must be unique; {value} is already used")
     if require:
         for cfg in cfgs:
             if cfg.required and not merged.get(cfg.name):
-                raise extra_field_error(kind, f"{cfg.name} is a required extra field")
+                raise fail(f"{cfg.name} is a required extra field")

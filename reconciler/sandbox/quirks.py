@@ -53,6 +53,19 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # channel that already use another price list (b2b-api.md §9.16; price_lists.v3.yml does not
     # say): False replaces that list; True refuses with 409 until the old assignment is deleted.
     "priceListUpsertRefused": False,
+    # PUT /users/{userId} `extraFields` replaces the user's whole set: fields not sent are gone
+    # (user.yaml declares the array and says nothing of merging). Default: merge by fieldName.
+    "userExtraFieldsReplace": False,
+    # Every user PUT must carry every required user extra field in the `extraFields` array it
+    # sends (user.yaml, extraFieldDetail.isRequired: "requires a value when creating or updating
+    # the user account"). Default: a PUT without `extraFields` passes, and a sent array may rely
+    # on values the user already has.
+    "userPutRequiresExtraFields": False,
+    # POST /users for the e-mail of an existing customer moves that customer's company-less
+    # orders into the company (user.yaml, Create A Company User: "This migrates the user's
+    # existing orders to the Company's Buyer Portal"). False: they stay where they are until an
+    # assign (the migration may be asynchronous, or not happen through the API).
+    "userCreateMovesOrders": True,
     # companyId of company-less (B2C/guest) orders: null (default) or 0 (b2b-api.md §9.8).
     "ordersNoCompanyAsZero": False,
 }

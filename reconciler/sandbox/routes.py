@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import channels, companies, core, orders, pricelists, users
+from . import channels, companies, core, orders, pricelists, user_writes, users
 from .http import Response
 
 Handler = Callable[..., Response]
@@ -54,10 +54,10 @@ def b2b_router() -> Router:
     r.add("/companies/{company_id}/status", PUT=companies.set_status)
     r.add("/companies/{company_id}/catalogs", PUT=companies.set_catalog)
     r.add("/customer-groups/{group_id}/companies", POST=companies.convert_group)
-    r.add("/users", GET=users.list_users)
+    r.add("/users", GET=users.list_users, POST=user_writes.create_user)
     r.add("/users/extra-fields", GET=users.user_extra_fields)
     r.add("/users/customer/{customer_id}", GET=users.get_user_by_customer)
-    r.add("/users/{user_id}", GET=users.get_user)
+    r.add("/users/{user_id}", GET=users.get_user, PUT=user_writes.update_user)
     r.add("/orders", GET=orders.list_orders, POST=orders.create_order)
     r.add("/orders/extra-fields", GET=orders.order_extra_fields)
     r.add("/orders/{bc_order_id}", GET=orders.get_order, PUT=orders.update_order)

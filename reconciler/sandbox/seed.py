@@ -413,9 +413,25 @@ USER_KEYS = (
     "role",
     "uuid",
     "extraFields",
+    "channelIds",
     "createdAt",
     "updatedAt",
 )
+
+
+def _channel_ids(raw: object, where: str) -> list[int] | None:
+    """A user's ``channelIds``: a non-empty list of channel ids (None when absent)."""
+    if raw is None:
+        return None
+    out: list[int] = []
+    for i, value in enumerate(_list(raw, where)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SandboxError(f"{where}[{i}]: expected a channel id, got {value!r}")
+        if value not in out:
+            out.append(value)
+    if not out:
+        raise SandboxError(f"{where}: a company user needs at least one channel")
+    return out
 
 
 def _users(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None]:
@@ -439,6 +455,7 @@ def _users(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None]
                 json.dumps(_values(item.get("extraFields"), f"{where}.extraFields")),
                 created,
                 updated,
+                _channel_ids(item.get("channelIds"), f"{where}.channelIds"),
             ]
         )
 
@@ -446,6 +463,12 @@ def _users(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None]
         existing = {
             r["customer_id"]: r["id"] for r in store.rows("SELECT id, customer_id FROM users")
         }
+        # a user seeded without channels is on every B2B-enabled channel (as company admins are)
+        every = json.dumps(
+            [r["id"] for r in store.rows("SELECT id FROM channels WHERE b2b_enabled = 1")]
+        )
+        for row in rows:
+            row[8] = every if row[8] is None else json.dumps(row[8])
         next_id = max([store.next_id("users")] + [r[0] + 1 for r in rows if r[0] is not None])
         for row in rows:
             if row[0] is None:
@@ -455,7 +478,7 @@ def _users(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None]
                     row[0], next_id = next_id, next_id + 1
         store.executemany(
             "INSERT OR REPLACE INTO users (id, customer_id, company_id, role, uuid, extra_fields,"
-            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+            " created_at, updated_at, channel_ids) VALUES (?,?,?,?,?,?,?,?,?)",
             rows,
         )
 
@@ -694,6 +717,11 @@ _REFERENCES = (
         " WHERE c.id IS NULL LIMIT 1",
     ),
     (
+        "users: channelId {0} is not among channels",
+        "SELECT j.value FROM users u, json_each(u.channel_ids) j"
+        " WHERE j.value NOT IN (SELECT id FROM channels) LIMIT 1",
+    ),
+    (
         "companies: customerGroupId {0} is not among customerGroups",
         "SELECT c.customer_group_id FROM companies c LEFT JOIN customer_groups g"
         " ON g.id = c.customer_group_id WHERE c.customer_group_id IS NOT NULL AND g.id IS NULL"
@@ -838,6 +866,7 @@ def dump(store: Store) -> dict[str, Any]:
                 "role": r["role"],
                 "uuid": r["uuid"],
                 "extraFields": _loads(r["extra_fields"]),
+                "channelIds": _loads(r["channel_ids"]),
                 "createdAt": r["created_at"],
                 "updatedAt": r["updated_at"],
             }

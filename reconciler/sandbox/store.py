@@ -113,7 +113,8 @@ CREATE TABLE IF NOT EXISTS users (
     uuid TEXT NOT NULL DEFAULT '',
     extra_fields TEXT NOT NULL DEFAULT '{}',
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    channel_ids TEXT NOT NULL DEFAULT '[1]'
 );
 CREATE INDEX IF NOT EXISTS users_customer ON users(customer_id);
 CREATE INDEX IF NOT EXISTS users_company ON users(company_id);
@@ -183,8 +184,12 @@ CREATE TABLE IF NOT EXISTS faults (
 BEHAVIORS = ("dependent", "independent")
 
 T = TypeVar("T")
-#: bumped whenever SCHEMA changes incompatibly
-SCHEMA_VERSION = 1
+#: bumped whenever SCHEMA changes; older files are brought up to date by MIGRATIONS
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, str] = {
+    # version 1 -> 2: users carry their channels (POST/PUT /users channelIds)
+    1: "ALTER TABLE users ADD COLUMN channel_ids TEXT NOT NULL DEFAULT '[1]'",
+}
 
 
 class SchemaMismatch(Exception):
@@ -236,6 +241,10 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         tables = self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        while tables and version in MIGRATIONS:
+            self.conn.execute(MIGRATIONS[version])
+            version += 1
+            self.conn.execute(f"PRAGMA user_version = {version}")
         if tables and version != SCHEMA_VERSION:
             raise SchemaMismatch(
                 f"{db} was made by another version of the sandbox (schema {version}, this one"

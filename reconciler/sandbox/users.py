@@ -1,4 +1,7 @@
-"""Users (§4): list, by customer id, by id, extra-field configs; company admins on create."""
+"""Users (§4) reads: list, by customer id, by id, extra-field configs; company admins on create.
+
+The writes (``POST /users``, ``PUT /users/{userId}``) are in ``user_writes``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from .common import Ctx, choice_arg, int_arg, num_arg, ok, pagination, paging
 from .extrafields import configs, render_config, render_values
 from .http import HttpError, Request, Response, b2b_error, json_response, param_error
 from .lookups import lookups
+from .store import Store
 
 ROLE_NAMES = {0: "Admin", 1: "Senior Buyer", 2: "Junior Buyer"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,8 +55,8 @@ def render_user(ctx: Ctx, row: sqlite3.Row, extra: bool) -> dict[str, Any]:
         "companyRoleName": ROLE_NAMES.get(role, "Junior Buyer"),
         "uuid": row["uuid"],
         "channelList": [
-            {"channelId": cid, "channelName": name, "iconUrl": ""}
-            for cid, name in sorted(lk.channels.items())
+            {"channelId": cid, "channelName": lk.channels.get(cid, ""), "iconUrl": ""}
+            for cid in json.loads(row["channel_ids"])
         ],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
@@ -92,6 +96,10 @@ def list_users(ctx: Ctx, req: Request) -> Response:
             wanted.append(int(raw))
         where.append(f"u.role IN ({','.join('?' * len(wanted))})")
         params.extend(wanted)
+    channel = int_arg(req, "channelId")
+    if channel is not None:
+        where.append("EXISTS (SELECT 1 FROM json_each(u.channel_ids) j WHERE j.value = ?)")
+        params.append(channel)
     email = req.arg("email")
     if email:
         where.append("c.email = ? COLLATE NOCASE")
@@ -200,8 +208,21 @@ def add_admin(
             (group_id, now, customer_id),
         )
     store.execute(
-        "INSERT INTO users (id, customer_id, company_id, role, uuid, extra_fields, created_at,"
-        " updated_at) VALUES (?, ?, ?, 0, '', ?, ?, ?)",
-        (store.next_id("users"), customer_id, company_id, json.dumps(extra_fields), now, now),
+        "INSERT INTO users (id, customer_id, company_id, role, uuid, extra_fields, channel_ids,"
+        " created_at, updated_at) VALUES (?, ?, ?, 0, '', ?, ?, ?, ?)",
+        (
+            store.next_id("users"),
+            customer_id,
+            company_id,
+            json.dumps(extra_fields),
+            json.dumps(b2b_channels(store)),
+            now,
+            now,
+        ),
     )
     return customer_id
+
+
+def b2b_channels(store: Store) -> list[int]:
+    """The ids of the channels B2B Edition is enabled on (a company admin is on all of them)."""
+    return [int(r["id"]) for r in store.rows("SELECT id FROM channels WHERE b2b_enabled = 1")]

@@ -185,6 +185,9 @@ def test_default_quirks_exported() -> None:
         "ordersSyncLag": 0,
         "channelsErrorInMeta": False,
         "priceListUpsertRefused": False,
+        "userExtraFieldsReplace": False,
+        "userPutRequiresExtraFields": False,
+        "userCreateMovesOrders": True,
     }
 
 
