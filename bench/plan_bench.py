@@ -48,7 +48,7 @@ from bench.scenario import STORE_HASH, TOKEN, Scenario
 from bench.workers import naive_read, plan_once
 from reconciler.api import ApiClient
 from reconciler.api.core import V2_PAGE
-from reconciler.live import ReadCounts, ReadNeeds, lower_bound, plan_read_cost
+from reconciler.live import ReadCounts, lower_bound, plan_read_cost, read_needs
 from reconciler.model import ManifestSet
 from reconciler.sandbox import Sandbox
 
@@ -89,7 +89,7 @@ def first_pages(sb: Sandbox, store_hash: str, token: str) -> FirstPages:
 
 def true_counts(seed: dict[str, Any], manifests: ManifestSet, first: FirstPages) -> ReadCounts:
     """The store's sizes, from the seed, and what of the managed objects the first pages hold."""
-    needs = ReadNeeds.of(manifests)
+    needs = read_needs(manifests)
     live_groups = {c["customerGroupId"] for c in seed["companies"]}
     missing = [g for g in needs.groups if g not in live_groups]
     first_groups = {g["id"] for g in sorted(seed["customerGroups"], key=lambda g: g["id"])[:250]}
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     seed = scenario.seed()
     manifests = scenario.manifests()
     sb = make_sandbox(seed, budget)
-    customers = len(ReadNeeds.of(manifests).customers)
+    customers = len(read_needs(manifests).customers)
     print(
         f"store: {len(seed['companies']):,} companies, {len(seed['orders']):,} orders, "
         f"{len(seed['users']):,} users; {len(manifests.companies):,} Company, "
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"{budget.b2b_rate:g}/s), core {budget.core[0]}/{budget.core[1]:g} s",
         file=sys.stderr,
     )
-    needs = ReadNeeds.of(manifests)
+    needs = read_needs(manifests)
     counts = true_counts(seed, manifests, first_pages(sb, STORE_HASH, TOKEN))
     bound = lower_bound(needs, counts)
     cost = plan_read_cost(needs, counts)

@@ -23,14 +23,10 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
-from reconciler.model import (
-    AdminSpec,
-    CompanySpec,
-    ManifestSet,
-    OrderAssignmentSpec,
-    OrderSpec,
-    StoreSpec,
-)
+from reconciler.kinds.company import AdminSpec, CompanySpec
+from reconciler.kinds.order import OrderSpec
+from reconciler.kinds.order_assignment import OrderAssignmentSpec
+from reconciler.model import ManifestSet, StoreSpec
 
 STORE_HASH = "bench1"
 TOKEN = "bench-token"
@@ -326,9 +322,7 @@ class Scenario:
                 companies_behavior="dependent",
                 requests_per_minute=self.requests_per_minute,
             ),
-            companies=tuple(specs),
-            assignments=assignments,
-            orders=orders,
+            specs=(*specs, *assignments, *orders),
             digest="sha256:bench",
         )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from reconciler import kinds
 from reconciler import manifests as manifest_io
 from reconciler.errors import (
     ApplyRefusedError,
@@ -88,10 +89,10 @@ def validate(args: argparse.Namespace, console: Console) -> int:
     if args.format == "json":
         console.print(render_issues_json([]))
     else:
-        console.print(
-            f"Valid: {1 if found.store else 0} Store, {len(found.companies)} Company, "
-            f"{len(found.assignments)} OrderAssignment, {len(found.orders)} Order."
-        )
+        counts = [f"{1 if found.store else 0} Store"] + [
+            f"{len(found.of(kind.spec_type))} {kind.name}" for kind in kinds.registry()
+        ]
+        console.print(f"Valid: {', '.join(counts)}.")
     return EXIT_OK
 
 
@@ -99,11 +100,7 @@ def validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _check_targets(found: ManifestSet, targets: Sequence[str]) -> None:
-    known = (
-        {c.resource for c in found.companies}
-        | {a.resource for a in found.assignments}
-        | {o.resource for o in found.orders}
-    )
+    known = {spec.resource for spec in found.specs}
     for target in targets:
         if target.lower() not in known:
             raise UsageError(
@@ -328,12 +325,12 @@ def schema(args: argparse.Namespace, console: Console) -> int:
             console.secrets.extend(session.secrets)
             schemas = store_schemas(session.client)
     else:
-        schemas = {kind: manifest_io.schema_for(kind) for kind in manifest_io.KINDS}
+        schemas = {kind: manifest_io.schema_for(kind) for kind in manifest_io.kind_names()}
     if args.kind:
         match = {k.lower(): k for k in schemas}.get(args.kind.lower())
         if match is None:
             raise UsageError(
-                f"unknown kind {args.kind!r}; expected one of {', '.join(manifest_io.KINDS)}"
+                f"unknown kind {args.kind!r}; expected one of {', '.join(manifest_io.kind_names())}"
             )
         schemas = {match: schemas[match]}
     if args.out:

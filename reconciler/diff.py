@@ -18,26 +18,18 @@ shows up as a change on a converged store:
   (whether the API keeps an empty value or drops it is not documented).
 
 deepdiff finds which normalized paths differ; before/after are read back from the projections so
-every change is reported as ``(path, before, after)`` in manifest terms.
+every change is reported as ``(path, before, after)`` in manifest terms. Each kind projects its
+spec and live object (``reconciler.kinds``); this module compares the projections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.model import (
-    CompanySpec,
-    ExtraFieldConfig,
-    ExtraValue,
-    FieldChange,
-    LiveCompany,
-    LiveOrder,
-    OrderSpec,
-    PriceListAssignment,
-)
+from reconciler.model import ExtraFieldConfig, ExtraValue, FieldChange, PriceListAssignment
 
 NUMBER_FIELD = 2
 PER_KEY = ("extraFields", "address")
@@ -52,7 +44,7 @@ def extra_text(value: ExtraValue) -> str:
     return str(value)
 
 
-def _same_extra(desired: str, live: str, config: ExtraFieldConfig | None) -> bool:
+def same_extra(desired: str, live: str, config: ExtraFieldConfig | None) -> bool:
     if desired == live:
         return True
     if config is not None and config.field_type == NUMBER_FIELD:
@@ -71,61 +63,7 @@ def price_list_json(pairs: Sequence[PriceListAssignment]) -> list[dict[str, int]
     ]
 
 
-def _project_company(
-    spec: CompanySpec, live: LiveCompany | None, configs: Mapping[str, ExtraFieldConfig]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Project desired and live onto the fields the spec names, normalized."""
-    want: dict[str, Any] = {
-        "companyName": spec.company_name,
-        "companyEmail": spec.company_email,
-        "companyPhone": spec.company_phone,
-    }
-    have: dict[str, Any] = {}
-    if live is not None:
-        have = {
-            "companyName": live.company_name,
-            "companyEmail": live.company_email,
-            "companyPhone": live.company_phone,
-        }
-    if spec.status is not None:
-        want["status"] = spec.status
-        if live is not None:
-            have["status"] = live.status
-    if spec.uuid is not None:
-        want["uuid"] = spec.uuid
-        if live is not None:
-            have["uuid"] = live.uuid
-    if spec.catalog_id is not None:
-        want["catalogId"] = str(spec.catalog_id)
-        if live is not None:
-            have["catalogId"] = live.catalog_id
-    if spec.price_list_assign is not None:
-        want["priceListAssign"] = frozenset(
-            (p.channel_id, p.price_list_id) for p in spec.price_list_assign
-        )
-        if live is not None:
-            have["priceListAssign"] = frozenset(
-                (p.channel_id, p.price_list_id) for p in live.price_list_assign
-            )
-    if spec.extra_fields:
-        want_extra = {k: extra_text(v) for k, v in spec.extra_fields.items()}
-        if live is not None:
-            have_extra = {k: live.extra_fields.get(k) for k in want_extra}
-            for key, value in want_extra.items():
-                seen = have_extra[key]
-                if seen is not None and _same_extra(value, seen, configs.get(key)):
-                    want_extra[key] = seen  # equal once normalized: keep the live spelling
-            have["extraFields"] = have_extra
-        want["extraFields"] = want_extra
-    if spec.address and live is not None and live.address:
-        want_addr = {k: v for k, v in spec.address.items() if k in live.address}
-        if want_addr:
-            want["address"] = want_addr
-            have["address"] = {k: live.address[k] for k in want_addr}
-    return want, have
-
-
-def _changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, ...]:
+def changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, ...]:
     """Changed leaf paths between two projections, as manifest-level FieldChanges."""
     if want == have:
         return ()
@@ -160,64 +98,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     return value
-
-
-def company_changes(
-    spec: CompanySpec, live: LiveCompany | None, configs: Mapping[str, ExtraFieldConfig]
-) -> tuple[FieldChange, ...]:
-    """Field changes that make ``live`` match ``spec`` (every named field when live is None)."""
-    want, have = _project_company(spec, live, configs)
-    if live is None:
-        have = {}
-    return _changes(want, have)
-
-
-def order_changes(
-    spec: OrderSpec, live: LiveOrder, configs: Mapping[str, ExtraFieldConfig]
-) -> tuple[FieldChange, ...]:
-    """Field changes that make the live order's B2B data match ``spec``."""
-    want: dict[str, Any] = {}
-    have: dict[str, Any] = {}
-    if spec.po_number is not None:
-        want["poNumber"] = spec.po_number
-        have["poNumber"] = live.po_number
-    if spec.extra_fields:
-        want_extra = {k: extra_text(v) for k, v in spec.extra_fields.items()}
-        have_extra = {k: live.extra_fields.get(k) for k in want_extra}
-        for key, value in want_extra.items():
-            seen = have_extra[key]
-            if seen is not None and _same_extra(value, seen, configs.get(key)):
-                want_extra[key] = seen
-            elif value == "" and seen is None:
-                have_extra[key] = ""  # empty and absent read the same
-        want["extraFields"] = want_extra
-        have["extraFields"] = have_extra
-    return _changes(want, have)
-
-
-def company_field(live: LiveCompany, path: str) -> Any:
-    """The live value at a change path, in the same shape as the planned ``after``."""
-    head, _, rest = path.partition(".")
-    match head:
-        case "companyName":
-            return live.company_name
-        case "companyEmail":
-            return live.company_email
-        case "companyPhone":
-            return live.company_phone
-        case "status":
-            return live.status
-        case "uuid":
-            return live.uuid
-        case "catalogId":
-            return live.catalog_id
-        case "priceListAssign":
-            return price_list_json(live.price_list_assign)
-        case "extraFields":
-            return live.extra_fields.get(rest)
-        case "address":
-            return live.address.get(rest)
-    return None
 
 
 def same_value(after: Any, have: Any) -> bool:

@@ -4,25 +4,22 @@ Failures are data: each action ends ``applied``, ``failed`` (with the API's mess
 (naming the failed action it depended on) or ``pending`` (not reached: interrupted). Independent
 actions go on after a failure.
 
-Retries without harm: PUTs are idempotent and the client retries them. A convert or create (POST)
-is never re-sent blindly: when its outcome is uncertain (no answer, 5xx, or "Convert failed"
-because the group already has a company) the group's company is re-read; if it exists and carries
-the planned name, the action succeeded; if it does not exist, the POST demonstrably did not
-happen and is sent again (at most ``POST_ATTEMPTS`` times). No sequence of faults can create two
-companies for one group: a second POST is only sent after a read showed the group has none.
+Each action is sent by the kind that declares its type (``reconciler.kinds``), and each kind
+verifies what its applied actions touched. Retries without harm: PUTs are idempotent and the
+client retries them; a creating POST is re-sent only after a read proved it did not happen (see
+``reconciler.kinds.company``), so no sequence of faults can create two companies for one group.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from reconciler import kinds
 from reconciler.api import ApiClient
-from reconciler.diff import company_field, same_value
-from reconciler.errors import ApiError, NotFoundError, StalePlanError, UncertainWriteError
+from reconciler.errors import ApiError, NotFoundError, StalePlanError
 from reconciler.model import (
     Action,
     ActionResult,
@@ -35,8 +32,6 @@ from reconciler.model import (
     touched_groups,
 )
 
-POST_ATTEMPTS = 5
-"""Sends of one convert/create at most, each after a read proved the company absent."""
 PLACEHOLDER = re.compile(r"\{([a-z]+/[a-z0-9-]+)\.companyId\}")
 
 Progress = Callable[[int, int, float], None]
@@ -207,10 +202,8 @@ def apply_plan(
             )
     run = _Run(client, plan)
     for action in plan.actions:
-        if action.company_id is not None and action.resource.startswith("company/"):
-            run.outputs[action.resource] = action.company_id
-        if action.company_id is not None and action.target_company:
-            run.outputs[action.target_company] = action.company_id
+        if action.company_id is not None:  # the company an action's resource is or moves to
+            run.outputs[action.target_company or action.resource] = action.company_id
     interrupted = False
     total = len(plan.actions)
     for index, action in enumerate(plan.actions):
@@ -249,12 +242,12 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
     before = run.client.stats.requests
     try:
         request = _resolve(run, action.request)
-        if action.type in ("convert", "create"):
-            company_id, message = _create(run, action, request)
+        kind = kinds.kind_of_action(action.type)
+        if kind is None:  # a saved plan is checked on load; keep apply total
+            raise ApiError(f"unknown action type {action.type!r}")
+        message, company_id = kind.send(run.client, action, request)
+        if company_id is not None:
             run.outputs[action.resource] = company_id
-        else:
-            data = run.client.b2b.send(request, idempotent=True)
-            message = _summary(action, data)
     except ApiError as exc:
         return ActionResult(
             action.id,
@@ -272,12 +265,6 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
     )
 
 
-def _summary(action: Action, data: Any) -> str:
-    if action.type in ("assign", "reassign") and isinstance(data, Mapping) and "total" in data:
-        return f"{data['total']} order(s) moved"
-    return "done"
-
-
 def _resolve(run: _Run, request: Request) -> Request:
     def value(match: re.Match[str]) -> str:
         resource = match.group(1)
@@ -288,165 +275,15 @@ def _resolve(run: _Run, request: Request) -> Request:
     return Request(request.method, PLACEHOLDER.sub(value, request.path), request.body)
 
 
-def _create(run: _Run, action: Action, request: Request) -> tuple[int, str]:
-    """Convert or create a company at most once per proven absence; return its id and what
-    happened.
-
-    Right before the POST one read confirms the group still has no company: a company found
-    there (made since planning, or by a run that was cut off) is adopted when it carries the
-    planned name, never duplicated. After the POST one read confirms the company the API named
-    is the group's, before any later action uses its id.
-    """
-    group = action.customer_group_id
-    assert group is not None
-    wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
-    existing = _company_of_group(run.client, group)
-    if existing is not None:
-        return _adopt(existing, group, wanted), (
-            f"company {existing.company_id} already existed in customer group {group} "
-            "(made since planning); adopted it, nothing was created"
-        )
-    last: ApiError | None = None
-    for _ in range(POST_ATTEMPTS):
-        try:
-            data = run.client.b2b.send(request, idempotent=False)
-            company_id = run.client.b2b.created_company_id(data)
-        except UncertainWriteError as exc:
-            last = exc
-        except ApiError as exc:
-            # A refusal may mean another run created it meanwhile ("Convert failed" 400, a 409,
-            # or 422 "Email already exists" for the admin): look before reporting a failure.
-            if exc.status is None or exc.status in (401, 403):
-                raise
-            last = exc
-        else:
-            _confirm_created(run.client, group, company_id)
-            return company_id, f"company {company_id} created"
-        # The outcome is uncertain: look before sending again.
-        existing = _company_of_group(run.client, group)
-        if existing is not None:
-            try:
-                return _adopt(existing, group, wanted), (
-                    f"company {existing.company_id} is in customer group {group} after a POST "
-                    "whose outcome was uncertain or refused; taken as this action's, not "
-                    "created twice"
-                )
-            except ApiError as exc:
-                raise exc from last
-        if last.status is not None and last.status < 500:
-            raise last  # refused for another reason, and nothing was created
-    assert last is not None
-    raise last
-
-
-def _adopt(existing: LiveCompany, group: int, wanted: object) -> int:
-    """The id of a company found in the group, if it is the planned one (its name)."""
-    if wanted is None or existing.company_name == wanted:
-        return existing.company_id
-    raise ApiError(
-        f"customer group {group} already has company {existing.company_id} "
-        f"({existing.company_name!r}), not the planned one; nothing was created. Run plan again"
-    )
-
-
-def _confirm_created(client: ApiClient, group: int, company_id: int) -> None:
-    """The company the API named after a convert/create must be one of the group's."""
-    companies, _ = client.b2b.list_companies(bc_group_id=group)
-    ids = [c.company_id for c in companies if c.customer_group_id == group]
-    if company_id not in ids:
-        holders = ", ".join(map(str, ids)) or "none"
-        raise ApiError(
-            f"the API answered company {company_id} for customer group {group}, but the "
-            f"group's companies are: {holders}; its id is not used. Run plan again"
-        )
-
-
-def _company_of_group(client: ApiClient, group_id: int) -> LiveCompany | None:
-    companies, _ = client.b2b.list_companies(bc_group_id=group_id)
-    return next((c for c in companies if c.customer_group_id == group_id), None)
-
-
-def _sent_extras(action: Action) -> dict[str, str]:
-    """The ``extraFields`` an action's request sent (every value the object holds)."""
-    body = action.request.body
-    sent = body.get("extraFields") if isinstance(body, Mapping) else None
-    out: dict[str, str] = {}
-    for item in sent if isinstance(sent, list) else ():
-        if isinstance(item, Mapping) and isinstance(item.get("fieldName"), str):
-            out[item["fieldName"]] = str(item.get("fieldValue", ""))
-    return out
-
-
-def _lost_extras(resource: str, actions: Sequence[Action], have: Mapping[str, str]) -> list[str]:
-    """Every extra field the object's writes sent must read back, not only the changed ones:
-    a value the API dropped (say, an ``extraFields`` that replaced the set) is reported."""
-    changed = {c.path for a in actions for c in a.changes}
-    problems = []
-    for action in actions:
-        for name, value in _sent_extras(action).items():
-            if f"extraFields.{name}" in changed:
-                continue  # compared as a change already
-            seen = have.get(name)
-            if not same_value(value, seen) and not (value == "" and seen is None):
-                problems.append(
-                    f"inconsistent result after apply: {resource} extraFields.{name} is "
-                    f"{seen!r}, expected {value!r} (sent unchanged by {action.id})"
-                )
-    return problems
-
-
 def _verify(run: _Run) -> tuple[str, ...]:
-    """Re-read what was touched and compare it with the plan's after-state."""
+    """Re-read what was touched and compare it with the plan's after-state, kind by kind."""
     problems: list[str] = []
     applied = [a for a in run.plan.actions if run.results[a.id].outcome == "applied"]
-    by_company: dict[str, list[Action]] = {}
-    moved: dict[str, list[Action]] = {}
-    for action in applied:
-        if action.resource.startswith("company/"):
-            by_company.setdefault(action.resource, []).append(action)
-        elif action.type in ("assign", "reassign") and action.target_company:
-            moved.setdefault(action.target_company, []).append(action)
     try:
-        for resource, actions in by_company.items():
-            company = run.client.b2b.get_company(run.outputs[resource])
-            for action in actions:
-                for change in action.changes:
-                    have = company_field(company, change.path)
-                    if not same_value(change.after, have):
-                        problems.append(
-                            f"inconsistent result after apply: {resource} {change.path} is "
-                            f"{have!r}, expected {change.after!r} ({action.id})"
-                        )
-            problems += _lost_extras(resource, actions, company.extra_fields)
-        for resource, actions in moved.items():
-            company_id = run.outputs.get(resource)
-            in_company = {o.bc_order_id for o in run.client.b2b.list_orders(company_id=company_id)}
-            for action in actions:
-                for change in action.changes:
-                    order_id = int(change.path.split(".")[1])
-                    if order_id not in in_company:
-                        problems.append(
-                            f"inconsistent result after apply: order {order_id} is not in "
-                            f"{resource} ({action.id})"
-                        )
-        for action in applied:
-            if action.type == "updateOrder" and action.bc_order_id is not None:
-                order = run.client.b2b.get_order(action.bc_order_id)
-                if order is not None:
-                    problems += _lost_extras(action.resource, (action,), order.extra_fields)
-                for change in action.changes:
-                    head, _, rest = change.path.partition(".")
-                    if order is None:
-                        have = None
-                    elif head == "poNumber":
-                        have = order.po_number
-                    else:
-                        have = order.extra_fields.get(rest)
-                    if not same_value(change.after, have):
-                        problems.append(
-                            f"inconsistent result after apply: {action.resource} {change.path} "
-                            f"is {have!r}, expected {change.after!r}"
-                        )
+        for kind in kinds.registry():
+            mine = [a for a in applied if a.type in kind.action_types]
+            if mine:
+                problems += kind.verify(run.client, mine, run.outputs)
     except NotFoundError as exc:
         problems.append(f"inconsistent result after apply: {exc}")
     except ApiError as exc:

@@ -17,17 +17,13 @@ from typing import Any
 
 from reconciler.api import ApiClient
 from reconciler.errors import UsageError
+from reconciler.kinds import registry
+from reconciler.kinds.company import COMPANY
+from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
 from reconciler.live import read_live
-from reconciler.manifests import KINDS, schema_for, write_manifest_file
-from reconciler.model import (
-    ExtraFieldConfig,
-    LiveCompany,
-    ManifestSet,
-    OrderAssignmentSpec,
-    StoreSpec,
-)
+from reconciler.manifests import kind_names, schema_for, write_manifest_file
+from reconciler.model import API_VERSION, ExtraFieldConfig, LiveCompany, ManifestSet, StoreSpec
 
-API_VERSION = "b2b.reconciler/v1"
 COMPANY_NOTE = (
     "Imported from the live store. address, admin, userExtraFields and sendWelcomeEmail are\n"
     "used only to create a company and the API does not return them, so they are left out."
@@ -69,32 +65,6 @@ def detect_behavior(companies: Sequence[LiveCompany]) -> str:
     if any(g in (None, 0) for g in groups) or len(set(groups)) != len(groups):
         return "independent"
     return "dependent"
-
-
-def company_document(
-    company: LiveCompany, name: str, *, behavior: str, multi_storefront: bool
-) -> dict[str, Any]:
-    """The Company manifest that matches a live company exactly."""
-    spec: dict[str, Any] = {
-        "customerGroupId": company.customer_group_id,
-        "companyName": company.company_name,
-        "companyEmail": company.company_email,
-        "companyPhone": company.company_phone,
-        "status": company.status if company.status != "deleted" else None,
-    }
-    if company.uuid:
-        spec["uuid"] = company.uuid
-    if behavior == "dependent" and not multi_storefront and company.catalog_id:
-        spec["catalogId"] = company.catalog_id
-    if behavior == "dependent" and multi_storefront and company.price_list_assign:
-        spec["priceListAssign"] = [
-            {"channelId": p.channel_id, "priceListId": p.price_list_id}
-            for p in company.price_list_assign
-        ]
-    if company.extra_fields:
-        spec["extraFields"] = dict(sorted(company.extra_fields.items()))
-    spec = {k: v for k, v in spec.items() if v is not None}
-    return {"apiVersion": API_VERSION, "kind": "Company", "metadata": {"name": name}, "spec": spec}
 
 
 def import_manifests(
@@ -151,7 +121,7 @@ def import_manifests(
         note += "\nNot imported: " + shared_group_reason(group, shared[group])
     files[out / "store.yaml"] = ([store_doc], note)
     for company in companies:
-        doc = company_document(
+        doc = COMPANY.document(
             company, names[company.company_id], behavior=mode, multi_storefront=multi_storefront
         )
         files[out / "companies" / f"{names[company.company_id]}.yaml"] = ([doc], COMPANY_NOTE)
@@ -197,8 +167,8 @@ def _assignments(
         return []
     probe = ManifestSet(
         store=StoreSpec(name="import", companies_behavior=behavior),  # type: ignore[arg-type]
-        assignments=tuple(
-            OrderAssignmentSpec(f"{names[c]}-buyers", names[c], tuple(sorted(ids)))
+        specs=tuple(
+            ORDER_ASSIGNMENT.spec_for(f"{names[c]}-buyers", names[c], sorted(ids))
             for c, ids in by_company.items()
         ),
     )
@@ -230,12 +200,7 @@ def _assignments(
                 f"{', '.join(map(str, left))}"
             )
 
-        doc = {
-            "apiVersion": API_VERSION,
-            "kind": "OrderAssignment",
-            "metadata": {"name": name},
-            "spec": {"company": names[company_id], "customerIds": keep},
-        }
+        doc = ORDER_ASSIGNMENT.document(name, names[company_id], keep)
         result.append((out / "order-assignments" / f"{name}.yaml", [doc], note))
     return result
 
@@ -285,9 +250,14 @@ def _with_extras(
 
 def store_schemas(client: ApiClient) -> dict[str, dict[str, Any]]:
     """Schemas of every kind in which the store's extra fields are named and typed."""
-    schemas = {kind: schema_for(kind) for kind in KINDS}
-    company = client.b2b.company_extra_fields()
-    order = client.b2b.order_extra_fields()
-    schemas["Company"] = _with_extras(schemas["Company"], company, require=True)
-    schemas["Order"] = _with_extras(schemas["Order"], order, require=True)
+    schemas = {kind: schema_for(kind) for kind in kind_names()}
+    configs = {
+        "company": client.b2b.company_extra_fields(),
+        "order": client.b2b.order_extra_fields(),
+    }
+    for kind in registry():
+        if kind.extra_field_set is not None:
+            schemas[kind.name] = _with_extras(
+                schemas[kind.name], configs[kind.extra_field_set], require=True
+            )
     return schemas

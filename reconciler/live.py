@@ -55,6 +55,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
+from reconciler import kinds
 from reconciler.api import ApiClient
 from reconciler.api.b2b import COMPANY_PAGE, ORDER_CONFIG_PAGE, ORDER_PAGE, USER_PAGE, pages_for
 from reconciler.api.core import V2_PAGE, V3_PAGE
@@ -66,6 +67,7 @@ from reconciler.model import (
     LiveOrder,
     LiveState,
     ManifestSet,
+    ReadNeeds,
 )
 
 CONFIG_PAGE = 250
@@ -77,49 +79,16 @@ __all__ = [
     "lower_bound",
     "plan_read_cost",
     "read_live",
+    "read_needs",
 ]
 
 
 # ----------------------------------------------------------------------------- what is needed
 
 
-@dataclass(frozen=True)
-class ReadNeeds:
-    """What a manifest set needs from the live store (no I/O)."""
-
-    groups: tuple[int, ...] = ()
-    """Distinct customer groups of Company documents."""
-    company_extra_fields: bool = False
-    """Some Company document exists: every company PUT carries the required extra fields."""
-    order_extra_fields: bool = False
-    """Some Order document exists: every order update must carry the required order fields."""
-    price_lists: bool = False
-    """Some Company names a price list (``catalogId`` or ``priceListAssign``)."""
-    channels: bool = False
-    """Multi-Storefront, and some Company names channels in ``priceListAssign``."""
-    customers: tuple[int, ...] = ()
-    """Distinct customers of OrderAssignments."""
-    order_docs: tuple[int, ...] = ()
-    """Orders named by Order documents."""
-    dependent: bool = True
-    """Dependent behavior: one company per customer group."""
-
-    @classmethod
-    def of(cls, manifests: ManifestSet) -> ReadNeeds:
-        """Derive the needs of a manifest set."""
-        companies = manifests.companies
-        store = manifests.store
-        msf = bool(store and store.multi_storefront)
-        return cls(
-            groups=_distinct(c.customer_group_id for c in companies),
-            company_extra_fields=bool(companies),
-            order_extra_fields=bool(manifests.orders),
-            price_lists=any(bool(c.catalog_id) or bool(c.price_list_assign) for c in companies),
-            channels=msf and any(bool(c.price_list_assign) for c in companies),
-            customers=_distinct(c for a in manifests.assignments for c in a.customer_ids),
-            order_docs=_distinct(o.bc_order_id for o in manifests.orders),
-            dependent=(store.companies_behavior if store else None) != "independent",
-        )
+def read_needs(manifests: ManifestSet) -> ReadNeeds:
+    """What a manifest set needs from the live store: every kind's part, merged (no I/O)."""
+    return kinds.needs_of(manifests)
 
 
 def _distinct(values: Iterable[int]) -> tuple[int, ...]:
@@ -275,7 +244,7 @@ def read_live(
     wall_clock: Callable[[], float] = time.time,
 ) -> LiveState:
     """Fetch what the manifests need (see the module doc for the strategy and its cost)."""
-    reader = _Reader(client, ReadNeeds.of(manifests))
+    reader = _Reader(client, read_needs(manifests))
     read_at = int(wall_clock())
     start = client.stats.requests
     state = reader.read()

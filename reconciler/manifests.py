@@ -23,7 +23,6 @@ trailing newline (ECMA-262 semantics, which editors use; Python's ``$`` would).
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import hashlib
 import json
@@ -31,7 +30,6 @@ import math
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -40,33 +38,22 @@ import jsonschema
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
-from reconciler import yamlload
+from reconciler import kinds, yamlload
 from reconciler.errors import ManifestError, UsageError
-from reconciler.model import (
-    AdminSpec,
-    CompanySpec,
-    Issue,
-    Location,
-    ManifestSet,
-    OrderAssignmentSpec,
-    OrderSpec,
-    PriceListAssignment,
-    StoreSpec,
-)
-from reconciler.yamlload import Document, NodePath, dotted
+from reconciler.kinds.documents import Checked, Issues, first_at, suggest
+from reconciler.model import API_VERSION, Location, ManifestSet, StoreSpec
+from reconciler.yamlload import Document, NodePath
 from reconciler.yamlload import field_name as _name
 
 __all__ = [
     "API_VERSION",
-    "KINDS",
     "dump_documents",
+    "kind_names",
     "load",
     "schema_for",
     "write_manifest_file",
 ]
 
-API_VERSION = "b2b.reconciler/v1"
-KINDS: tuple[str, ...] = ("Store", "Company", "OrderAssignment", "Order")
 SCHEMA_BASE = "https://b2b-reconciler.dev/schemas/v1/"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -78,7 +65,6 @@ EMAIL_PATTERN = (
 DIGITS_PATTERN = "^[0-9]+$"
 STORE_HASH_PATTERN = "^[A-Za-z0-9_-]+$"
 
-_KIND_LIST = ", ".join(KINDS)
 _PATTERN_MESSAGES = {
     NAME_PATTERN: "{got} is not a valid name (use lower-case letters, digits and '-', "
     "starting and ending with a letter or digit)",
@@ -100,28 +86,44 @@ _TYPE_WORDS = {
 # --------------------------------------------------------------------------- schemas
 
 
+def kind_names() -> tuple[str, ...]:
+    """Every manifest ``kind``: the Store, then the registered kinds in order."""
+    return ("Store", *(k.name for k in kinds.registry()))
+
+
+def _kind_list() -> str:
+    return ", ".join(kind_names())
+
+
+def _store_schema() -> dict[str, Any]:
+    text = (resources.files("reconciler") / "schemas" / "store.json").read_text(encoding="utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
 @functools.cache
-def _schemas() -> dict[str, dict[str, Any]]:
-    folder = resources.files("reconciler") / "schemas"
-    out: dict[str, dict[str, Any]] = {}
-    for kind in KINDS:
-        text = (folder / f"{kind.lower()}.json").read_text(encoding="utf-8")
-        out[kind] = json.loads(text)
+def _schemas_of(registered: tuple[kinds.Kind[Any], ...]) -> dict[str, dict[str, Any]]:
+    out = {"Store": _store_schema()}
+    out.update((kind.name, kind.schema()) for kind in registered)
     return out
 
 
+def _schemas() -> dict[str, dict[str, Any]]:
+    return _schemas_of(kinds.registry())
+
+
 def _canonical_kind(kind: str) -> str:
-    for known in KINDS:
+    for known in kind_names():
         if known.lower() == kind.lower():
             return known
-    raise UsageError(f"unknown kind {kind!r} (expected one of {_KIND_LIST})")
+    raise UsageError(f"unknown kind {kind!r} (expected one of {_kind_list()})")
 
 
 def schema_for(kind: str | None) -> dict[str, Any]:
     """Return the JSON Schema of one kind (any case), or of any document when kind is None."""
     if kind is not None:
         return copy.deepcopy(_schemas()[_canonical_kind(kind)])
-    kinds = {k: copy.deepcopy(s) for k, s in _schemas().items()}
+    by_kind = {k: copy.deepcopy(s) for k, s in _schemas().items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_BASE + "manifest.json",
@@ -130,7 +132,7 @@ def schema_for(kind: str | None) -> dict[str, Any]:
         "type": "object",
         "required": ["kind"],
         "properties": {
-            "kind": {"enum": list(KINDS), "description": "The kind of resource described."}
+            "kind": {"enum": list(by_kind), "description": "The kind of resource described."}
         },
         "allOf": [
             {
@@ -140,9 +142,9 @@ def schema_for(kind: str | None) -> dict[str, Any]:
                 },
                 "then": {"$ref": s["$id"]},
             }
-            for k, s in kinds.items()
+            for k, s in by_kind.items()
         ],
-        "$defs": kinds,
+        "$defs": by_kind,
     }
 
 
@@ -215,27 +217,11 @@ def _got(doc: Document, path: NodePath, value: Any, expected: Sequence[str]) -> 
     return f" (got {_show(value)})"
 
 
-def _suggest(word: str, choices: Sequence[str]) -> str:
-    """A " (did you mean 'x'?)" hint, or nothing."""
-    lowered = {c.lower(): c for c in choices}
-    match = lowered.get(word.lower())
-    if match is None:
-        close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-        match = close[0] if close else None
-    return f" (did you mean '{match}'?)" if match else ""
-
-
 def _value_loc(doc: Document, path: NodePath, value: Any) -> Location:
     """Where to point for a bad value: the value if it is a scalar written out, else its key."""
     if value is None or isinstance(value, dict | list):
         return doc.key_loc(path)
     return doc.loc(path)
-
-
-def _first_at(first: Location, second: Location) -> str:
-    """Name where the first of two duplicates is: ``file:line`` (``:col`` too on one line)."""
-    same_line = (first.path, first.line) == (second.path, second.line)
-    return f"{first.path}:{first.line}" + (f":{first.col}" if same_line else "")
 
 
 def _where(path: NodePath) -> str:
@@ -266,7 +252,7 @@ def _explain(doc: Document, err: ValidationError) -> Iterator[tuple[Location, st
         for key in value:
             if key not in allowed:
                 child = (*path, key)
-                hint = _suggest(key, allowed)
+                hint = suggest(key, allowed)
                 yield doc.key_loc(child), f"{_name(child)}: unknown field{hint}"
     elif keyword == "type":
         types = [expected] if isinstance(expected, str) else list(expected)
@@ -317,7 +303,7 @@ def _duplicate_items(
             yield (
                 here,
                 f"{_name((*path, index))}: {what}{_show(item)} is listed twice "
-                f"(first at {_first_at(earlier, here)})",
+                f"(first at {first_at(earlier, here)})",
             )
         else:
             first[key] = index
@@ -326,62 +312,13 @@ def _duplicate_items(
 # --------------------------------------------------------------------------- documents
 
 
-@dataclass
-class _Checked:
-    """A document that is a mapping, with what the cross-document checks need."""
-
-    doc: Document
-    value: dict[str, Any]
-    kind: str | None
-    name: str | None
-    resource: str
-
-    def spec(self) -> dict[str, Any]:
-        spec = self.value.get("spec")
-        return spec if isinstance(spec, dict) else {}
-
-    def field(self, *path: str | int) -> Any:
-        """The value at ``spec.<path>``, or None."""
-        node: Any = self.spec()
-        for part in path:
-            if isinstance(node, dict) and isinstance(part, str):
-                node = node.get(part)
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                node = node[part]
-            else:
-                return None
-        return node
-
-    def at(self, *path: str | int) -> Location:
-        """Where ``spec.<path>`` is named."""
-        return self.doc.key_loc(("spec", *path))
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _usable_name(name: Any) -> str | None:
     if isinstance(name, str) and 0 < len(name) <= 253 and name.isprintable() and " " not in name:
         return name
     return None
 
 
-class _Issues:
-    """Collects issues, once each."""
-
-    def __init__(self) -> None:
-        self.items: list[Issue] = []
-        self._seen: set[Issue] = set()
-
-    def add(self, loc: Location, resource: str, message: str) -> None:
-        issue = Issue(loc.path, max(loc.line, 1), max(loc.col, 1), resource, message)
-        if issue not in self._seen:
-            self._seen.add(issue)
-            self.items.append(issue)
-
-
-def _check_document(doc: Document, issues: _Issues) -> _Checked | None:
+def _check_document(doc: Document, issues: Issues) -> Checked | None:
     """Check one document on its own: shape, envelope, schema."""
     value = doc.value
     if not isinstance(value, dict):
@@ -397,18 +334,18 @@ def _check_document(doc: Document, issues: _Issues) -> _Checked | None:
             )
         return None
     kind_value = value.get("kind")
-    kind = kind_value if kind_value in KINDS else None
+    kind = kind_value if kind_value in kind_names() else None
     metadata = value.get("metadata")
     name = _usable_name(metadata.get("name")) if isinstance(metadata, dict) else None
     resource = f"{kind.lower()}/{name}" if kind and name else ""
-    checked = _Checked(doc, value, kind, name, resource)
+    checked = Checked(doc, value, kind, name, resource)
     for loc, message in doc.problems:
         issues.add(loc, resource, message)
     if isinstance(kind_value, str) and kind is None:
         issues.add(
             doc.loc(("kind",)),
             "",
-            f"kind: unknown kind {kind_value!r} (expected one of {_KIND_LIST})",
+            f"kind: unknown kind {kind_value!r} (expected one of {_kind_list()})",
         )
     for err in _validator(kind).iter_errors(value):
         if doc.is_broken(tuple(err.absolute_path)):
@@ -419,8 +356,9 @@ def _check_document(doc: Document, issues: _Issues) -> _Checked | None:
         issues.add(
             doc.loc(path), resource, f"{_name(path)}: must be a finite number (got {number})"
         )
-    if kind == "Company":
-        _check_price_lists(checked, issues)
+    registered = kinds.kind_named(kind) if kind else None
+    if registered is not None:
+        registered.check(checked, issues)
     return checked
 
 
@@ -435,40 +373,17 @@ def _non_finite(value: Any, path: NodePath) -> Iterator[tuple[NodePath, float]]:
             yield from _non_finite(item, (*path, index))
 
 
-def _check_price_lists(company: _Checked, issues: _Issues) -> None:
-    """A channel may have one price list."""
-    items = company.field("priceListAssign")
-    if not isinstance(items, list):
-        return
-    first: dict[int, int] = {}
-    for index, item in enumerate(items):
-        channel = _int(item.get("channelId")) if isinstance(item, dict) else None
-        if channel is None:
-            continue
-        if channel in first:
-            earlier = company.at("priceListAssign", first[channel], "channelId")
-            here = company.at("priceListAssign", index, "channelId")
-            issues.add(
-                here,
-                company.resource,
-                f"spec.priceListAssign.{index}.channelId: channel {channel} is listed twice "
-                f"(first at {_first_at(earlier, here)})",
-            )
-        else:
-            first[channel] = index
-
-
 # --------------------------------------------------------------------------- cross-document
 
 
-def _check_across(docs: list[_Checked], issues: _Issues) -> None:
+def _check_across(docs: list[Checked], issues: Issues) -> None:
     """Checks that need every document: uniqueness, references, store-wide rules."""
-    by_kind: dict[str, list[_Checked]] = {kind: [] for kind in KINDS}
+    by_kind: dict[str, list[Checked]] = {kind: [] for kind in kind_names()}
     for checked in docs:
         if checked.kind is not None:
             by_kind[checked.kind].append(checked)
 
-    names: dict[tuple[str, str], _Checked] = {}
+    names: dict[tuple[str, str], Checked] = {}
     for checked in docs:
         if checked.kind is None or checked.name is None:
             continue
@@ -483,37 +398,10 @@ def _check_across(docs: list[_Checked], issues: _Issues) -> None:
                 f"(first at {there.path}:{there.line})",
             )
 
-    _unique_field(
-        by_kind["Company"], "customerGroupId", "customer group {} is already used by", issues
-    )
-    _unique_field(by_kind["Order"], "bcOrderId", "order {} is already described by", issues)
-
-    company_names = [c.name for c in by_kind["Company"] if c.name]
-    owners: dict[int, tuple[_Checked, int]] = {}
-    for assignment in by_kind["OrderAssignment"]:
-        ref = assignment.field("company")
-        if isinstance(ref, str) and ref not in company_names:
-            issues.add(
-                assignment.doc.loc(("spec", "company")),
-                assignment.resource,
-                f"spec.company: no Company named {ref!r}{_suggest(ref, company_names)}",
-            )
-        customer_ids = assignment.field("customerIds")
-        for index, customer in enumerate(customer_ids if isinstance(customer_ids, list) else []):
-            if _int(customer) is None:
-                continue
-            owner = owners.setdefault(customer, (assignment, index))
-            if owner[0] is not assignment:
-                there = owner[0].doc.loc(("spec", "customerIds", owner[1]))
-                issues.add(
-                    assignment.doc.loc(("spec", "customerIds", index)),
-                    assignment.resource,
-                    f"spec.customerIds.{index}: customer {customer} is already in "
-                    f"{owner[0].resource or 'another OrderAssignment'} "
-                    f"({there.path}:{there.line})",
-                )
-
     stores = by_kind["Store"]
+    store = stores[0] if stores else None
+    for kind in kinds.registry():
+        kind.check_across(by_kind[kind.name], by_kind, store, issues)
     for extra in stores[1:]:
         first_loc = stores[0].doc.start
         issues.add(
@@ -521,102 +409,41 @@ def _check_across(docs: list[_Checked], issues: _Issues) -> None:
             extra.resource,
             f"only one Store document is allowed (first at {first_loc.path}:{first_loc.line})",
         )
-    store = stores[0] if stores else None
-    _check_behavior(store, by_kind["Company"], by_kind["OrderAssignment"], issues)
-
-
-def _unique_field(docs: list[_Checked], field: str, message: str, issues: _Issues) -> None:
-    seen: dict[int, _Checked] = {}
-    for checked in docs:
-        value = _int(checked.field(field))
-        if value is None:
-            continue
-        first = seen.setdefault(value, checked)
-        if first is not checked:
-            there = first.doc.loc(("spec", field))
-            owner = first.resource or "another document"
-            issues.add(
-                checked.doc.loc(("spec", field)),
-                checked.resource,
-                f"spec.{field}: {message.format(value)} {owner} ({there.path}:{there.line})",
-            )
+    _check_behavior(store, by_kind, issues)
 
 
 def _check_behavior(
-    store: _Checked | None,
-    companies: list[_Checked],
-    assignments: list[_Checked],
-    issues: _Issues,
+    store: Checked | None, by_kind: dict[str, list[Checked]], issues: Issues
 ) -> None:
-    """companiesBehavior is required with companies; it decides catalogId vs priceListAssign."""
-    behavior = store.field("companiesBehavior") if store else None
-    if companies or assignments:
-        if store is None:
-            first = (companies or assignments)[0]
-            issues.add(
-                first.doc.start,
-                first.resource,
-                "no Store document sets spec.companiesBehavior, which is required once any "
-                "Company or OrderAssignment exists (add a Store document with "
-                "companiesBehavior: dependent or independent)",
-            )
-        elif behavior is None and not store.doc.is_broken(("spec", "companiesBehavior")):
-            loc = store.doc.key_loc(("spec",)) if "spec" in store.value else store.doc.start
-            issues.add(
-                loc,
-                store.resource,
-                "spec.companiesBehavior: required once any Company or OrderAssignment exists "
-                "(dependent or independent)",
-            )
-    msf = store.field("multiStorefront") if store else None
-    msf = False if msf is None else msf
-    if behavior not in ("dependent", "independent") or not isinstance(msf, bool):
+    """companiesBehavior is required once a document of a kind that needs it exists."""
+    needing = [k.name for k in kinds.registry() if k.needs_behavior]
+    found = [d for name in needing for d in by_kind[name]]
+    if not found:
         return
-    for company in companies:
-        spec = company.spec()
-        if "catalogId" in spec and (behavior == "independent" or msf):
-            reason = (
-                "not allowed with companiesBehavior: independent (the price list comes from "
-                "the customer group)"
-                if behavior == "independent"
-                else "only for stores without Multi-Storefront; this store has "
-                "multiStorefront: true, so use priceListAssign"
-            )
-            issues.add(company.at("catalogId"), company.resource, f"spec.catalogId: {reason}")
-        if "priceListAssign" in spec and (behavior == "independent" or not msf):
-            reason = (
-                "not allowed with companiesBehavior: independent (the price list comes from "
-                "the customer group)"
-                if behavior == "independent"
-                else "only for stores with Multi-Storefront (multiStorefront: true); this "
-                "store uses catalogId"
-            )
-            issues.add(
-                company.at("priceListAssign"), company.resource, f"spec.priceListAssign: {reason}"
-            )
+    which = " or ".join([", ".join(needing[:-1]), needing[-1]] if len(needing) > 1 else needing)
+    if store is None:
+        first = found[0]
+        issues.add(
+            first.doc.start,
+            first.resource,
+            f"no Store document sets spec.companiesBehavior, which is required once any {which} "
+            "exists (add a Store document with companiesBehavior: dependent or independent)",
+        )
+    elif store.field("companiesBehavior") is None and not store.doc.is_broken(
+        ("spec", "companiesBehavior")
+    ):
+        loc = store.doc.key_loc(("spec",)) if "spec" in store.value else store.doc.start
+        issues.add(
+            loc,
+            store.resource,
+            f"spec.companiesBehavior: required once any {which} exists (dependent or independent)",
+        )
 
 
 # --------------------------------------------------------------------------- building specs
 
 
-def _field_locs(doc: Document) -> dict[str, Location]:
-    """Locations of every spec field by dotted path, at the key for mapping entries."""
-    out: dict[str, Location] = {}
-    for path, loc in doc.locs.items():
-        if len(path) > 1 and path[0] == "spec":
-            out[dotted(path[1:])] = doc.key_locs.get(path, loc)
-    return out
-
-
-def _extras(value: Any) -> dict[str, str | int | float] | None:
-    return dict(value) if isinstance(value, dict) else None
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _build_store(checked: _Checked) -> StoreSpec:
+def _build_store(checked: Checked) -> StoreSpec:
     spec = checked.spec()
     behavior = spec.get("companiesBehavior")
     return StoreSpec(
@@ -630,77 +457,17 @@ def _build_store(checked: _Checked) -> StoreSpec:
     )
 
 
-def _build_company(checked: _Checked) -> CompanySpec:
-    spec = checked.spec()
-    admin = spec.get("admin")
-    assign = spec.get("priceListAssign")
-    address = spec.get("address")
-    return CompanySpec(
-        name=checked.name or "",
-        customer_group_id=spec["customerGroupId"],
-        company_name=spec["companyName"],
-        company_email=spec["companyEmail"],
-        company_phone=spec["companyPhone"],
-        address=dict(address) if isinstance(address, dict) else None,
-        status=spec.get("status"),
-        uuid=spec.get("uuid"),
-        catalog_id=_opt_str(spec.get("catalogId")),
-        price_list_assign=(
-            tuple(PriceListAssignment(p["channelId"], p["priceListId"]) for p in assign)
-            if isinstance(assign, list)
-            else None
-        ),
-        extra_fields=_extras(spec.get("extraFields")),
-        admin=(
-            AdminSpec(
-                email=admin["email"],
-                first_name=admin.get("firstName"),
-                last_name=admin.get("lastName"),
-                phone_number=admin.get("phoneNumber"),
-            )
-            if isinstance(admin, dict)
-            else None
-        ),
-        user_extra_fields=_extras(spec.get("userExtraFields")),
-        send_welcome_email=bool(spec.get("sendWelcomeEmail", False)),
-        loc=checked.doc.start,
-        field_locs=_field_locs(checked.doc),
-    )
-
-
-def _build_assignment(checked: _Checked) -> OrderAssignmentSpec:
-    spec = checked.spec()
-    return OrderAssignmentSpec(
-        name=checked.name or "",
-        company=spec["company"],
-        customer_ids=tuple(spec["customerIds"]),
-        loc=checked.doc.start,
-        field_locs=_field_locs(checked.doc),
-    )
-
-
-def _build_order(checked: _Checked) -> OrderSpec:
-    spec = checked.spec()
-    return OrderSpec(
-        name=checked.name or "",
-        bc_order_id=spec["bcOrderId"],
-        po_number=spec.get("poNumber"),
-        extra_fields=_extras(spec.get("extraFields")),
-        loc=checked.doc.start,
-        field_locs=_field_locs(checked.doc),
-    )
-
-
-def _canonical(checked: _Checked) -> dict[str, Any]:
-    """The document as the digest sees it (``catalogId: 5`` and ``"5"`` are the same)."""
+def _canonical(checked: Checked) -> dict[str, Any]:
+    """The document as the digest sees it (its kind normalizes equal spellings)."""
     value = copy.deepcopy(checked.value)
     spec = value.get("spec")
-    if checked.kind == "Company" and isinstance(spec, dict) and "catalogId" in spec:
-        spec["catalogId"] = str(spec["catalogId"])
+    kind = kinds.kind_named(checked.kind) if checked.kind else None
+    if kind is not None and isinstance(spec, dict):
+        kind.canonical(spec)
     return value
 
 
-def _digest(docs: list[_Checked]) -> str:
+def _digest(docs: list[Checked]) -> str:
     ordered = sorted(docs, key=lambda c: (c.kind or "", c.name or ""))
     text = json.dumps(
         [_canonical(c) for c in ordered],
@@ -715,7 +482,7 @@ def _digest(docs: list[_Checked]) -> str:
 # --------------------------------------------------------------------------- finding files
 
 
-def _find_files(paths: Sequence[str | Path], issues: _Issues) -> list[tuple[Path, str, bool]]:
+def _find_files(paths: Sequence[str | Path], issues: Issues) -> list[tuple[Path, str, bool]]:
     """Every manifest file under the paths as (file, display path, named explicitly), once each."""
     found: list[tuple[Path, str, bool]] = []
     seen: set[str] = set()
@@ -778,11 +545,11 @@ def load(paths: Sequence[str | Path]) -> ManifestSet:
         paths = [paths]
     if not paths:
         paths = ["."]
-    issues = _Issues()
+    issues = Issues()
     files = _find_files(paths, issues)
     rank = {str(p): i for i, p in enumerate(paths)}
     rank |= {display: len(paths) + i for i, (_, display, _) in enumerate(files)}
-    checked: list[_Checked] = []
+    checked: list[Checked] = []
     for file, display, explicit in files:
         loaded = yamlload.load_path(file, display)
         if not explicit and _foreign(loaded):
@@ -801,9 +568,9 @@ def load(paths: Sequence[str | Path]) -> ManifestSet:
     by_name = sorted(checked, key=lambda c: c.name or "")
     return ManifestSet(
         store=stores[0] if stores else None,
-        companies=tuple(_build_company(c) for c in by_name if c.kind == "Company"),
-        assignments=tuple(_build_assignment(c) for c in by_name if c.kind == "OrderAssignment"),
-        orders=tuple(_build_order(c) for c in by_name if c.kind == "Order"),
+        specs=tuple(
+            kind.build(c) for kind in kinds.registry() for c in by_name if c.kind == kind.name
+        ),
         digest=_digest(checked),
     )
 

@@ -1,17 +1,23 @@
-"""Frozen value types shared by every layer: desired resources, live snapshots, plans, reports.
+"""Frozen value types shared by every layer: the manifest set, live snapshots, plans, reports.
 
 No I/O here. Identity is by key: a Company by ``customerGroupId``, an OrderAssignment entry by
 customer id, an Order by ``bcOrderId``; manifests name resources ``kind/name`` in lower case.
+Each kind's spec type lives with its kind (``reconciler.kinds``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 JSON = Any
+T = TypeVar("T")
 ExtraValue = str | int | float
+
+API_VERSION = "b2b.reconciler/v1"
+"""The manifest format version (``apiVersion`` of every document)."""
 
 COMPANY_STATUSES: tuple[str, ...] = ("pending", "approved", "rejected", "inactive")
 """Company status names in the order of the API's integer codes 0..3."""
@@ -101,102 +107,85 @@ class PriceListAssignment:
 
 
 @dataclass(frozen=True)
-class AdminSpec:
-    """The company admin, used only to create the company."""
-
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-    phone_number: str | None = None
-
-
-@dataclass(frozen=True)
-class CompanySpec:
-    """A Company document. ``None`` means "not managed": the live value is left alone."""
-
-    name: str
-    customer_group_id: int
-    company_name: str
-    company_email: str
-    company_phone: str
-    address: Mapping[str, str] | None = None
-    status: str | None = None
-    uuid: str | None = None
-    catalog_id: str | None = None
-    price_list_assign: tuple[PriceListAssignment, ...] | None = None
-    extra_fields: Mapping[str, ExtraValue] | None = None
-    admin: AdminSpec | None = None
-    user_extra_fields: Mapping[str, ExtraValue] | None = None
-    send_welcome_email: bool = False
-    loc: Location | None = None
-    field_locs: Mapping[str, Location] = field(default_factory=dict)
-    """Locations of spec fields by dotted path (``extraFields.licenseNo``, ``catalogId``)."""
-
-    @property
-    def resource(self) -> str:
-        """``company/<name>``."""
-        return f"company/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
-
-
-@dataclass(frozen=True)
-class OrderAssignmentSpec:
-    """Every order of each listed customer belongs to ``company``."""
-
-    name: str
-    company: str
-    customer_ids: tuple[int, ...]
-    loc: Location | None = None
-    field_locs: Mapping[str, Location] = field(default_factory=dict)
-
-    @property
-    def resource(self) -> str:
-        """``orderassignment/<name>``."""
-        return f"orderassignment/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
-
-
-@dataclass(frozen=True)
-class OrderSpec:
-    """B2B data of one order."""
-
-    name: str
-    bc_order_id: int
-    po_number: str | None = None
-    extra_fields: Mapping[str, ExtraValue] | None = None
-    loc: Location | None = None
-    field_locs: Mapping[str, Location] = field(default_factory=dict)
-
-    @property
-    def resource(self) -> str:
-        """``order/<name>``."""
-        return f"order/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
-
-
-@dataclass(frozen=True)
 class ManifestSet:
-    """Every document found under the given paths, validated."""
+    """Every document found under the given paths, validated.
 
-    store: StoreSpec | None
-    companies: tuple[CompanySpec, ...] = ()
-    assignments: tuple[OrderAssignmentSpec, ...] = ()
-    orders: tuple[OrderSpec, ...] = ()
+    ``specs`` holds the spec of every document but the Store, of the kinds in registry order
+    (``reconciler.kinds``) and by name within a kind; each kind picks its own with ``of``.
+    """
+
+    store: StoreSpec | None = None
+    specs: tuple[Any, ...] = ()
     digest: str = ""
     """``sha256:<hex>`` over the canonical content of every document."""
 
-    def company_named(self, name: str) -> CompanySpec | None:
-        """The Company document with this ``metadata.name``."""
-        return next((c for c in self.companies if c.name == name), None)
+    def of(self, spec_type: type[T]) -> tuple[T, ...]:
+        """The specs of one type, in order."""
+        return tuple(s for s in self.specs if isinstance(s, spec_type))
+
+    def named(self, resource: str) -> Any:
+        """The spec of a resource (``company/acme``), or None."""
+        return next((s for s in self.specs if s.resource == resource), None)
+
+    # Shorthands for code that reads one of the first three kinds by name (tests, the CLI); the
+    # stages go through the registry and ``of`` instead.
+
+    @property
+    def companies(self) -> tuple[Any, ...]:
+        """The Company specs."""
+        return self._prefixed("company/")
+
+    @property
+    def assignments(self) -> tuple[Any, ...]:
+        """The OrderAssignment specs."""
+        return self._prefixed("orderassignment/")
+
+    @property
+    def orders(self) -> tuple[Any, ...]:
+        """The Order specs."""
+        return self._prefixed("order/")
+
+    def company_named(self, name: str) -> Any:
+        """The Company document with this ``metadata.name``, or None."""
+        return self.named(f"company/{name}")
+
+    def _prefixed(self, prefix: str) -> tuple[Any, ...]:
+        return tuple(s for s in self.specs if s.resource.startswith(prefix))
+
+
+@dataclass(frozen=True)
+class ReadNeeds:
+    """What a manifest set needs from the live store (each kind says its part; no I/O)."""
+
+    groups: tuple[int, ...] = ()
+    """Distinct customer groups of Company documents."""
+    company_extra_fields: bool = False
+    """Some Company document exists: every company PUT carries the required extra fields."""
+    order_extra_fields: bool = False
+    """Some Order document exists: every order update must carry the required order fields."""
+    price_lists: bool = False
+    """Some Company names a price list (``catalogId`` or ``priceListAssign``)."""
+    channels: bool = False
+    """Multi-Storefront, and some Company names channels in ``priceListAssign``."""
+    customers: tuple[int, ...] = ()
+    """Distinct customers of OrderAssignments."""
+    order_docs: tuple[int, ...] = ()
+    """Orders named by Order documents."""
+    dependent: bool = True
+    """Dependent behavior: one company per customer group."""
+
+    def __or__(self, other: ReadNeeds) -> ReadNeeds:
+        """Both needs: ids in first-seen order, flags of either (``dependent`` of both)."""
+        return ReadNeeds(
+            groups=tuple(dict.fromkeys((*self.groups, *other.groups))),
+            company_extra_fields=self.company_extra_fields or other.company_extra_fields,
+            order_extra_fields=self.order_extra_fields or other.order_extra_fields,
+            price_lists=self.price_lists or other.price_lists,
+            channels=self.channels or other.channels,
+            customers=tuple(dict.fromkeys((*self.customers, *other.customers))),
+            order_docs=tuple(dict.fromkeys((*self.order_docs, *other.order_docs))),
+            dependent=self.dependent and other.dependent,
+        )
 
 
 # --------------------------------------------------------------------------- live state
@@ -330,19 +319,8 @@ class LiveState:
 
 # --------------------------------------------------------------------------- plans
 
-ActionType = Literal[
-    "convert", "create", "update", "setStatus", "setCatalog", "reassign", "assign", "updateOrder"
-]
-ACTION_TYPES: tuple[ActionType, ...] = (
-    "convert",
-    "create",
-    "update",
-    "setStatus",
-    "setCatalog",
-    "reassign",
-    "assign",
-    "updateOrder",
-)
+ActionType = str
+"""An action type; each belongs to one kind, which declares it (``reconciler.kinds``)."""
 
 
 @dataclass(frozen=True)
@@ -474,12 +452,9 @@ class Plan:
         """True when there is nothing to do."""
         return not self.actions
 
-    def counts(self) -> dict[str, int]:
-        """Actions per type, every type present."""
-        out: dict[str, int] = dict.fromkeys(ACTION_TYPES, 0)
-        for action in self.actions:
-            out[action.type] += 1
-        return out
+    def counts(self) -> Counter[str]:
+        """Actions per type (0 for a type the plan does not have)."""
+        return Counter(action.type for action in self.actions)
 
     def api_requests(self) -> int:
         """Requests apply will make when nothing fails: the writes, the staleness check, the

@@ -19,14 +19,15 @@ import json
 import math
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 from reconciler.errors import PlanFileError
+from reconciler.kinds import action_types
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
 from reconciler.model import (
-    ACTION_TYPES,
     JSON,
     Action,
     ExtraFieldConfig,
@@ -71,7 +72,7 @@ _STORE_KEYS = (
     "requestsPerMinute",
     "maxChangePercent",
 )
-_SUMMARY_KEYS = (*ACTION_TYPES, "total", "apiRequests", "estimatedSeconds")
+_SUMMARY_TOTALS = ("total", "apiRequests", "estimatedSeconds")
 _ACTION_KEYS = (
     "id",
     "type",
@@ -130,7 +131,8 @@ _ORDER_KEYS = ("bcOrderId", "companyId", "poNumber", "extraFields", "updatedAt",
 
 def plan_to_json(plan: Plan) -> dict[str, JSON]:
     """Return the contract's Plan JSON object for a plan."""
-    summary: dict[str, JSON] = dict(plan.counts())
+    counts = plan.counts()
+    summary: dict[str, JSON] = {kind: counts[kind] for kind in action_types()}
     summary["total"] = len(plan.actions)
     summary["apiRequests"] = plan.api_requests()
     summary["estimatedSeconds"] = plan.estimated_seconds()
@@ -564,8 +566,8 @@ class _Reader:
     def action(self, value: object, at: str) -> Action:
         obj = self.obj(value, at, _ACTION_KEYS, ("target",))
         kind = self.str_(obj["type"], f"{at}.type")
-        if kind not in ACTION_TYPES:
-            self.fail(f"{at}.type", f"{kind!r} is not one of {', '.join(ACTION_TYPES)}")
+        if kind not in action_types():
+            self.fail(f"{at}.type", f"{kind!r} is not one of {', '.join(action_types())}")
         resource = self.str_(obj["resource"], f"{at}.resource")
         if "/" not in resource or resource != resource.lower():
             self.fail(f"{at}.resource", f"{resource!r} is not kind/name in lower case")
@@ -642,11 +644,9 @@ class _Reader:
 
     def check_summary(self, value: object, actions: tuple[Action, ...]) -> None:
         at = "summary"
-        obj = self.obj(value, at, _SUMMARY_KEYS)
-        counts = dict.fromkeys(ACTION_TYPES, 0)
-        for action in actions:
-            counts[action.type] += 1
-        for kind in ACTION_TYPES:
+        obj = self.obj(value, at, (*action_types(), *_SUMMARY_TOTALS))
+        counts = Counter(action.type for action in actions)
+        for kind in action_types():
             found = self.int_(obj[kind], f"{at}.{kind}", minimum=0)
             if found != counts[kind]:
                 self.fail(

@@ -18,8 +18,8 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
+from reconciler.kinds import action_info, action_types
 from reconciler.model import (
-    ACTION_TYPES,
     JSON,
     Action,
     ActionResult,
@@ -46,38 +46,8 @@ NO_CHANGES = "No changes. The live store matches the manifests."
 
 # --------------------------------------------------------------------------- shared vocabulary
 
-_SYMBOLS: Mapping[str, str] = {
-    "convert": "+",
-    "create": "+",
-    "update": "~",
-    "setStatus": "~",
-    "setCatalog": "~",
-    "updateOrder": "~",
-    "reassign": "→",
-    "assign": "→",
-}
 _COLORS: Mapping[str, str] = {"+": "green", "~": "yellow", "→": "cyan"}
 
-_PHRASES: Mapping[str, tuple[str, str]] = {
-    # type: (singular, plural) phrases after the count
-    "convert": ("to convert", "to convert"),
-    "create": ("to create", "to create"),
-    "update": ("to update", "to update"),
-    "setStatus": ("status to set", "statuses to set"),
-    "setCatalog": ("catalog to set", "catalogs to set"),
-    "reassign": ("customer's orders to reassign", "customers' orders to reassign"),
-    "assign": ("customer's orders to assign", "customers' orders to assign"),
-    "updateOrder": ("order to update", "orders to update"),
-}
-
-_IRREVERSIBLE: Mapping[str, str] = {
-    "convert": "a customer group converted into a company cannot be turned back into a plain "
-    "group; the company can only be deactivated",
-    "create": "this tool never deletes companies; removing it is a manual step",
-    "reassign": "the orders' previous companies are not recorded anywhere; moving them back is "
-    "manual",
-    "assign": "the orders' previous state is not recorded anywhere; undoing it is manual",
-}
 _IRREVERSIBLE_DEFAULT = "the previous values cannot be restored by this tool"
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9]*/[a-z0-9-]+)\.([A-Za-z]+)\}")
@@ -146,10 +116,11 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 def _summary_phrase(plan: Plan) -> str:
     counts = plan.counts()
     parts = []
-    for kind in ACTION_TYPES:
+    for kind in action_types():
         n = counts[kind]
-        if n:
-            one, many = _PHRASES[kind]
+        info = action_info(kind)
+        if n and info is not None:
+            one, many = info.phrases
             parts.append(f"{n} {one if n == 1 else many}")
     return ", ".join(parts)
 
@@ -171,7 +142,13 @@ def _by_resource(plan: Plan) -> dict[str, list[Action]]:
 
 
 def _irreversible_reason(action: Action) -> str:
-    return _IRREVERSIBLE.get(action.type, _IRREVERSIBLE_DEFAULT)
+    info = action_info(action.type)
+    return info.irreversible if info is not None else _IRREVERSIBLE_DEFAULT
+
+
+def _symbol(action_type: str) -> str:
+    info = action_info(action_type)
+    return info.symbol if info is not None else "~"
 
 
 def _short(digest: str) -> str:
@@ -238,7 +215,7 @@ def render_plan_text(plan: Plan, *, color: bool) -> str:
 
 
 def _action_text(action: Action, paint: _Paint) -> list[str]:
-    symbol = _SYMBOLS.get(action.type, "~")
+    symbol = _symbol(action.type)
     tint = _COLORS[symbol]
     head = f"  {paint(symbol, tint, 'bold')} {paint(action.type, tint)} {_inert(action.id)}"
     lines = [head]
@@ -311,7 +288,7 @@ def render_plan_markdown(plan: Plan) -> str:
             "",
             "| action type | count |",
             "| --- | ---: |",
-            *(f"| {kind} | {counts[kind]} |" for kind in ACTION_TYPES if counts[kind]),
+            *(f"| {kind} | {counts[kind]} |" for kind in action_types() if counts[kind]),
             f"| **total** | **{len(plan.actions)}** |",
         ]
         irreversible = [a for a in plan.actions if a.irreversible]
@@ -340,7 +317,7 @@ def _resource_markdown(resource: str, actions: Sequence[Action]) -> list[str]:
         f"<summary><code>{_html(resource)}</code>: {_html(kinds)}{flag}</summary>",
     ]
     for action in actions:
-        symbol = _SYMBOLS.get(action.type, "~")
+        symbol = _symbol(action.type)
         request = f"{action.request.method} {action.request.path}"
         out += [
             "",

@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 from reconciler.api import ApiClient, ApiSettings, Secret
-from reconciler.model import (
-    CompanySpec,
-    ManifestSet,
-    OrderAssignmentSpec,
-    OrderSpec,
-    StoreSpec,
-)
+from reconciler.kinds.company import CompanySpec
+from reconciler.kinds.order import OrderSpec
+from reconciler.kinds.order_assignment import OrderAssignmentSpec
+from reconciler.model import ManifestSet, StoreSpec
 from reconciler.sandbox import Sandbox
 
 TOKEN = "sandbox-token-live-55aa"
@@ -146,9 +143,7 @@ def manifests(
             companies_behavior=behavior,  # type: ignore[arg-type]
             multi_storefront=msf,
         ),
-        companies=companies,
-        assignments=assignments,
-        orders=orders,
+        specs=(*companies, *assignments, *orders),
     )
 
 

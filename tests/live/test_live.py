@@ -10,14 +10,18 @@ from typing import Any
 import pytest
 
 from reconciler.api import ApiClient
-from reconciler.live import ReadCost, ReadCounts, ReadNeeds, lower_bound, plan_read_cost, read_live
-from reconciler.model import (
-    LiveCustomer,
-    LiveState,
-    OrderAssignmentSpec,
-    OrderSpec,
-    PriceListAssignment,
+from reconciler.kinds.order import OrderSpec
+from reconciler.kinds.order_assignment import OrderAssignmentSpec
+from reconciler.live import (
+    ReadCost,
+    ReadCounts,
+    ReadNeeds,
+    lower_bound,
+    plan_read_cost,
+    read_live,
+    read_needs,
 )
+from reconciler.model import LiveCustomer, LiveState, PriceListAssignment
 from reconciler.sandbox import Sandbox
 
 Kit = Any  # the ``kit`` fixture of conftest.py
@@ -113,7 +117,7 @@ def test_nothing_to_read_costs_nothing(kit: Kit, open_client: OpenClient) -> Non
     state = read(sb, open_client, kit.manifests())
     assert state.requests == 0
     assert sb.request_log == []
-    assert lower_bound(ReadNeeds.of(kit.manifests()), ReadCounts()) == 0
+    assert lower_bound(read_needs(kit.manifests()), ReadCounts()) == 0
 
 
 def test_small_store_makes_exactly_the_lower_bound(kit: Kit, open_client: OpenClient) -> None:
@@ -133,7 +137,7 @@ def test_small_store_makes_exactly_the_lower_bound(kit: Kit, open_client: OpenCl
         orders_to_read=4,  # 5001, 5002, 5004 (customers) and 5003 (Order document)
         orders=len(seed["orders"]),
     )
-    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    cost = plan_read_cost(read_needs(found), counts)
     assert cost == ReadCost(
         companies=1,  # one page holds every company
         company_extra_fields=1,
@@ -148,7 +152,7 @@ def test_small_store_makes_exactly_the_lower_bound(kit: Kit, open_client: OpenCl
         state.requests
         == len(sb.request_log)
         == cost.total
-        == lower_bound(ReadNeeds.of(found), counts)
+        == lower_bound(read_needs(found), counts)
     )
 
 
@@ -170,11 +174,11 @@ def test_large_store_per_object_lookups(kit: Kit, open_client: OpenClient) -> No
         orders_to_read=3,
         orders=703,
     )
-    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    cost = plan_read_cost(read_needs(found), counts)
     assert cost == ReadCost(
         companies=1 + 2, company_extra_fields=1, users=1 + 2, customer_orders=2, orders=1 + 3
     )
-    assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
+    assert state.requests == len(sb.request_log) == lower_bound(read_needs(found), counts)
     groups = [e.query for e in sb.request_log if "bcGroupId=" in e.query]
     assert len(groups) == 2
     assert sum("/users/customer/" in e.path for e in sb.request_log) == 2
@@ -213,13 +217,13 @@ def test_large_store_paging_beats_lookups(kit: Kit, open_client: OpenClient) -> 
         orders_to_read=6,
         orders=253,
     )
-    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    cost = plan_read_cost(read_needs(found), counts)
     # companies: 2 pages < 1 + 6 look-ups; users: 2 pages = 1 + min(1, 2); orders: 2 pages;
     # customers' orders: count + 2 pages of every core order < 5 per-customer lists
     assert cost == ReadCost(
         companies=2, company_extra_fields=1, users=2, customer_orders=1 + 2, orders=2
     )
-    assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
+    assert state.requests == len(sb.request_log) == lower_bound(read_needs(found), counts)
     assert len(state.companies) == 302
     assert state.customers[10000].company_id == 3000
     assert set(state.orders) == {5001, 5002, 5003, 90000, 90001, 90002}
@@ -262,11 +266,11 @@ def test_customer_orders_paging_every_order_wins(kit: Kit, open_client: OpenClie
         orders_to_read=wanted,
         orders=500,
     )
-    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    cost = plan_read_cost(read_needs(found), counts)
     assert cost == ReadCost(
         companies=1, company_extra_fields=1, users=1, customer_orders=1 + 2, orders=1 + 2
     )
-    assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
+    assert state.requests == len(sb.request_log) == lower_bound(read_needs(found), counts)
     assert len(_core_order_requests(sb)) == 3
     for c in customers:
         assert state.customers[c].order_ids == _orders_of(seed, c), c
@@ -293,9 +297,9 @@ def test_customer_orders_count_then_per_customer(kit: Kit, open_client: OpenClie
         orders_to_read=sum(per_customer.values()),
         orders=1003,
     )
-    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    cost = plan_read_cost(read_needs(found), counts)
     assert cost.customer_orders == 1 + 3
-    assert state.requests == len(sb.request_log) == lower_bound(ReadNeeds.of(found), counts)
+    assert state.requests == len(sb.request_log) == lower_bound(read_needs(found), counts)
     assert sum("customer_id=" in q for q in _core_order_requests(sb)) == 3
     for c in customers:
         assert state.customers[c].order_ids == _orders_of(seed, c)
@@ -334,7 +338,7 @@ def test_independent_store_pages_or_queries_every_group(kit: Kit, open_client: O
     sb = Sandbox(db=":memory:", seed=seed)
     found = kit.manifests(companies=(kit.spec("acme", 12),), behavior="independent")
     state = read(sb, open_client, found)
-    cost = plan_read_cost(ReadNeeds.of(found), ReadCounts(companies=602))
+    cost = plan_read_cost(read_needs(found), ReadCounts(companies=602))
     assert cost.companies == 2
     # companies, then the company extra-field configs (every company PUT carries the required
     # fields, so they are read whenever a Company document exists)
@@ -352,7 +356,7 @@ def test_several_free_groups_are_checked_with_one_page(kit: Kit, open_client: Op
     state = read(sb, open_client, found)
     assert state.customer_groups == frozenset({12, 13, 14, 15})
     counts = ReadCounts(companies=2, missing_groups=3, customer_groups=4, company_extra_fields=1)
-    cost = plan_read_cost(ReadNeeds.of(found), counts)
+    cost = plan_read_cost(read_needs(found), counts)
     assert cost == ReadCost(companies=1, company_extra_fields=1, customer_groups=1)
     assert state.requests == len(sb.request_log) == cost.total
 

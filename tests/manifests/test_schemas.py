@@ -16,7 +16,7 @@ from reconciler.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "store"
-FILES = {kind: f"{kind.lower()}.json" for kind in manifests.KINDS}
+FILES = {kind: f"{kind.lower()}.json" for kind in manifests.kind_names()}
 
 
 def _subschemas(schema: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -39,7 +39,7 @@ def _example_documents() -> list[dict[str, Any]]:
     return docs
 
 
-@pytest.mark.parametrize("kind", manifests.KINDS)
+@pytest.mark.parametrize("kind", manifests.kind_names())
 def test_schema_file_is_a_draft_2020_12_schema_with_an_id(kind: str) -> None:
     schema = json.loads((ROOT / "reconciler" / "schemas" / FILES[kind]).read_text())
     Draft202012Validator.check_schema(schema)
@@ -52,7 +52,7 @@ def test_schema_file_is_a_draft_2020_12_schema_with_an_id(kind: str) -> None:
     assert schema["required"] == ["apiVersion", "kind", "metadata", "spec"]
 
 
-@pytest.mark.parametrize("kind", manifests.KINDS)
+@pytest.mark.parametrize("kind", manifests.kind_names())
 def test_every_property_has_a_description_and_every_object_is_closed(kind: str) -> None:
     schema = manifests.schema_for(kind)
     for where, sub in _subschemas(schema):

@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from reconciler.errors import PlanError
+from reconciler.kinds.company import AdminSpec, CompanySpec
+from reconciler.kinds.order import OrderSpec
+from reconciler.kinds.order_assignment import OrderAssignmentSpec
 from reconciler.model import (
-    AdminSpec,
-    CompanySpec,
     ExtraFieldConfig,
     LiveCompany,
     LiveCustomer,
@@ -17,8 +18,6 @@ from reconciler.model import (
     LiveState,
     Location,
     ManifestSet,
-    OrderAssignmentSpec,
-    OrderSpec,
     PriceListAssignment,
     StoreSpec,
 )
@@ -192,7 +191,7 @@ def _orders_state(member_of: int | None, companies: dict[int, int | None]) -> Li
 
 
 def _assignment() -> ManifestSet:
-    return ManifestSet(STORE, (ACME,), (OrderAssignmentSpec("acme-buyers", "acme", (400,), LOC),))
+    return ManifestSet(STORE, (ACME, OrderAssignmentSpec("acme-buyers", "acme", (400,), LOC)))
 
 
 def test_member_with_loose_orders_gets_assign() -> None:
@@ -226,7 +225,7 @@ def test_customer_not_a_company_user_is_an_error() -> None:
 
 def test_reassign_refused_on_independent() -> None:
     manifests = replace(_assignment(), store=replace(STORE, companies_behavior="independent"))
-    manifests = replace(manifests, companies=(replace(ACME, catalog_id=None),))
+    manifests = replace(manifests, specs=(replace(ACME, catalog_id=None), *manifests.assignments))
     with pytest.raises(PlanError, match="cannot plan"):
         plan_for(manifests, _orders_state(2002, {5001: 2002}))
 
@@ -234,7 +233,7 @@ def test_reassign_refused_on_independent() -> None:
 def test_reassign_to_converting_company_waits_for_convert() -> None:
     spec = replace(ACME, customer_group_id=13, name="newco", uuid=None)
     manifests = ManifestSet(
-        STORE, (spec,), (OrderAssignmentSpec("newco-buyers", "newco", (400,), LOC),)
+        STORE, (spec, OrderAssignmentSpec("newco-buyers", "newco", (400,), LOC))
     )
     state = _orders_state(1001, {5001: 1001})
     plan = plan_for(manifests, state)
@@ -254,7 +253,7 @@ def test_update_order_carries_required_fields() -> None:
         order_field_configs=configs,
         orders={5001: LiveOrder(5001, 1001, "", {"costCenter": "CC1"}, 1700000000)},
     )
-    (action,) = plan_for(ManifestSet(STORE, orders=(order,)), state).actions
+    (action,) = plan_for(ManifestSet(STORE, (order,)), state).actions
     assert action.type == "updateOrder"
     assert action.request.body == {
         "poNumber": "PO-1",
@@ -277,8 +276,11 @@ def test_targets_keep_dependencies() -> None:
     spec = replace(ACME, customer_group_id=13, name="newco", uuid=None)
     manifests = ManifestSet(
         STORE,
-        (replace(ACME, company_name="Changed"), spec),
-        (OrderAssignmentSpec("newco-buyers", "newco", (400,), LOC),),
+        (
+            replace(ACME, company_name="Changed"),
+            spec,
+            OrderAssignmentSpec("newco-buyers", "newco", (400,), LOC),
+        ),
     )
     plan = build_plan(
         manifests,
@@ -391,7 +393,7 @@ def test_order_put_sends_the_complete_extra_field_set() -> None:
         order_field_configs=configs,
         orders={5001: LiveOrder(5001, 1001, "PO-1", {"costCenter": "CC1", "project": "P"}, 1)},
     )
-    (action,) = plan_for(ManifestSet(STORE, orders=(order,)), state).actions
+    (action,) = plan_for(ManifestSet(STORE, (order,)), state).actions
     assert action.request.body == {
         "poNumber": "PO-2",
         "extraFields": [
@@ -401,7 +403,7 @@ def test_order_put_sends_the_complete_extra_field_set() -> None:
     }
     # Clearing an order field is allowed: order.yaml sets no minimum length.
     clear = OrderSpec("po-5001", 5001, extra_fields={"project": ""}, loc=LOC)
-    (action,) = plan_for(ManifestSet(STORE, orders=(clear,)), state).actions
+    (action,) = plan_for(ManifestSet(STORE, (clear,)), state).actions
     assert action.request.body == {
         "extraFields": [
             {"fieldName": "costCenter", "fieldValue": "CC1"},
@@ -418,7 +420,7 @@ def test_empty_order_field_matches_an_absent_one() -> None:
         order_field_configs=configs,
         orders={5001: LiveOrder(5001, 1001, "PO-1", {"costCenter": "CC1"}, 1)},
     )
-    assert plan_for(ManifestSet(STORE, orders=(clear,)), state).empty
+    assert plan_for(ManifestSet(STORE, (clear,)), state).empty
 
 
 def test_orders_core_has_and_b2b_lacks_are_warnings() -> None:
@@ -429,7 +431,7 @@ def test_orders_core_has_and_b2b_lacks_are_warnings() -> None:
         core_only_orders=frozenset({5010}),
     )
     order = OrderSpec("po-5010", 5010, po_number="X", loc=LOC)
-    plan = plan_for(replace(_assignment(), orders=(order,)), state)
+    plan = plan_for(replace(_assignment(), specs=(*_assignment().specs, order)), state)
     assert plan.empty
     first, second = plan.warnings
     assert first.startswith("orderassignment/acme-buyers: order(s) 5009 of customer 400 are in ")
@@ -438,6 +440,9 @@ def test_orders_core_has_and_b2b_lacks_are_warnings() -> None:
     assert second.startswith("order/po-5010: order 5010 is in BigCommerce but not (yet) in B2B")
     # An order neither API knows is still an error (a typo, most likely).
     with pytest.raises(PlanError) as caught:
-        plan_for(replace(_assignment(), orders=(replace(order, bc_order_id=5011),)), state)
+        plan_for(
+            replace(_assignment(), specs=(*_assignment().specs, replace(order, bc_order_id=5011))),
+            state,
+        )
     (issue,) = caught.value.issues
     assert "order 5011 does not exist in B2B Edition" in issue.message

@@ -8,8 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from reconciler.model import ACTION_TYPES, Action, FieldChange, Request
+from reconciler.kinds import action_types
+from reconciler.model import Action, FieldChange, Request
 from reconciler.render import render_plan_markdown
+
+ACTION_TYPES = action_types()
 
 
 def _tricky_action() -> Action:

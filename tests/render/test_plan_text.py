@@ -8,8 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from reconciler.model import ACTION_TYPES, Action, FieldChange, Request
+from reconciler.kinds import action_types
+from reconciler.model import Action, FieldChange, Request
 from reconciler.render import render_plan_text
+
+ACTION_TYPES = action_types()
 
 ANSI = re.compile("\x1b\\[[0-9;]*m")
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import PlanFileError
+from reconciler.kinds import action_types
 from reconciler.model import (
-    ACTION_TYPES,
     Action,
     FieldChange,
     Plan,
@@ -44,6 +44,7 @@ TOP_KEYS = {
     "unmanaged",
     "warnings",
 }
+ACTION_TYPES = action_types()
 SUMMARY_KEYS = {*ACTION_TYPES, "total", "apiRequests", "estimatedSeconds"}
 ACTION_KEYS = {
     "id",

@@ -1,0 +1,75 @@
+"""The resource kinds, registered in one place, in dependency order.
+
+A kind plans after the kinds it depends on (an OrderAssignment's moves wait for its Company's
+creation), and the stages walk ``KINDS`` in this order: load checks and builds documents kind by
+kind, the live reader merges their needs, the planner runs them over one shared context, apply
+dispatches each action to the kind that declares its type, render words each type as its kind
+says. Adding a kind is one module in this package and one entry here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds.base import ActionInfo, Kind, PlanContext, Spec
+from reconciler.kinds.company import COMPANY
+from reconciler.kinds.order import ORDER
+from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
+from reconciler.model import ManifestSet, ReadNeeds
+
+__all__ = [
+    "KINDS",
+    "ActionInfo",
+    "Kind",
+    "PlanContext",
+    "Spec",
+    "action_info",
+    "action_types",
+    "kind_named",
+    "kind_of_action",
+    "needs_of",
+    "registry",
+]
+
+AnyKind = Kind[Any]
+
+KINDS: tuple[AnyKind, ...] = (COMPANY, ORDER_ASSIGNMENT, ORDER)
+"""Every kind but the Store (whose settings every stage reads), in dependency order."""
+
+
+def registry() -> tuple[AnyKind, ...]:
+    """The registered kinds, in dependency order (read at call time)."""
+    return KINDS
+
+
+def kind_named(name: str) -> AnyKind | None:
+    """The kind of a manifest ``kind`` (exact spelling), or None."""
+    return next((k for k in KINDS if k.name == name), None)
+
+
+def action_types() -> tuple[str, ...]:
+    """Every action type, kind by kind."""
+    return tuple(t for kind in KINDS for t in kind.action_types)
+
+
+def kind_of_action(action_type: str) -> AnyKind | None:
+    """The kind that declares an action type, or None."""
+    return next((k for k in KINDS if action_type in k.action_types), None)
+
+
+def action_info(action_type: str) -> ActionInfo | None:
+    """How an action type is worded and drawn, or None for an unknown type."""
+    for kind in KINDS:
+        for info in kind.actions:
+            if info.type == action_type:
+                return info
+    return None
+
+
+def needs_of(manifests: ManifestSet) -> ReadNeeds:
+    """What a manifest set needs from the live store: every kind's part, merged (no I/O)."""
+    store = manifests.store
+    needs = ReadNeeds(dependent=(store.companies_behavior if store else None) != "independent")
+    for kind in KINDS:
+        needs |= kind.needs(manifests.of(kind.spec_type), store)
+    return needs
