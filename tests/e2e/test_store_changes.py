@@ -28,9 +28,10 @@ import yaml
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.errors import ApiError, StoreChangedError
 from reconciler.executor import apply_plan
+from reconciler.kinds.company import AdminSpec, CompanySpec
 from reconciler.live import read_live
 from reconciler.manifests import load
-from reconciler.model import AdminSpec, CompanySpec, ManifestSet, Plan, Request, StoreSpec
+from reconciler.model import ManifestSet, Plan, Request, StoreSpec
 from reconciler.planner import build_plan
 from reconciler.sandbox import Sandbox
 
@@ -78,7 +79,7 @@ def spec(i: int) -> CompanySpec:
 
 def manifests(behavior: str, positions: range | list[int] = MANAGED) -> ManifestSet:
     store = StoreSpec(name="store", companies_behavior=behavior)  # type: ignore[arg-type]
-    return ManifestSet(store=store, companies=tuple(spec(i) for i in positions))
+    return ManifestSet(store=store, specs=tuple(spec(i) for i in positions))
 
 
 Hook = Callable[[httpx.Request, httpx.Response], httpx.Response]
@@ -212,7 +213,7 @@ def test_a_company_made_since_planning_is_adopted_not_duplicated(behavior: str, 
                 Request("PUT", "/companies/1255", {"companyName": "Company 255"}), idempotent=True
             )
         # Group 301 has no company: the plan converts/creates one for it.
-        found = ManifestSet(store=manifests(behavior).store, companies=(spec(300),))
+        found = ManifestSet(store=manifests(behavior).store, specs=(spec(300),))
         with client(sb) as api:
             plan = plan_for(api, found)
             assert [a.type for a in plan.actions] == [kind]
@@ -236,7 +237,7 @@ def test_a_company_made_since_planning_is_adopted_not_duplicated(behavior: str, 
 
 def test_a_different_company_in_the_group_fails_the_convert_and_sends_nothing() -> None:
     with Sandbox(db=":memory:", seed=seed("dependent")) as sb:
-        found = ManifestSet(store=manifests("dependent").store, companies=(spec(300),))
+        found = ManifestSet(store=manifests("dependent").store, specs=(spec(300),))
         with client(sb) as api:
             plan = plan_for(api, found)
             body = {**_body(300), "companyName": "Someone Else", "adminEmail": "x@example.com"}
@@ -271,7 +272,7 @@ def test_a_convert_answer_naming_another_company_is_not_used() -> None:
         desired = spec(300)
         found = ManifestSet(
             store=manifests("dependent").store,
-            companies=(CompanySpec(**{**desired.__dict__, "uuid": "ERP-300"}),),
+            specs=(CompanySpec(**{**desired.__dict__, "uuid": "ERP-300"}),),
         )
 
         def lie(request: httpx.Request, answer: httpx.Response) -> httpx.Response:
@@ -331,7 +332,7 @@ def test_a_change_in_the_same_second_as_the_read_makes_the_plan_stale() -> None:
     with Sandbox(db=":memory:", seed=seed("dependent"), clock=lambda: clock[0]) as sb:
         found = manifests("dependent", [5])
         wanted = CompanySpec(**{**spec(5).__dict__, "company_phone": "999"})
-        found = ManifestSet(store=found.store, companies=(wanted,))
+        found = ManifestSet(store=found.store, specs=(wanted,))
         with client(sb) as api:
             # A write at second T, the plan's read at T, another write at T: updatedAt is T
             # throughout (one-second resolution), only the content tells.
