@@ -104,7 +104,9 @@ def test_a_toy_kind_goes_through_every_stage(registered: None, tmp_path: Path) -
     assert saved["summary"]["freeze"] == 1
     assert [a["type"] for a in saved["actions"]] == ["freeze"]
 
-    code, _ = run("--sandbox", db, "apply", "--plan", str(plan_file), "--auto-approve")
+    code, _ = run(
+        "--sandbox", db, "apply", str(manifests), "--plan", str(plan_file), "--auto-approve"
+    )
     assert code == 0
     with Sandbox(db=db) as sb:
         companies = sb.dump()["companies"]
