@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -354,8 +356,21 @@ VALUES = st.one_of(
 )
 
 
+EDITS = int(os.environ.get("PLAN_EDITS", "0") or 0) or 40
+"""Random edits per run; ``PLAN_EDITS=300 pytest tests/cli/test_saved_plan_edits.py -s`` prints
+how they ended."""
+TALLY: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_tally() -> Iterator[None]:
+    yield
+    if TALLY:
+        print("\nrandom plan edits:", dict(sorted(TALLY.items())))  # shown with -s
+
+
 @settings(
-    max_examples=40,
+    max_examples=EDITS,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -377,9 +392,11 @@ def test_random_edits_are_refused_with_no_write_or_change_nothing(
     code, plan_file, after = apply_edited(db, plan, where)
     if code == 0:  # accepted: it must make the very calls of the plan the manifests produce
         assert _calls(plan_to_json(load_plan(plan_file))) == original
+        TALLY["accepted, the same calls"] += 1
     else:
         assert code == 1
         assert after == before, "a refused plan wrote to the store"
+        TALLY["refused, no write"] += 1
 
 
 def _write(path: Path, plan: dict[str, Any]) -> Path:
