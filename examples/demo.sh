@@ -2,9 +2,11 @@
 # The main job against the embedded sandbox: validate, plan, apply, plan again showing no changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=demo-out
+out=${DEMO_OUT:-demo-out}
 rm -rf "$out" && mkdir -p "$out"
-run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+bold=$'\033[1m' reset=$'\033[0m'
+if [ -n "${NO_COLOR:-}" ]; then bold="" reset=""; fi   # no-color.org: set and non-empty
+run() { printf '\n%s$ %s%s\n' "$bold" "$*" "$reset"; "$@"; }
 
 run b2b-reconcile validate examples/store
 run b2b-reconcile sandbox init --db "$out/demo.db" --seed examples/store/sandbox-seed.yaml

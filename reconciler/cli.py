@@ -7,10 +7,12 @@ package prints. All output passes a last redaction pass that removes the access 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn, TextIO
 
 from reconciler import __version__
@@ -29,28 +31,77 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
+EPILOG = """\
+environment:
+  BIGCOMMERCE_STORE_HASH    the store hash (else --store-hash or the Store manifest)
+  BIGCOMMERCE_ACCESS_TOKEN  the API token (else --token-file); never printed
+  B2B_API_URL               B2B API base, default https://api-b2b.bigcommerce.com/api/v3/io
+  BIGCOMMERCE_API_URL       core API root (paths /stores/HASH/v2|v3/... go below it),
+                            default https://api.bigcommerce.com
+  B2B_SANDBOX               embedded sandbox file, as --sandbox
+  B2B_RECONCILE_CACHE_DIR   default of --cache-dir (default .b2b-reconcile)
+  NO_COLOR                  non-empty: no colours;  FORCE_COLOR non-empty: colours even
+                            when not on a terminal (--no-color and NO_COLOR win)
+
+exit codes:
+  0  success (plan: no changes, or changes without --detailed-exitcode)
+  1  error, invalid manifests, refusal or failed apply (usage errors too)
+  2  plan --detailed-exitcode: changes present
+"""
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """Options accepted before and after the command (defaults live on the top parser)."""
     default = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
-    g.add_argument("--sandbox", metavar="FILE", default=default, help="embedded sandbox store")
-    g.add_argument("--api-url", default=default, help="B2B API base URL")
-    g.add_argument("--core-api-url", default=default, help="core API base URL")
-    g.add_argument("--store-hash", default=default, help="store hash")
-    g.add_argument("--token-file", metavar="FILE", default=default, help="file holding the token")
+    g.add_argument(
+        "--sandbox",
+        metavar="FILE",
+        default=default,
+        help="run against the embedded sandbox store in FILE (no network; env B2B_SANDBOX)",
+    )
+    g.add_argument(
+        "--api-url", metavar="URL", default=default, help="B2B API base URL (env B2B_API_URL)"
+    )
+    g.add_argument(
+        "--core-api-url",
+        metavar="URL",
+        default=default,
+        help="core API root, without /stores/HASH (env BIGCOMMERCE_API_URL)",
+    )
+    g.add_argument(
+        "--store-hash",
+        metavar="HASH",
+        default=default,
+        help="store hash (env BIGCOMMERCE_STORE_HASH; else the Store manifest)",
+    )
+    g.add_argument(
+        "--token-file",
+        metavar="FILE",
+        default=default,
+        help="file holding the access token (else env BIGCOMMERCE_ACCESS_TOKEN)",
+    )
     g.add_argument(
         "-v",
         "--verbose",
         action="count",
         default=argparse.SUPPRESS if suppress else 0,
-        help="more detail on stderr",
+        help="-v: each API request on stderr; -vv: also retries and waits, and why",
     )
     g.add_argument(
         "--no-color",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
-        help="no ANSI colours (also NO_COLOR)",
+        help="no ANSI colours (also a non-empty NO_COLOR)",
     )
+
+
+_FORMAT_HELP = "output format (json: stdout holds exactly one JSON document)"
+_CACHE_HELP = (
+    "where the record of the companies the manifests managed at the last apply is kept, so "
+    "that plan names one whose document was removed (default: env B2B_RECONCILE_CACHE_DIR, "
+    "else .b2b-reconcile)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="b2b-reconcile",
         description="Terraform-style plan/apply for BigCommerce B2B Edition.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _global_options(parser, suppress=False)
@@ -66,32 +119,93 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("validate", parents=[common], help="check manifests offline")
-    p.add_argument("paths", nargs="*", metavar="PATH")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
-    p = sub.add_parser("plan", parents=[common], help="show the calls that would be made")
-    p.add_argument("paths", nargs="*", metavar="PATH")
+    paths_help = "manifest files or folders, searched recursively (default: .)"
+    target_help = "plan only this resource and what it depends on (repeatable)"
+
+    p = command("validate", "check manifests offline")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)
+    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
+
+    p = command("plan", "show the calls that would be made; send no write")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)
     p.add_argument("--out", metavar="FILE", help="save the plan for apply --plan")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help=_FORMAT_HELP
+    )
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes exist")
-    p.add_argument("--target", action="append", default=[], metavar="KIND/NAME")
+    p.add_argument("--target", action="append", default=[], metavar="KIND/NAME", help=target_help)
+    p.add_argument(
+        "--show-unmanaged",
+        action="store_true",
+        help="list the unmanaged companies by id and name (also with -v)",
+    )
+    p.add_argument("--cache-dir", metavar="DIR", help=_CACHE_HELP)
+    p.add_argument(
+        "--compact",
+        type=int,
+        nargs="?",
+        const=20,
+        default=None,
+        metavar="N",
+        help="markdown: a summary table and the first N resources (default 20); the rest are "
+        "counted (for pull-request comments)",
+    )
 
-    p = sub.add_parser("apply", parents=[common], help="make the calls")
-    p.add_argument("paths", nargs="*", metavar="PATH")
+    p = command("apply", "make the calls")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)
     p.add_argument("--plan", metavar="FILE", help="apply exactly this saved plan")
-    p.add_argument("--auto-approve", action="store_true", help="do not ask")
+    p.add_argument("--auto-approve", action="store_true", help="do not ask (needed off a terminal)")
     p.add_argument("--force", action="store_true", help="override maxChangePercent")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
     p.add_argument("--report", metavar="FILE", help="write the apply report (JSON) here")
-    p.add_argument("--target", action="append", default=[], metavar="KIND/NAME")
+    p.add_argument("--target", action="append", default=[], metavar="KIND/NAME", help=target_help)
+    p.add_argument("--cache-dir", metavar="DIR", help=_CACHE_HELP)
 
-    p = sub.add_parser("import", parents=[common], help="write manifests for the live store")
-    p.add_argument("--out", metavar="DIR", default=".")
-    p.add_argument("--group", action="append", type=int, default=[], metavar="ID")
-    p.add_argument("--with-orders", action="store_true", help="also write OrderAssignments")
-    p.add_argument("--customer", action="append", type=int, default=[], metavar="ID")
-    p.add_argument("--behavior", choices=("dependent", "independent"))
+    p = command("import", "write manifests for the live store")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=".",
+        help="folder to write into (default: .); with --group, an existing repository to add "
+        "the company to",
+    )
+    p.add_argument(
+        "--group",
+        action="append",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="import only the company of this customer group (repeatable)",
+    )
+    p.add_argument(
+        "--with-orders",
+        action="store_true",
+        help="also write an OrderAssignment per company for its users whose orders all sit in it",
+    )
+    p.add_argument(
+        "--customer",
+        action="append",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="write OrderAssignments for these customers only (repeatable; implies --with-orders)",
+    )
+    p.add_argument(
+        "--behavior",
+        choices=("dependent", "independent"),
+        help="the store's Companies behavior (no API reveals it; default: guessed from the "
+        "companies, or refused when they cannot tell)",
+    )
     p.add_argument(
         "--multi-storefront",
         action=argparse.BooleanOptionalAction,
@@ -99,29 +213,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: read from the API",
     )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument("--cache-dir", metavar="DIR", help=_CACHE_HELP)
 
-    p = sub.add_parser("show", parents=[common], help="render a saved plan")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p = command("show", "render a saved plan")
+    p.add_argument("file", metavar="FILE", help="a plan saved by plan --out")
+    p.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help=_FORMAT_HELP
+    )
 
-    p = sub.add_parser("schema", parents=[common], help="print the JSON Schema of a kind")
-    p.add_argument("kind", nargs="?", metavar="KIND")
+    p = command("schema", "print the JSON Schema of a kind")
+    p.add_argument("kind", nargs="?", metavar="KIND", help="one kind (default: all)")
     p.add_argument("--from-store", action="store_true", help="name the store's extra fields")
     p.add_argument("paths", nargs="*", default=[], metavar="PATH", help=argparse.SUPPRESS)
     p.add_argument("--out", metavar="DIR", help="write one file per kind here")
 
-    p = sub.add_parser("sandbox", parents=[common], help="the local emulator")
+    p = command("completion", "print a shell completion script")
+    p.add_argument(
+        "shell",
+        choices=("bash", "zsh", "fish"),
+        help='e.g. eval "$(b2b-reconcile completion bash)" in ~/.bashrc',
+    )
+
+    p = command("sandbox", "the local emulator")
     sb = p.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", parser_class=_Parser)
     sb.required = True
+    db_help = "the sandbox store (a SQLite file)"
     q = sb.add_parser("init", parents=[common], help="create a sandbox store")
-    q.add_argument("--db", required=True, metavar="FILE")
-    q.add_argument("--seed", metavar="FILE")
-    q = sb.add_parser("serve", parents=[common], help="serve a sandbox store over HTTP")
-    q.add_argument("--db", required=True, metavar="FILE")
-    q.add_argument("--host", default="127.0.0.1")
-    q.add_argument("--port", type=int, default=8787)
-    q.add_argument("--rate-limit", default="150/60", metavar="COUNT/SECONDS")
-    q.add_argument("--faults", metavar="FILE")
+    q.add_argument("--db", required=True, metavar="FILE", help=db_help)
+    q.add_argument("--seed", metavar="FILE", help="seed (YAML or JSON) to fill it from")
+    q = sb.add_parser(
+        "serve",
+        parents=[common],
+        help="serve a sandbox store over HTTP",
+        description="Serve a sandbox store over HTTP and print the export lines that point "
+        "b2b-reconcile at it: B2B_API_URL (the B2B base, .../api/v3/io), BIGCOMMERCE_API_URL "
+        "(the core root: the client adds /stores/HASH/...), BIGCOMMERCE_STORE_HASH and "
+        "BIGCOMMERCE_ACCESS_TOKEN.",
+    )
+    q.add_argument("--db", required=True, metavar="FILE", help=db_help)
+    q.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
+    q.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0 picks one)")
+    q.add_argument(
+        "--rate-limit",
+        default="150/60",
+        metavar="COUNT/SECONDS",
+        help="B2B rate limit (default: 150/60)",
+    )
+    q.add_argument("--faults", metavar="FILE", help="fault rules (the seed's faults shape)")
     q.add_argument(
         "--quirk",
         action="append",
@@ -129,8 +267,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a sandbox switch (repeatable), e.g. extraFieldsReplace=true",
     )
     q = sb.add_parser("dump", parents=[common], help="print the sandbox state as JSON")
-    q.add_argument("--db", required=True, metavar="FILE")
+    q.add_argument("--db", required=True, metavar="FILE", help=db_help)
     return parser
+
+
+def _env_flag(name: str) -> bool:
+    """A variable that counts only when set and non-empty (no-color.org, force-color.org)."""
+    return os.environ.get(name, "") != ""
+
+
+_ASCII = str.maketrans(
+    {
+        "→": "->",
+        "…": "...",
+        "✓": "+",
+        "✗": "x",
+        "⚠": "!",
+        "\ufe0f": "",
+        "·": "-",
+        "\u2013": "-",
+        "—": "-",
+        "\u00d7": "x",
+        "÷": "/",
+        "≤": "<=",
+        "≥": ">=",
+    }
+)
+
+
+def fit(text: str, stream: TextIO) -> str:
+    """``text`` as ``stream`` can encode it: ASCII symbols, then escapes, when it cannot."""
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return text
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = text.translate(_ASCII)
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return text
+    return text
 
 
 class Console:
@@ -140,9 +317,10 @@ class Console:
         self.out = out
         self.err = err
         self.verbose: int = args.verbose or 0
-        no_color = args.no_color or "NO_COLOR" in os.environ
-        self.color = not no_color and out.isatty()
-        self.err_color = not no_color and err.isatty()
+        no_color = args.no_color or _env_flag("NO_COLOR")
+        force = _env_flag("FORCE_COLOR")
+        self.color = not no_color and (force or out.isatty())
+        self.err_color = not no_color and (force or err.isatty())
         self.secrets: list[str] = []
 
     def _clean(self, text: str) -> str:
@@ -153,13 +331,52 @@ class Console:
 
     def print(self, text: str = "") -> None:
         """Write to stdout."""
-        self.out.write(self._clean(text) + ("" if text.endswith("\n") else "\n"))
+        text = self._clean(text) + ("" if text.endswith("\n") else "\n")
+        self.out.write(fit(text, self.out))
         self.out.flush()
 
     def note(self, text: str) -> None:
         """Write to stderr."""
-        self.err.write(self._clean(text) + "\n")
+        self.err.write(fit(self._clean(text) + "\n", self.err))
         self.err.flush()
+
+    def ask(self, text: str) -> None:
+        """A prompt on stderr (stdout may be holding a JSON document)."""
+        self.err.write(fit(text, self.err))
+        self.err.flush()
+
+
+class _LogHandler(logging.Handler):
+    """Log records as lines on stderr, through the console's redaction."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.note(self.format(record))
+        except Exception:  # logging must never break a command
+            self.handleError(record)
+
+
+@contextmanager
+def _logging(console: Console) -> Iterator[None]:
+    """-v: INFO (each request) on stderr; -vv: DEBUG (retries, waits, their reasons)."""
+    if not console.verbose:
+        yield
+        return
+    logger = logging.getLogger("reconciler")
+    handler = _LogHandler(console)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if console.verbose == 1 else logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -169,7 +386,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     console = Console(args, out or sys.stdout, sys.stderr)
     console.secrets.extend(known_secrets(args))
     try:
-        return _dispatch(args, console)
+        with _logging(console):
+            return _dispatch(args, console)
     except IssuesError as exc:
         console.note(f"Error: {exc}")
         console.note(render_issues_text(exc.issues))
@@ -194,6 +412,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
     from reconciler import commands
 
+    if args.command == "completion":
+        from reconciler.completion import script
+
+        console.print(script(build_parser(), args.shell))
+        return 0
     handler = {
         "validate": commands.validate,
         "plan": commands.plan,

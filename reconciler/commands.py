@@ -8,20 +8,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from reconciler import kinds
+from reconciler import kinds, managed
 from reconciler import manifests as manifest_io
 from reconciler.errors import (
     ApplyRefusedError,
+    IssuesError,
     ManifestError,
+    PlanError,
     PlanMismatchError,
     ReconcilerError,
     SafetyError,
@@ -29,7 +33,7 @@ from reconciler.errors import (
 )
 from reconciler.executor import apply_plan
 from reconciler.live import read_live
-from reconciler.model import ApplyReport, ManifestSet, Plan, StoreSpec
+from reconciler.model import ApplyReport, Issue, ManifestSet, Plan, StoreSpec
 from reconciler.planfile import load_plan, save_plan
 from reconciler.planner import build_plan
 from reconciler.render import (
@@ -42,6 +46,7 @@ from reconciler.render import (
     render_plan_text,
     render_report_json,
     render_report_text,
+    render_unmanaged,
 )
 from reconciler.savedplan import check_saved_plan, paths_label
 from reconciler.session import Session, open_session
@@ -61,13 +66,56 @@ def _paths(args: argparse.Namespace) -> list[str]:
     return list(args.paths) or ["."]
 
 
+def _annotate(exc: IssuesError, console: Console) -> None:
+    """GitHub annotations at the manifest lines, on stderr (stdout may hold a JSON document)."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        console.note(render_github_annotations(exc.issues))
+
+
+def _nothing_found(found: ManifestSet) -> bool:
+    return found.store is None and not found.specs
+
+
+def _no_manifests(args: argparse.Namespace) -> ManifestError:
+    message = (
+        "no manifests found (looked for *.yaml and *.yml files with apiVersion "
+        "b2b.reconciler/v1); check the PATH, or run import to write manifests for a store"
+    )
+    return ManifestError([Issue(path, 0, 0, "", message) for path in _paths(args)])
+
+
 def _load(args: argparse.Namespace, console: Console) -> ManifestSet:
     try:
-        return manifest_io.load(_paths(args))
+        found = manifest_io.load(_paths(args))
+        if _nothing_found(found):
+            raise _no_manifests(args)
     except ManifestError as exc:
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            console.print(render_github_annotations(exc.issues))
+        _annotate(exc, console)
         raise
+    return found
+
+
+def check_output(path: str | None, flag: str, *, folder: bool = False) -> None:
+    """Refuse, before the first request, an output path that cannot be written."""
+    if not path:
+        return
+    target = Path(path)
+    if folder:
+        probe = target
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            raise UsageError(f"cannot write to {flag} {path}: {probe} is not a folder")
+        if not os.access(probe, os.W_OK):
+            raise UsageError(f"cannot write to {flag} {path}: {probe} is not writable")
+        return
+    if target.is_dir():
+        raise UsageError(f"cannot write {flag} {path}: it is a folder; name a file")
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {flag} {path}: folder {parent} does not exist")
+    if not os.access(target if target.exists() else parent, os.W_OK):
+        raise UsageError(f"cannot write {flag} {path}: permission denied")
 
 
 # --------------------------------------------------------------------------- validate
@@ -77,13 +125,14 @@ def validate(args: argparse.Namespace, console: Console) -> int:
     """Check manifests offline; print every problem."""
     try:
         found = manifest_io.load(_paths(args))
+        if _nothing_found(found):
+            raise _no_manifests(args)
     except ManifestError as exc:
         if args.format == "json":
             console.print(render_issues_json(exc.issues))
         else:
             console.print(render_issues_text(exc.issues))
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            console.print(render_github_annotations(exc.issues))
+        _annotate(exc, console)
         console.note(f"{len(exc.issues)} problem(s) found.")
         return EXIT_ERROR
     if args.format == "json":
@@ -109,17 +158,82 @@ def _check_targets(found: ManifestSet, targets: Sequence[str]) -> None:
             )
 
 
-def _make_plan(session: Session, found: ManifestSet, targets: Sequence[str]) -> Plan:
+def _make_plan(
+    session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
+) -> tuple[Plan, managed.Managed]:
     live = read_live(session.client, found)
-    return build_plan(found, live, created_at=_now_iso(), targets=targets)
+    try:
+        the_plan = build_plan(found, live, created_at=_now_iso(), targets=args.target)
+    except PlanError as exc:
+        _annotate(exc, console)
+        raise
+    # Name what the manifests managed at the last apply and no longer do (see managed.py).
+    record = managed.Managed(
+        managed.key(session.store_hash, _paths(args)), managed.managed_now(found, live.companies)
+    )
+    previous = managed.previously_managed(_cache_dir(args), record.key)
+    notes = managed.no_longer_managed(previous, record.now, found)
+    if notes:
+        the_plan = replace(the_plan, warnings=(*the_plan.warnings, *notes))
+    return the_plan, record
 
 
-def _render(plan: Plan, fmt: str, console: Console) -> str:
+def _cache_dir(args: argparse.Namespace) -> str:
+    return (
+        getattr(args, "cache_dir", None)
+        or os.environ.get("B2B_RECONCILE_CACHE_DIR")
+        or managed.CACHE_DIR
+    )
+
+
+def _record_managed(
+    args: argparse.Namespace, session: Session, found: ManifestSet, record: managed.Managed
+) -> None:
+    """After an apply: remember the companies the manifests manage (new ones included)."""
+    now = record.now
+    if any(spec.resource not in now.values() for spec in found.companies):
+        companies, _ = session.client.b2b.list_companies()  # pick up companies just created
+        now = managed.managed_now(found, companies)
+    managed.record(_cache_dir(args), record.key, now)
+
+
+def _unmanaged_list(
+    args: argparse.Namespace, session: Session, found: ManifestSet, console: Console
+) -> str:
+    """``--show-unmanaged`` / ``-v``: the unmanaged companies by id and name (one more read)."""
+    if not (args.show_unmanaged or console.verbose):
+        return ""
+    companies, _ = session.client.b2b.list_companies()
+    groups = {spec.customer_group_id for spec in found.companies}
+    return render_unmanaged([c for c in companies if c.customer_group_id not in groups])
+
+
+def _render(plan: Plan, fmt: str, console: Console, compact: int | None = None) -> str:
     if fmt == "json":
         return render_plan_json(plan)
     if fmt == "markdown":
-        return render_plan_markdown(plan)
+        return render_plan_markdown(plan, compact=compact)
     return render_plan_text(plan, color=console.color)
+
+
+_CONNECTION_FLAGS = (
+    ("sandbox", "--sandbox"),
+    ("api_url", "--api-url"),
+    ("core_api_url", "--core-api-url"),
+    ("store_hash", "--store-hash"),
+    ("token_file", "--token-file"),
+)
+
+
+def apply_command(args: argparse.Namespace, plan_file: str) -> str:
+    """The command line that applies a saved plan, with the connection options this run had."""
+    words = ["b2b-reconcile"]
+    for attr, flag in _CONNECTION_FLAGS:
+        value = getattr(args, attr, None)
+        if value:
+            words += [flag, str(value)]
+    words += ["apply", *args.paths, "--plan", plan_file]
+    return shlex.join(words)
 
 
 def _stats(session: Session, console: Console) -> None:
@@ -132,19 +246,22 @@ def _stats(session: Session, console: Console) -> None:
 
 def plan(args: argparse.Namespace, console: Console) -> int:
     """Read the live store and print the plan; send no write."""
+    check_output(args.out, "--out")
     found = _load(args, console)
     _check_targets(found, args.target)
     with open_session(args, found.store) as session:
         console.secrets.extend(session.secrets)
-        the_plan = _make_plan(session, found, args.target)
+        the_plan, _ = _make_plan(session, found, args, console)
+        unmanaged = _unmanaged_list(args, session, found, console)
         _stats(session, console)
     if args.out:
         save_plan(the_plan, args.out)
-    console.print(_render(the_plan, args.format, console))
+    console.print(_render(the_plan, args.format, console, args.compact))
+    if unmanaged:  # stdout holds one JSON document or the Markdown comment: the list goes aside
+        (console.print if args.format == "text" else console.note)(unmanaged)
     if args.out:
         console.note(
-            f"Saved the plan to {args.out}; apply it with: "
-            f"apply {' '.join(_paths(args))} --plan {args.out}"
+            f"Saved the plan to {args.out}; apply it with: {apply_command(args, args.out)}"
         )
     if args.detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
@@ -160,27 +277,13 @@ def show(args: argparse.Namespace, console: Console) -> int:
 # --------------------------------------------------------------------------- apply
 
 
-def changed_objects(plan: Plan) -> int:
-    """Distinct managed objects the plan changes (a company, a customer's orders, an order)."""
-    return len(
-        {
-            (a.resource, a.customer_id) if a.customer_id is not None else a.resource
-            for a in plan.actions
-        }
-    )
-
-
 def check_safety(plan: Plan, *, force: bool) -> None:
     """Refuse a plan changing more than maxChangePercent of 10 or more managed objects."""
-    managed = plan.managed_objects
-    changed = changed_objects(plan)
-    limit = plan.store.max_change_percent
-    if force or managed < 10 or changed * 100 <= limit * managed:
+    over = plan.change_limit_exceeded()
+    if force or not over:
         return
     raise SafetyError(
-        f"the plan changes {changed} of {managed} managed objects "
-        f"({changed * 100 // managed}%), more than maxChangePercent {limit}%; nothing was sent. "
-        "Review the plan and pass --force to apply it anyway"
+        f"{over}; nothing was sent. Review the plan and pass --force to apply it anyway"
     )
 
 
@@ -192,9 +295,14 @@ def _confirm(args: argparse.Namespace, console: Console) -> bool:
             "apply needs a terminal to ask for confirmation; pass --auto-approve to apply "
             "without asking (for CI)"
         )
-    console.print("\nDo you want to perform these actions? Only 'yes' will be accepted.")
-    sys.stdout.write("  Enter a value: ")
-    sys.stdout.flush()
+    prompt = (
+        "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: "
+    )
+    if args.format == "json":  # stdout holds only the JSON report
+        console.ask(prompt)
+    else:
+        console.out.write(prompt)
+        console.out.flush()
     return sys.stdin.readline().strip() == "yes"
 
 
@@ -235,6 +343,7 @@ class _Progress:
 
 
 def _write_report(path: str | None, report: ApplyReport, plan: Plan) -> None:
+    """Write the report file; an apply that started writes one whatever its end."""
     if not path:
         return
     try:
@@ -257,8 +366,28 @@ def _saved_plan_args(args: argparse.Namespace) -> None:
         )
 
 
+def _finish_empty(args: argparse.Namespace, console: Console, plan: Plan) -> int:
+    """Nothing to apply: still write --report, and the JSON document for --format json."""
+    report = ApplyReport(results=())
+    _write_report(args.report, report, plan)
+    if args.format == "json":
+        console.print(render_report_json(report, plan))
+    return EXIT_OK
+
+
+def _refuse_unsafe(args: argparse.Namespace, plan: Plan) -> None:
+    try:
+        check_safety(plan, force=args.force)
+    except SafetyError as exc:
+        _write_report(args.report, ApplyReport(results=(), refused=str(exc)), plan)
+        raise
+
+
 def apply(args: argparse.Namespace, console: Console) -> int:
     """Apply a fresh plan (after confirmation) or exactly a saved one."""
+    check_output(args.report, "--report")
+    # With --format json, stdout holds only the report: the plan and prompt go to stderr.
+    show_plan = console.note if args.format == "json" else console.print
     if args.plan:
         _saved_plan_args(args)
         the_plan = load_plan(args.plan)
@@ -276,18 +405,22 @@ def apply(args: argparse.Namespace, console: Console) -> int:
                     f"this apply is for store {session.store_hash!r}; nothing was sent. Apply "
                     "it to the store it was made for, or make a plan for this store"
                 )
-            check_saved_plan(the_plan, found, plan_file=args.plan, paths=paths_label(_paths(args)))
+            planned = replace(the_plan, warnings=managed.without_notes(the_plan.warnings))
+            check_saved_plan(planned, found, plan_file=args.plan, paths=paths_label(_paths(args)))
         if not args.plan:
-            the_plan = _make_plan(session, found, args.target)
-            console.print(render_plan_text(the_plan, color=console.color))
+            the_plan, record = _make_plan(session, found, args, console)
+            color = console.err_color if args.format == "json" else console.color
+            show_plan(render_plan_text(the_plan, color=color))
             if the_plan.empty:
-                return EXIT_OK
+                _record_managed(args, session, found, record)
+                return _finish_empty(args, console, the_plan)
+            _refuse_unsafe(args, the_plan)  # before asking: a "yes" must not be wasted
             if not _confirm(args, console):
-                console.print("Apply cancelled.")
+                show_plan("Apply cancelled.")
                 return EXIT_ERROR
         elif the_plan.empty:
-            console.print("No changes in the saved plan.")
-            return EXIT_OK
+            show_plan("No changes in the saved plan.")
+            return _finish_empty(args, console, the_plan)
         try:
             check_safety(the_plan, force=args.force)
             with _interruptible() as stop:
@@ -302,6 +435,8 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             _write_report(args.report, ApplyReport(results=(), refused=str(exc)), the_plan)
             raise
         _write_report(args.report, report, the_plan)
+        if not args.plan and not report.refused:
+            _record_managed(args, session, found, record)
         if report.refused:
             raise ApplyRefusedError(report.refused)
         if args.format == "json":
@@ -348,7 +483,9 @@ def import_store(args: argparse.Namespace, console: Console) -> int:
     """Write manifests for the live store."""
     from reconciler.importer import import_manifests
 
-    store = StoreSpec(
+    check_output(args.out, "--out", folder=True)
+    existing = _existing_repository(args)
+    store = (existing.store if existing else None) or StoreSpec(
         name="store",
         companies_behavior=args.behavior,
         multi_storefront=bool(args.multi_storefront),
@@ -359,17 +496,41 @@ def import_store(args: argparse.Namespace, console: Console) -> int:
             session.client,
             Path(args.out),
             store_hash=session.store_hash,
-            behavior=args.behavior or "dependent",
+            behavior=args.behavior,
             multi_storefront=args.multi_storefront,
             groups=args.group,
             with_orders=args.with_orders,
             customers=args.customer,
             force=args.force,
+            existing=existing,
         )
+        _record_import(args, session, Path(args.out))
     for path in written:
         console.print(f"wrote {path}")
-    console.note(f"Imported {len(written)} file(s). Run plan on {args.out}: it shows no changes.")
+    added = " into the existing manifests" if existing else ""
+    console.note(
+        f"Imported {len(written)} file(s){added}. Run plan on {args.out}: it shows no changes."
+    )
     return EXIT_OK
+
+
+def _record_import(args: argparse.Namespace, session: Session, out: Path) -> None:
+    """Imported companies are managed from now on: record them (see managed.py)."""
+    try:
+        found = manifest_io.load([out])
+    except ManifestError:  # --force over other files: the record is only a convenience
+        return
+    companies, _ = session.client.b2b.list_companies()
+    now = managed.managed_now(found, companies)
+    managed.record(_cache_dir(args), managed.key(session.store_hash, [str(out)]), now)
+
+
+def _existing_repository(args: argparse.Namespace) -> ManifestSet | None:
+    """With ``--group``, the manifests already under ``--out`` (None when there are none)."""
+    if not args.group or not Path(args.out).is_dir():
+        return None
+    found = manifest_io.load([args.out])
+    return None if _nothing_found(found) else found
 
 
 # --------------------------------------------------------------------------- sandbox

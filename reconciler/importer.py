@@ -59,12 +59,52 @@ def shared_group_reason(group: int, company_ids: Sequence[int]) -> str:
     )
 
 
-def detect_behavior(companies: Sequence[LiveCompany]) -> str:
-    """Independent if any company has no group or shares one; Dependent otherwise (a guess)."""
-    groups = [c.customer_group_id for c in companies]
-    if any(g in (None, 0) for g in groups) or len(set(groups)) != len(groups):
-        return "independent"
-    return "dependent"
+def guess_behavior(companies: Sequence[LiveCompany]) -> tuple[str, str]:
+    """The Companies behavior the live companies show, and the evidence (b2b-api.md 3.8).
+
+    A company without a customer group, or a group holding two companies, proves Independent
+    (Dependent keeps group and company one to one). Two or more companies each with a group of
+    its own point to Dependent, not conclusively. Fewer cannot tell: UsageError asking for
+    ``--behavior``.
+    """
+    for company in companies:
+        if not company.customer_group_id:
+            return "independent", (
+                f"company {company.company_id} has no customer group, which only Independent allows"
+            )
+    shared = shared_groups(companies)
+    if shared:
+        group, ids = next(iter(sorted(shared.items())))
+        return "independent", (
+            f"customer group {group} holds {len(ids)} companies "
+            f"({', '.join(map(str, ids))}), which only Independent allows"
+        )
+    if len(companies) >= 2:
+        return "dependent", (
+            f"each of the {len(companies)} companies has a customer group of its own, as "
+            "Dependent requires (not conclusive: an Independent store can look the same)"
+        )
+    raise UsageError(
+        f"cannot tell the store's Companies behavior from {len(companies)} "
+        f"compan{'y' if len(companies) == 1 else 'ies'} (no API reveals it); pass "
+        "--behavior dependent or --behavior independent (B2B Edition control panel: Settings)"
+    )
+
+
+def _existing_names(existing: ManifestSet) -> set[str]:
+    return {c.name for c in existing.companies} | {a.name for a in existing.assignments}
+
+
+def _refuse_managed(existing: ManifestSet, groups: Sequence[int]) -> None:
+    """``--group`` into a repository that already manages that group is refused."""
+    for spec in existing.companies:
+        if spec.customer_group_id in groups:
+            where = spec.loc_of("customerGroupId")
+            at = f" ({where.path}:{where.line})" if where else ""
+            raise UsageError(
+                f"--group {spec.customer_group_id}: already managed by {spec.resource}{at}; "
+                "nothing was written"
+            )
 
 
 def import_manifests(
@@ -78,10 +118,20 @@ def import_manifests(
     with_orders: bool = False,
     customers: Sequence[int] = (),
     force: bool = False,
+    existing: ManifestSet | None = None,
 ) -> list[Path]:
-    """Write manifests for the live store under ``out``; return the files written."""
-    companies, _total = client.b2b.list_companies()
-    companies = [c for c in companies if c.customer_group_id]
+    """Write manifests for the live store under ``out``; return the files written.
+
+    ``existing``: the manifests already in ``out`` (with ``groups``): only the companies of
+    those groups are added, with the repository's Store settings; its files are left as they are.
+    """
+    if existing is not None:
+        _refuse_managed(existing, groups)
+        if existing.store is not None:
+            behavior = existing.store.companies_behavior or behavior
+            multi_storefront = existing.store.multi_storefront
+    everything, _total = client.b2b.list_companies()
+    companies = [c for c in everything if c.customer_group_id]
     shared = shared_groups(companies)
     if groups:
         missing = sorted(set(groups) - {c.customer_group_id for c in companies})
@@ -93,12 +143,19 @@ def import_manifests(
         companies = [c for c in companies if c.customer_group_id in set(groups)]
     skipped = [c for c in companies if c.customer_group_id in shared]
     companies = [c for c in companies if c.customer_group_id not in shared]
-    mode = behavior or detect_behavior(companies)
+    if behavior:
+        mode = behavior
+        behavior_note = "companiesBehavior was given on the command line (--behavior)."
+    else:
+        mode, evidence = guess_behavior(everything)
+        behavior_note = (
+            f"companiesBehavior {mode} was guessed (no API reveals it): {evidence}. Check it."
+        )
     msf_note = "multiStorefront was given on the command line."
     if multi_storefront is None:  # B2B GET /channels answers 403 without Multi-Storefront
         multi_storefront = client.b2b.multi_storefront()
         msf_note = "multiStorefront was read from the API (GET /channels)."
-    taken: set[str] = set()
+    taken: set[str] = _existing_names(existing) if existing is not None else set()
     names = {c.company_id: slug(c.company_name, taken) for c in companies}
     files: dict[Path, tuple[list[dict[str, Any]], str]] = {}
     store_doc = {
@@ -111,15 +168,11 @@ def import_manifests(
             "multiStorefront": multi_storefront,
         },
     }
-    behavior_note = (
-        "companiesBehavior was given on the command line."
-        if behavior
-        else "companiesBehavior was guessed from the companies (no API reveals it): check it."
-    )
     note = f"Imported from the live store. {behavior_note}\n{msf_note}"
     for group in sorted({c.customer_group_id for c in skipped if c.customer_group_id}):
         note += "\nNot imported: " + shared_group_reason(group, shared[group])
-    files[out / "store.yaml"] = ([store_doc], note)
+    if existing is None or existing.store is None:
+        files[out / "store.yaml"] = ([store_doc], note)
     for company in companies:
         doc = COMPANY.document(
             company, names[company.company_id], behavior=mode, multi_storefront=multi_storefront
@@ -131,16 +184,20 @@ def import_manifests(
         for path, docs, note in found:
             files[path] = (docs, note)
         if unsynced:
-            docs, note = files[out / "store.yaml"]
-            files[out / "store.yaml"] = (
+            # The Store file's note; when adding to an existing repository, the company's.
+            where = out / "store.yaml"
+            if where not in files:
+                where = next(p for p in files if p.parent.name == "companies")
+            docs, note = files[where]
+            files[where] = (
                 docs,
                 note + "\nNot imported (their orders are in BigCommerce but not yet in B2B "
                 "Edition, which syncs with a delay; import again later): " + "; ".join(unsynced),
             )
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
+    clashes = [p for p in files if p.exists()]
+    if clashes and not force:
         raise UsageError(
-            f"{len(existing)} file(s) already exist (first: {existing[0]}); "
+            f"{len(clashes)} file(s) already exist (first: {clashes[0]}); "
             "pass --force to overwrite them"
         )
     for path, (docs, note) in files.items():

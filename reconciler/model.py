@@ -456,6 +456,27 @@ class Plan:
         """Actions per type (0 for a type the plan does not have)."""
         return Counter(action.type for action in self.actions)
 
+    def changed_objects(self) -> int:
+        """Distinct managed objects the plan changes (a company, a customer's orders, an order)."""
+        return len(
+            {
+                (a.resource, a.customer_id) if a.customer_id is not None else a.resource
+                for a in self.actions
+            }
+        )
+
+    def change_limit_exceeded(self) -> str:
+        """Why the plan is over ``maxChangePercent`` (of 10 or more managed objects), or ``""``."""
+        managed = self.managed_objects
+        changed = self.changed_objects()
+        limit = self.store.max_change_percent
+        if managed < 10 or changed * 100 <= limit * managed:
+            return ""
+        return (
+            f"the plan changes {changed} of {managed} managed objects "
+            f"({changed * 100 // managed}%), more than maxChangePercent {limit}%"
+        )
+
     def api_requests(self) -> int:
         """Requests apply will make when nothing fails: the writes, the staleness check, the
         confirm read before each convert or create, and the verification reads."""

@@ -51,7 +51,7 @@ def build_plan(
         raise PlanError(sorted(ctx.issues))
     actions = _select_targets(ctx.actions, targets)
     recorded = recorded_live(manifests, live)
-    return Plan(
+    plan = Plan(
         created_at=created_at,
         store=StoreInfo(
             hash=live.store_hash,
@@ -69,6 +69,11 @@ def build_plan(
         targets=tuple(targets),
         live=recorded,
     )
+    over = plan.change_limit_exceeded()
+    if over:  # shown at plan time; apply refuses it without --force
+        warning = f"{over}: apply will refuse this plan unless given --force"
+        plan = replace(plan, warnings=(*plan.warnings, warning))
+    return plan
 
 
 def recorded_live(manifests: ManifestSet, live: LiveState) -> LiveState:

@@ -26,6 +26,7 @@ from reconciler.model import (
     ApplyReport,
     FieldChange,
     Issue,
+    LiveCompany,
     Plan,
 )
 from reconciler.planfile import dump_plan
@@ -40,6 +41,7 @@ __all__ = [
     "render_plan_text",
     "render_report_json",
     "render_report_text",
+    "render_unmanaged",
 ]
 
 NO_CHANGES = "No changes. The live store matches the manifests."
@@ -261,11 +263,30 @@ def _body_text(body: JSON, pad: str) -> list[str]:
     return [f"{pad}body: {rows[0]}", *(f"{pad}      {row}" for row in rows[1:])]
 
 
+def render_unmanaged(companies: Sequence[LiveCompany]) -> str:
+    """The unmanaged companies, one per line: id, name, customer group."""
+    lines = [f"Unmanaged companies ({len(companies)}, left untouched):"]
+    for c in sorted(companies, key=lambda c: c.company_id):
+        group = f"customer group {c.customer_group_id}" if c.customer_group_id else "no group"
+        lines.append(f"  {c.company_id}  {_inert(c.company_name)}  ({group})")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- plan: markdown
 
 
-def render_plan_markdown(plan: Plan) -> str:
-    """Render a plan for a pull-request comment (GitHub Markdown)."""
+MARKDOWN_BUDGET = 60_000
+"""Characters a Markdown plan may take: GitHub cuts comments at 65,536, and a cut inside an
+open ``<details>`` would hide the rest of the page. Resources past the budget are counted."""
+
+
+def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
+    """Render a plan for a pull-request comment (GitHub Markdown).
+
+    ``compact=N`` shows the summary table and the first N resources' details; the rest are
+    counted. Whatever the mode, details stop before :data:`MARKDOWN_BUDGET` characters.
+    """
+    over = plan.change_limit_exceeded()
     out = [
         f"### b2b-reconcile plan for store {_md_code(plan.store.hash)}",
         "",
@@ -291,22 +312,58 @@ def render_plan_markdown(plan: Plan) -> str:
             *(f"| {kind} | {counts[kind]} |" for kind in action_types() if counts[kind]),
             f"| **total** | **{len(plan.actions)}** |",
         ]
+        if over:
+            out += [
+                "",
+                f"> [!CAUTION]\n> **Over maxChangePercent:** {_md_text(over)}. "
+                "`apply` refuses this plan unless given `--force`.",
+            ]
         irreversible = [a for a in plan.actions if a.irreversible]
         if irreversible:
+            listed = irreversible if compact is None else irreversible[:compact]
             out += ["", f"> [!WARNING]\n> **{_plural(len(irreversible), 'irreversible action')}:**"]
-            out += [
-                f"> - {_md_code(a.id)}: {_md_text(_irreversible_reason(a))}" for a in irreversible
-            ]
-        for resource, actions in _by_resource(plan).items():
-            out += ["", *_resource_markdown(resource, actions)]
-    out += [
+            out += [f"> - {_md_code(a.id)}: {_md_text(_irreversible_reason(a))}" for a in listed]
+            if len(listed) < len(irreversible):
+                out += [f"> - and {len(irreversible) - len(listed)} more"]
+    tail = [
         "",
         f"Unmanaged: {_plural(plan.unmanaged_companies, 'company', 'companies')} (left untouched).",
     ]
-    if plan.warnings:
-        out += ["", "**Warnings**", ""]
-        out += [f"- :warning: {_md_text(w)}" for w in plan.warnings]
-    return "\n".join(out)
+    warnings = [w for w in plan.warnings if not (over and w.startswith(over))]
+    if warnings:
+        tail += ["", "**Warnings**", ""]
+        tail += [f"- :warning: {_md_text(w)}" for w in warnings]
+    out += _details_within_budget(plan, out, tail, compact)
+    return "\n".join(out + tail)
+
+
+def _details_within_budget(
+    plan: Plan, head: Sequence[str], tail: Sequence[str], compact: int | None
+) -> list[str]:
+    """Whole ``<details>`` blocks while they fit (and, compact, the first N); the rest counted."""
+    used = sum(len(line) + 1 for line in (*head, *tail)) + 400  # room for the count line
+    shown: list[str] = []
+    groups = list(_by_resource(plan).items())
+    count = 0
+    for resource, actions in groups:
+        if compact is not None and count >= compact:
+            break
+        block = ["", *_resource_markdown(resource, actions)]
+        size = sum(len(line) + 1 for line in block)
+        if used + size > MARKDOWN_BUDGET:
+            break
+        shown += block
+        used += size
+        count += 1
+    rest = groups[count:]
+    if rest:
+        hidden = sum(len(a) for _, a in rest)
+        shown += [
+            "",
+            f"**{_plural(len(rest), 'more resource')}** ({_plural(hidden, 'action')}) not shown "
+            "here: run `b2b-reconcile show PLAN_FILE` on the saved plan, or see the job log.",
+        ]
+    return shown
 
 
 def _resource_markdown(resource: str, actions: Sequence[Action]) -> list[str]:

@@ -140,7 +140,10 @@ def open_session(args: argparse.Namespace, store: StoreSpec | None) -> Session:
         )
         transport = sandbox.transport()
         client = ApiClient.open(settings, transport=transport, core_transport=transport)
-        return Session(client, store_hash, [token], sandbox)
+        # The placeholder "sandbox" is no secret: redacting it would garble every message
+        # naming a --sandbox file.
+        secrets = [sandbox.access_token] if sandbox.access_token else []
+        return Session(client, store_hash, secrets, sandbox)
     store_hash = _pick_hash(
         flag_hash or env_hash, store, "--store-hash" if flag_hash else "BIGCOMMERCE_STORE_HASH"
     )

@@ -752,7 +752,9 @@ def test_github_steps_fail_on_errors(workspace: Workspace) -> None:
     (ws.root / "manifests" / "store.yaml").write_text(broken, encoding="utf-8")
     validate = ws.run(github_step(PLAN_WF, "Validate"))
     assert validate.returncode == 1
-    assert "::error" in validate.stdout, "annotations on the pull request's lines"
+    # On stderr since issue 13 (stdout may be a JSON document or a Markdown file); the Actions
+    # runner reads workflow commands from both streams.
+    assert "::error" in validate.stderr, "annotations on the pull request's lines"
     assert ws.run(github_step(PLAN_WF, "Plan")).returncode == 1
     assert ws.output("exitcode") == "1"
     assert ws.run(github_step(DRIFT_WF, "Plan")).returncode == 1

@@ -79,7 +79,7 @@ def test_validate_reports_every_problem_with_location(
 
 
 def test_validate_json_and_github_annotations(
-    manifests: Path, monkeypatch: pytest.MonkeyPatch
+    manifests: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     company = manifests / "companies/northwind-supply.yaml"
     company.write_text(company.read_text().replace("companyPhone:", "companyPhon:", 1))
@@ -89,9 +89,13 @@ def test_validate_json_and_github_annotations(
     assert body["valid"] is False
     assert body["issues"][0]["line"] >= 1
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    capsys.readouterr()
     code, out = run("validate", str(manifests))
     assert code == 1
-    assert re.search(r"^::error file=.+northwind-supply\.yaml,line=\d+,col=\d+::", out, re.M)
+    # Annotations go to stderr (issue 13: stdout may hold a JSON document); the runner reads both.
+    err = capsys.readouterr().err
+    assert re.search(r"^::error file=.+northwind-supply\.yaml,line=\d+,col=\d+::", err, re.M)
+    assert "::error" not in out
 
 
 def test_invalid_manifests_stop_plan_before_any_request(manifests: Path, db: str) -> None:
@@ -337,7 +341,7 @@ def test_apply_refuses_above_max_change_percent(
 def test_apply_json_report(db: str) -> None:
     code, text = run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve", "--format", "json")
     assert code == 0
-    report = json.loads(text[text.index("\n{") :])
+    report = json.loads(text)  # stdout holds only the report (issue 13)
     assert report["ok"] is True
     assert report["summary"]["applied"] == len(report["results"])
 

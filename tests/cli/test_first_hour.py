@@ -1,0 +1,337 @@
+"""Issue 13: what a new user trips on in the first hour (streams, safety, paths, help, colour).
+
+Each test drives the real CLI against the embedded sandbox (or a served one) and failed before
+the change it names.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import build_parser, main
+from reconciler.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples/store"
+SEED = EXAMPLE / "sandbox-seed.yaml"
+ANSI = re.compile(r"\x1b\[")
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "store.db")
+    assert run("sandbox", "init", "--db", path, "--seed", str(SEED))[0] == 0
+    return path
+
+
+@pytest.fixture
+def manifests(tmp_path: Path) -> Path:
+    copy = tmp_path / "manifests"
+    shutil.copytree(EXAMPLE, copy)
+    (copy / "sandbox-seed.yaml").unlink()
+    (copy / "README.md").unlink()
+    return copy
+
+
+def dump(path: str) -> dict[str, object]:
+    with Sandbox(db=path) as sb:
+        state = sb.dump()
+    state.pop("faults", None)
+    return state
+
+
+def strict_store(manifests: Path) -> None:
+    store = manifests / "store.yaml"
+    store.write_text(store.read_text().replace("maxChangePercent: 60", "maxChangePercent: 10"))
+
+
+# --------------------------------------------------------------------------- 3: one JSON document
+
+
+def test_apply_json_stdout_is_one_document(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["ok"] is True  # the text plan used to come first
+    assert "will make these API calls" in capsys.readouterr().err
+
+
+def test_apply_json_with_nothing_to_do_is_still_one_document(db: str) -> None:
+    assert run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve")[0] == 0
+    code, out = run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve", "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["ok"] is True
+    assert report["results"] == []
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_github_annotations_stay_off_json_stdout(
+    command: str,
+    manifests: Path,
+    db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    company = manifests / "companies/northwind-supply.yaml"
+    company.write_text(company.read_text().replace("companyPhone:", "companyPhon:", 1))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out = run("--sandbox", db, command, str(manifests), "--format", "json")
+    assert code == 1
+    assert "::error" not in out
+    if out.strip():
+        json.loads(out)
+    assert "::error file=" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- 4: maxChangePercent
+
+
+def test_max_change_percent_shown_at_plan_time(manifests: Path, db: str) -> None:
+    strict_store(manifests)
+    code, text = run("--sandbox", db, "plan", str(manifests))
+    assert code == 0
+    assert re.search(r"Warning:.*more than maxChangePercent 10%.*--force", text)
+    body = json.loads(run("--sandbox", db, "plan", str(manifests), "--format", "json")[1])
+    assert any("maxChangePercent 10%" in w for w in body["warnings"])
+    md = run("--sandbox", db, "plan", str(manifests), "--format", "markdown")[1]
+    assert "> [!CAUTION]" in md
+    assert "maxChangePercent 10%" in md
+    # Under the limit: no such warning.
+    body = json.loads(run("--sandbox", db, "plan", str(EXAMPLE), "--format", "json")[1])
+    assert not any("maxChangePercent" in w for w in body["warnings"])
+
+
+def test_max_change_percent_checked_before_the_prompt(
+    manifests: Path, db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    strict_store(manifests)
+    asked: list[str] = []
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+        def readline(self, size: int | None = -1) -> str:
+            asked.append("read")
+            return "yes\n"
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    before = dump(db)
+    code, out = run("--sandbox", db, "apply", str(manifests))
+    assert code == 1
+    assert asked == []  # refused before asking: a typed "yes" is never wasted
+    assert "Enter a value" not in out
+    assert "maxChangePercent" in capsys.readouterr().err
+    assert dump(db) == before
+
+
+# --------------------------------------------------------------------------- 6: output paths
+
+
+def test_unwritable_report_is_refused_before_any_request(db: str, tmp_path: Path) -> None:
+    before = dump(db)
+    report = tmp_path / "no-such-folder" / "report.json"
+    code, _ = run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve", "--report", str(report))
+    assert code == 1
+    assert dump(db) == before  # used to apply everything, then fail to write the report
+    code, _ = run(
+        "--sandbox", db, "apply", str(EXAMPLE), "--auto-approve", "--report", str(tmp_path)
+    )
+    assert code == 1
+    assert dump(db) == before
+
+
+def test_unwritable_plan_out_is_refused_before_reading(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run("--sandbox", db, "plan", str(EXAMPLE), "--out", str(tmp_path / "x" / "p.json"))
+    assert code == 1
+    assert out == ""  # no plan was read or printed
+    assert "--out" in capsys.readouterr().err
+
+
+def test_import_out_under_a_file_is_refused_first(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _ = run("--sandbox", db, "import", "--out", str(blocker / "manifests"))
+    assert code == 1
+    assert "not a folder" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- 9: ASCII streams
+
+
+def test_ascii_stream_falls_back_to_ascii_symbols(db: str, tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONIOENCODING="ascii", NO_COLOR="1")
+    env.pop("B2B_SANDBOX", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "--sandbox", db, "plan", str(EXAMPLE)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode("ascii")  # every byte is ASCII
+    assert "Internal error" not in result.stderr.decode("ascii")
+    assert "->" in text
+    assert "reassign" in text
+
+
+# --------------------------------------------------------------------------- 11: polish
+
+
+def test_every_option_has_help_and_the_epilog_names_env_and_exit_codes() -> None:
+    parser = build_parser()
+    seen = []
+
+    def walk(p: object) -> None:
+        import argparse
+
+        assert isinstance(p, argparse.ArgumentParser)
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    walk(child)
+                continue
+            seen.append(action.dest)
+            assert action.help, f"{p.prog} {action.option_strings or action.dest}: no help"
+
+    walk(parser)
+    assert len(seen) > 40
+    text = parser.format_help()
+    for word in ("BIGCOMMERCE_ACCESS_TOKEN", "BIGCOMMERCE_API_URL", "NO_COLOR", "exit codes"):
+        assert word in text
+    plan_help = build_parser()._subparsers._group_actions[0].choices["plan"].format_help()  # type: ignore[union-attr]
+    assert "--detailed-exitcode" in plan_help
+    assert "exit codes" in plan_help
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell: str) -> None:
+    code, text = run("completion", shell)
+    assert code == 0
+    for word in ("plan", "apply", "import", "detailed-exitcode", "auto-approve"):
+        assert word in text
+    if shell == "bash" and shutil.which("bash"):
+        check = subprocess.run(
+            ["bash", "-c", text + "\ncomplete -p b2b-reconcile"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert check.returncode == 0, check.stderr
+        probe = subprocess.run(
+            [
+                "bash",
+                "-c",
+                text + "\nCOMP_WORDS=(b2b-reconcile plan --det); COMP_CWORD=2; _b2b_reconcile; "
+                'printf "%s\\n" "${COMPREPLY[@]}"',
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert probe.stdout.split() == ["--detailed-exitcode"], probe.stderr
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Pipe(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def _plan_colour(db: str, monkeypatch: pytest.MonkeyPatch, out: io.StringIO, **env: str) -> bool:
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["--sandbox", db, "plan", str(EXAMPLE)], out=out) == 0
+    return bool(ANSI.search(out.getvalue()))
+
+
+def test_colour_follows_no_color_and_force_color(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _plan_colour(db, monkeypatch, _Tty())
+    assert _plan_colour(db, monkeypatch, _Tty(), NO_COLOR="")  # empty: does not disable
+    assert not _plan_colour(db, monkeypatch, _Tty(), NO_COLOR="1")
+    assert not _plan_colour(db, monkeypatch, _Pipe())
+    assert _plan_colour(db, monkeypatch, _Pipe(), FORCE_COLOR="1")
+    assert not _plan_colour(db, monkeypatch, _Pipe(), FORCE_COLOR="")
+    assert not _plan_colour(db, monkeypatch, _Pipe(), FORCE_COLOR="1", NO_COLOR="1")
+
+
+def test_demo_honours_no_color(tmp_path: Path) -> None:
+    if not shutil.which("bash"):
+        pytest.skip("no bash")
+    env = dict(os.environ, DEMO_OUT=str(tmp_path / "demo"), NO_COLOR="1")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        ["bash", str(ROOT / "examples/demo.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "$ b2b-reconcile validate" in result.stdout
+    assert not ANSI.search(result.stdout + result.stderr)  # the banners used to be bold always
+
+
+def test_out_hint_names_the_program_and_options(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run("--sandbox", db, "plan", str(EXAMPLE), "--out", str(saved))[0] == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "apply it with" in x)
+    command = line.split("apply it with: ", 1)[1]
+    assert command.startswith(f"b2b-reconcile --sandbox {db} apply")
+    assert f"--plan {saved}" in command
+    args = command.split()[1:]
+    assert run(*args, "--auto-approve")[0] == 0  # the hint works as printed
+
+
+def test_empty_plan_still_writes_the_report(db: str, tmp_path: Path) -> None:
+    assert run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve")[0] == 0
+    report = tmp_path / "report.json"
+    assert (
+        run("--sandbox", db, "apply", str(EXAMPLE), "--auto-approve", "--report", str(report))[0]
+        == 0
+    )
+    body = json.loads(report.read_text())
+    assert body["ok"] is True
+    assert body["results"] == []
+
+
+def test_readme_reliability_figures_agree_with_docs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    docs = (ROOT / "docs/reliability.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| apply under faults"))
+    figures = re.findall(r"\b\d{1,3}(?:,\d{3})+\b|\b\d{2,}\b", row)
+    assert len(figures) >= 5
+    for figure in figures:  # README used to say 4,856 faults and 1,669 stores; the docs 4,130
+        assert re.search(rf"(?<!\d)(?<!\d,){figure}(?!\d|,\d)", docs), figure
