@@ -280,6 +280,10 @@ MARKDOWN_BUDGET = 60_000
 open ``<details>`` would hide the rest of the page. Resources past the budget are counted."""
 
 
+IRREVERSIBLE_LISTED = 50
+"""Irreversible actions named in the callout; the rest are counted (each keeps its own flag)."""
+
+
 def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
     """Render a plan for a pull-request comment (GitHub Markdown).
 
@@ -320,7 +324,7 @@ def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
             ]
         irreversible = [a for a in plan.actions if a.irreversible]
         if irreversible:
-            listed = irreversible if compact is None else irreversible[:compact]
+            listed = irreversible[: IRREVERSIBLE_LISTED if compact is None else compact]
             out += ["", f"> [!WARNING]\n> **{_plural(len(irreversible), 'irreversible action')}:**"]
             out += [f"> - {_md_code(a.id)}: {_md_text(_irreversible_reason(a))}" for a in listed]
             if len(listed) < len(irreversible):

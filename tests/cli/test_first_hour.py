@@ -335,3 +335,50 @@ def test_readme_reliability_figures_agree_with_docs() -> None:
     assert len(figures) >= 5
     for figure in figures:  # README used to say 4,856 faults and 1,669 stores; the docs 4,130
         assert re.search(rf"(?<!\d)(?<!\d,){figure}(?!\d|,\d)", docs), figure
+
+
+# --------------------------------------------------------------------------- 13: compact Markdown
+
+
+def _details_balanced(md: str) -> bool:
+    depth = 0
+    for line in md.splitlines():
+        depth += line.count("<details>") - line.count("</details>")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def test_compact_markdown_shows_the_first_resources_and_counts_the_rest(db: str) -> None:
+    code, full = run("--sandbox", db, "plan", str(EXAMPLE), "--format", "markdown")
+    assert code == 0
+    resources = full.count("<details>")
+    assert resources > 3
+    code, md = run("--sandbox", db, "plan", str(EXAMPLE), "--format", "markdown", "--compact", "2")
+    assert code == 0
+    assert md.count("<details>") == 2  # the option did not exist
+    assert f"**{resources - 2} more resources**" in md
+    assert "| **total** |" in md  # the summary table stays
+    assert _details_balanced(md)
+
+
+def test_huge_markdown_never_ends_inside_details(db: str) -> None:
+    from dataclasses import replace
+
+    from reconciler.planfile import load_plan
+    from reconciler.render import render_plan_markdown
+
+    saved = Path(db).with_suffix(".plan.json")
+    assert run("--sandbox", db, "plan", str(EXAMPLE), "--out", str(saved))[0] == 0
+    plan = load_plan(str(saved))
+    many = tuple(
+        replace(a, resource=f"{a.resource}-{i}", id=f"{a.id}-{i}")
+        for i in range(400)
+        for a in plan.actions
+    )
+    big = replace(plan, actions=many)
+    md = render_plan_markdown(big)
+    assert len(md) < 65_536  # GitHub's comment limit; it used to be far larger
+    assert _details_balanced(md)
+    assert "more resources** (" in md
+    assert md.rstrip().endswith("(left untouched).")
