@@ -358,19 +358,21 @@ def test_github_annotations_are_one_workflow_command_per_line(
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     with written(files) as folder:
-        code, out, _ = cli(capsys, "validate", str(folder))
+        code, out, err = cli(capsys, "validate", str(folder))
     assert code in (0, 1)
     assert_terminal_safe(out, "stdout")
+    assert_terminal_safe(err, "stderr")
     if code == 0:
         return
     lines = out.splitlines()
-    annotations = [line for line in lines if line.startswith("::error ")]
+    # Annotations go to stderr (issue 13): each issue once as text on stdout, once annotated.
+    annotations = [line for line in err.splitlines() if line.startswith("::error ")]
     assert annotations
-    assert len(annotations) * 2 == len(lines), lines  # each issue once as text, once annotated
+    assert len(annotations) == len(lines), (lines, annotations)
     for line in lines:
-        assert ISSUE_LINE.match(line) or re.match(
-            r"^::error file=[^:]+,line=\d+,col=\d+::", line
-        ), line
+        assert ISSUE_LINE.match(line), line
+    for line in annotations:  # "no manifests found" is located at the folder, without a line
+        assert re.match(r"^::error file=[^:]+(,line=\d+,col=\d+)?::", line), line
 
 
 @HOSTILE
