@@ -302,8 +302,11 @@ class CompanyKind(Kind[CompanySpec]):
                 {"channelId": p.channel_id, "priceListId": p.price_list_id}
                 for p in company.price_list_assign
             ]
-        if company.extra_fields:
-            spec["extraFields"] = dict(sorted(company.extra_fields.items()))
+        # An empty value is left out: it reads the same as no value, and a company extra field
+        # cannot be set to "" (fieldValue is minLength: 1, so plan refuses it).
+        extras = {k: v for k, v in sorted(company.extra_fields.items()) if v != ""}
+        if extras:
+            spec["extraFields"] = extras
         spec = {k: v for k, v in spec.items() if v is not None}
         return {
             "apiVersion": API_VERSION,

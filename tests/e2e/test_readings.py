@@ -198,3 +198,21 @@ def test_verification_reads_back_every_extra_field_sent(tmp_path: Path) -> None:
         "inconsistent result after apply: company/one extraFields.region is 'Gulf', expected "
         "'Pacific NW' (sent unchanged by company/one:update)",
     )
+
+
+def test_import_leaves_empty_company_extra_fields_out(tmp_path: Path) -> None:
+    """An empty live value is not written (plan refuses company "" values): import then plan is
+    still empty."""
+    seed = yaml.safe_load(SCENARIOS["extra-fields"][0].read_text())
+    seed["companies"][0]["extraFields"]["notes"] = ""
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    db = str(tmp_path / "empty.db")
+    assert run("sandbox", "init", "--db", db, "--seed", str(path))[0] == 0
+    out = tmp_path / "imported"
+    code, text = run("--sandbox", db, "import", "--out", str(out), "--behavior", "dependent")
+    assert code == 0, text
+    company = yaml.safe_load((out / "companies" / "one.yaml").read_text())
+    assert company["spec"]["extraFields"] == {"region": "Pacific NW", "seats": "10", "tier": "Gold"}
+    code, text = run("--sandbox", db, "plan", str(out), "--detailed-exitcode")
+    assert code == 0, text
