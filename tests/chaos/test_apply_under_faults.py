@@ -160,6 +160,8 @@ class World:
     docs: list[dict[str, Any]]
     faults: list[dict[str, Any]]
     msf: bool = False
+    read_msf: bool = False
+    """Import reads Multi-Storefront from the API (B2B GET /channels) instead of being told."""
     managed_groups: set[int] = field(default_factory=set)
     named_customers: set[int] = field(default_factory=set)
     named_orders: set[int] = field(default_factory=set)
@@ -343,6 +345,7 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
         }
     ]
     world = World(behavior, seed, docs, [], msf=msf, managed_groups=set(managed))
+    world.read_msf = draw(st.booleans())
     names: dict[int, str] = {}
     for g in managed:
         live = live_of[g][0] if live_of[g] else None
@@ -817,7 +820,7 @@ def test_import_under_faults_writes_nothing_or_manifests_that_plan_to_nothing(
                     Path(folder),
                     store_hash=STORE_HASH,
                     behavior=world.behavior,
-                    multi_storefront=world.msf,
+                    multi_storefront=None if world.read_msf else world.msf,
                     with_orders=True,
                 )
             except ApiError:
@@ -825,7 +828,10 @@ def test_import_under_faults_writes_nothing_or_manifests_that_plan_to_nothing(
                 assert not list(Path(folder).rglob("*")), "a failed import left files behind"
                 return
             sb.set_faults([])
-            plan = make_plan(sb, load([folder]))
+            imported = load([folder])
+            assert imported.store is not None
+            assert imported.store.multi_storefront is world.msf  # read or told, never guessed
+            plan = make_plan(sb, imported)
         chaos_figures["imports under faults"] += 1
         assert plan.empty, [a.id for a in plan.actions]
     finally:
