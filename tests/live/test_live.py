@@ -36,7 +36,13 @@ QUIRKS: list[dict[str, Any]] = [
     {"retryAfterHeader": True},
     {"ordersNoCompanyAsZero": True},
     {"companyAddressInResponses": True},
+    {"zeroDateIsAbsent": True},  # the full order read sends minCreated=1, a real date
     {
+        "zeroDateIsAbsent": True,
+        "extraFieldsReplace": True,
+        "companyPutRequiresExtraFields": True,
+        "emptyExtraFieldRefused": True,
+        "channelsErrorInMeta": True,
         "companyIdsAsStrings": False,
         "orderDetailAsArray": True,
         "ordersMetaFlat": True,
