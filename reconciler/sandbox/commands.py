@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import stat
 import sys
 import threading
@@ -195,8 +196,13 @@ def serve(
         stream = out or sys.stdout
         print(f"Sandbox store {sandbox.store_hash!r} serving at {served.url}", file=stream)
         print(f"  B2B API:  {served.b2b_url}", file=stream)
-        print(f"  core API: {served.url}/stores/{sandbox.store_hash}", file=stream)
+        print(
+            f"  core API: {served.core_url} (root; requests go to "
+            f"{served.core_url}/stores/{sandbox.store_hash}/v2|v3/...)",
+            file=stream,
+        )
         print(f"  rate limit: {count} requests per {seconds:g} s; Ctrl-C stops", file=stream)
+        print(export_lines(served.b2b_url, served.core_url, sandbox), file=stream)
         stream.flush()
         waiter = stop or threading.Event()
         try:
@@ -206,6 +212,27 @@ def serve(
             pass
     finally:
         sandbox.close()
+
+
+def export_lines(b2b_url: str, core_url: str, sandbox: Sandbox) -> str:
+    """Shell lines that point b2b-reconcile at a served sandbox, ready to paste.
+
+    ``BIGCOMMERCE_API_URL`` is the core API's root: the client appends ``/stores/{hash}/...``
+    itself. A seed's ``store.accessToken`` is never printed (it may be a real token).
+    """
+    lines = [
+        "# Point b2b-reconcile at it (paste into another shell):",
+        f"export B2B_API_URL={shlex.quote(b2b_url)}",
+        f"export BIGCOMMERCE_API_URL={shlex.quote(core_url)}",
+        f"export BIGCOMMERCE_STORE_HASH={shlex.quote(sandbox.store_hash)}",
+    ]
+    if sandbox.access_token:
+        lines.append(
+            "# and BIGCOMMERCE_ACCESS_TOKEN: the seed's store.accessToken (not printed here)"
+        )
+    else:
+        lines.append("export BIGCOMMERCE_ACCESS_TOKEN=sandbox  # any non-empty token is accepted")
+    return "\n".join(lines)
 
 
 def dump(db: str) -> str:

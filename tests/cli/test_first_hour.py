@@ -10,9 +10,11 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -382,3 +384,79 @@ def test_huge_markdown_never_ends_inside_details(db: str) -> None:
     assert _details_balanced(md)
     assert "more resources** (" in md
     assert md.rstrip().endswith("(left untouched).")
+
+
+# --------------------------------------------------------------------------- 5: serve exports
+
+
+def _serve_exports(db: str) -> tuple[dict[str, str], str, threading.Event, threading.Thread]:
+    from reconciler.sandbox import commands as sandbox_commands
+
+    out, stop = io.StringIO(), threading.Event()
+    thread = threading.Thread(
+        target=sandbox_commands.serve,
+        args=(db, "127.0.0.1", 0),
+        kwargs={"out": out, "stop": stop},
+    )
+    thread.start()
+    for _ in range(500):
+        if "BIGCOMMERCE_STORE_HASH" in out.getvalue():
+            break
+        stop.wait(0.01)
+    text = out.getvalue()
+    exports = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            name, _, value = shlex.split(line, comments=True)[1].partition("=")
+            exports[name] = value
+    return exports, text, stop, thread
+
+
+@pytest.mark.served
+def test_serve_prints_exports_that_work(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exports, text, stop, thread = _serve_exports(db)
+    try:
+        assert set(exports) == {
+            "B2B_API_URL",
+            "BIGCOMMERCE_API_URL",
+            "BIGCOMMERCE_STORE_HASH",
+            "BIGCOMMERCE_ACCESS_TOKEN",
+        }, text  # there were none; "core API" was a URL that 404s as BIGCOMMERCE_API_URL
+        monkeypatch.delenv("B2B_SANDBOX", raising=False)
+        for name, value in exports.items():
+            monkeypatch.setenv(name, value)
+        code, out = run("plan", str(EXAMPLE), "--detailed-exitcode")
+        assert code == 2, capsys.readouterr().err
+        assert "convert" in out
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+@pytest.mark.served
+def test_serve_never_prints_the_seeds_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        SEED.read_text().replace(
+            "store: {hash: demo01,", "store: {accessToken: tok-Secret-42, hash: demo01,", 1
+        )
+    )
+    db = str(tmp_path / "tok.db")
+    assert run("sandbox", "init", "--db", db, "--seed", str(seed))[0] == 0
+    exports, text, stop, thread = _serve_exports(db)
+    try:
+        assert "tok-Secret-42" not in text
+        assert "BIGCOMMERCE_ACCESS_TOKEN" not in exports
+        monkeypatch.delenv("B2B_SANDBOX", raising=False)
+        for name, value in exports.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "tok-Secret-42")
+        assert run("plan", str(EXAMPLE))[0] == 0
+    finally:
+        stop.set()
+        thread.join(10)
