@@ -32,7 +32,7 @@ from reconciler.errors import (
     UsageError,
 )
 from reconciler.executor import apply_plan
-from reconciler.live import read_live
+from reconciler.live import read_admin_users, read_live
 from reconciler.model import ApplyReport, Issue, ManifestSet, Plan, StoreSpec
 from reconciler.planfile import load_plan, save_plan
 from reconciler.planner import build_plan
@@ -161,7 +161,7 @@ def _check_targets(found: ManifestSet, targets: Sequence[str]) -> None:
 def _make_plan(
     session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
 ) -> tuple[Plan, managed.Managed]:
-    live = read_live(session.client, found)
+    live = read_admin_users(session.client, found, read_live(session.client, found))
     try:
         the_plan = build_plan(found, live, created_at=_now_iso(), targets=args.target)
     except PlanError as exc:

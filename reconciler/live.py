@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from reconciler import kinds
 from reconciler.api import ApiClient
@@ -263,6 +263,40 @@ def read_live(
         read_at=read_at,
         company_total=reader.company_total,
     )
+
+
+def read_admin_users(client: ApiClient, manifests: ManifestSet, live: LiveState) -> LiveState:
+    """``live`` with the admin e-mails of companies to create that a company user already has.
+
+    B2B Edition keeps user e-mails unique across companies, so creating a company whose admin
+    e-mail is taken fails with 422 at apply; this finds it at plan time. One
+    ``GET /users?email=`` per Company document that names an admin and has no live company yet
+    (usually none: imported manifests carry no admin), outside ``lower_bound``. A row counts
+    only when its e-mail matches, so an API that ignored the filter cannot raise a false alarm.
+    """
+    existing = {c.customer_group_id for c in live.companies} | {
+        c.company_id for c in live.companies
+    }
+    start = client.stats.requests
+    taken: dict[str, int] = {}
+    asked: set[str] = set()
+    for spec in manifests.companies:
+        admin = spec.admin
+        if admin is None or not admin.email or spec.customer_group_id in existing:
+            continue
+        if getattr(spec, "company_id", None) in existing:
+            continue
+        email = admin.email.lower()
+        if email in asked:
+            continue
+        asked.add(email)
+        page = client.b2b.company_users_page(email=admin.email, limit=USER_PAGE)
+        for user in page.items:
+            if user.email.lower() == email and user.company_id is not None:
+                taken[email] = user.company_id
+    if not asked:
+        return live
+    return replace(live, admin_users=taken, requests=live.requests + client.stats.requests - start)
 
 
 @dataclass

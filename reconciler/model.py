@@ -307,6 +307,9 @@ class LiveState:
     """Unix seconds when the read started (local clock)."""
     company_total: int | None = None
     """Companies in the store (``totalCount``); ``companies`` may hold only the managed ones."""
+    admin_users: Mapping[str, int] = field(default_factory=dict)
+    """Admin e-mails of companies to create (lower case) that already belong to a company
+    user, and that user's company (``live.read_admin_users``)."""
 
     def company_for_group(self, group_id: int) -> LiveCompany | None:
         """The (first) company of a customer group."""

@@ -511,6 +511,16 @@ def _plan_creation(
         )
         return
     assert admin is not None
+    holder = ctx.live.admin_users.get(admin.email.lower())
+    if holder is not None:
+        ctx.issue(
+            spec.loc_of("admin.email"),
+            res,
+            f"spec.admin.email: {admin.email} is already a user of company {holder}; B2B "
+            "Edition keeps user e-mails unique across companies, so creating this company "
+            "would be refused (422). Name another admin e-mail",
+        )
+        return
     body: dict[str, object] = {
         "companyName": spec.company_name,
         "companyEmail": spec.company_email,

@@ -460,3 +460,50 @@ def test_serve_never_prints_the_seeds_token(
     finally:
         stop.set()
         thread.join(10)
+
+
+# --------------------------------------------------------------------------- 12: plan-time checks
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_store_dependent_plan_errors_are_annotated_at_the_manifest_line(
+    manifests: Path, db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    company = manifests / "companies/harbor-hospitality.yaml"
+    company.write_text(company.read_text().replace('catalogId: "6"', 'catalogId: "99"'))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out = run("--sandbox", db, "plan", str(manifests), "--format", "json")
+    assert code == 1
+    assert out == ""
+    err = capsys.readouterr().err
+    line = _line_of(company, "catalogId")
+    # Schema errors had annotations; plan-time errors from the store had none.
+    assert re.search(
+        rf"^::error file=[^,]*harbor-hospitality\.yaml,line={line},col=\d+::.*price list 99",
+        err,
+        re.M,
+    ), err
+
+
+def test_admin_email_of_an_existing_company_user_is_caught_at_plan_time(
+    manifests: Path, db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    company = manifests / "companies/harbor-hospitality.yaml"
+    taken = "dana.okafor@northwind-supply.example"  # a user of company 1001 in the seed
+    company.write_text(company.read_text().replace("marco.bellini@harborvine.example", taken))
+    before = dump(db)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, _ = run("--sandbox", db, "plan", str(manifests))
+    assert code == 1  # the plan used to succeed and apply to fail with 422
+    err = capsys.readouterr().err
+    assert f"{taken} is already a user of company 1001" in err
+    line = _line_of(company, taken)
+    assert re.search(rf"^::error file=[^,]*harbor-hospitality\.yaml,line={line},", err, re.M)
+    assert run("--sandbox", db, "apply", str(manifests), "--auto-approve")[0] == 1
+    assert dump(db) == before
+    # Upper case in the manifest is the same e-mail.
+    company.write_text(company.read_text().replace(taken, taken.upper()))
+    assert run("--sandbox", db, "plan", str(manifests))[0] == 1
