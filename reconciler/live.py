@@ -60,6 +60,7 @@ from reconciler.api import ApiClient
 from reconciler.api.b2b import COMPANY_PAGE, ORDER_CONFIG_PAGE, ORDER_PAGE, USER_PAGE, pages_for
 from reconciler.api.core import V2_PAGE, V3_PAGE
 from reconciler.api.decode import DecodeError
+from reconciler.errors import NotFoundError
 from reconciler.model import (
     ExtraFieldConfig,
     LiveCompany,
@@ -291,12 +292,26 @@ def read_admin_users(client: ApiClient, manifests: ManifestSet, live: LiveState)
             continue
         asked.add(email)
         page = client.b2b.company_users_page(email=admin.email, limit=USER_PAGE)
-        for user in page.items:
-            if user.email.lower() == email and user.company_id is not None:
-                taken[email] = user.company_id
+        holder = next(
+            (u.company_id for u in page.items if u.email.lower() == email and u.company_id),
+            None,
+        )
+        if holder is not None and not _created_meanwhile(client, holder, spec.customer_group_id):
+            taken[email] = holder
     if not asked:
         return live
     return replace(live, admin_users=taken, requests=live.requests + client.stats.requests - start)
+
+
+def _created_meanwhile(client: ApiClient, company_id: int, group: int) -> bool:
+    """The admin's company is the one this document describes, created since the read (another
+    apply won a race): not a conflict; the staleness check and the create's confirm read
+    deal with it."""
+    try:
+        company = client.b2b.get_company(company_id)
+    except NotFoundError:
+        return False
+    return company.customer_group_id == group
 
 
 @dataclass
