@@ -234,16 +234,19 @@ def generated_plans(draw: st.DrawFn) -> Plan:
     )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # shared, loaded CI machines
 @given(generated_plans())
 def test_round_trip_through_json_objects(plan: Plan) -> None:
     assert plan_from_json(plan_to_json(plan)) == plan
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # shared, loaded CI machines
 @given(generated_plans())
 def test_render_json_is_the_plan_file_json(plan: Plan) -> None:
     assert render_plan_json(plan) + "\n" == dump_plan(plan)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # shared, loaded CI machines
 @given(generated_plans())
 def test_round_trip_through_text(plan: Plan) -> None:
     text = dump_plan(plan)
