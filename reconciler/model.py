@@ -480,23 +480,6 @@ class Plan:
             f"({changed * 100 // managed}%), more than maxChangePercent {limit}%"
         )
 
-    def api_requests(self) -> int:
-        """Requests apply will make when nothing fails: the writes, the staleness check, the
-        confirm read before each convert or create, and the verification reads."""
-        if not self.actions:
-            return 0
-        return (
-            len(self.actions)
-            + precondition_requests(self)
-            + confirm_requests(self)
-            + verification_requests(self)
-        )
-
-    def estimated_seconds(self) -> float:
-        """Wall time of those requests at the store's configured rate."""
-        rate = max(1, self.store.requests_per_minute) / 60.0
-        return round(self.api_requests() / rate, 1)
-
 
 COMPANY_LIST_PAGE = 250
 """Companies per page of ``GET /companies`` (the documented maximum)."""
@@ -528,21 +511,6 @@ def precondition_requests(plan: Plan) -> int:
     one list request for orders and one for company users when the plan touches them."""
     pre = plan.preconditions
     return company_check_requests(plan) + sum(1 for part in (pre.orders, pre.customers) if part)
-
-
-def confirm_requests(plan: Plan) -> int:
-    """Two reads per convert or create: right before it, one confirms the group still has no
-    company; right after it, one confirms the returned company is the group's."""
-    return 2 * sum(1 for a in plan.actions if a.type in ("convert", "create"))
-
-
-def verification_requests(plan: Plan) -> int:
-    """One re-read per touched company and updated order, one order listing per company that
-    receives orders (a first page; a company with more than 200 orders costs more)."""
-    companies = {a.resource for a in plan.actions if a.resource.startswith("company/")}
-    orders = {a.bc_order_id for a in plan.actions if a.type == "updateOrder"}
-    receiving = {a.target_company for a in plan.actions if a.type in ("assign", "reassign")}
-    return len(companies) + len(orders) + len(receiving)
 
 
 # --------------------------------------------------------------------------- apply reports

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 from reconciler.errors import PlanFileError
-from reconciler.kinds import action_types
+from reconciler.kinds import action_types, api_requests, estimated_seconds
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
 from reconciler.model import (
     JSON,
@@ -134,8 +134,8 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
     counts = plan.counts()
     summary: dict[str, JSON] = {kind: counts[kind] for kind in action_types()}
     summary["total"] = len(plan.actions)
-    summary["apiRequests"] = plan.api_requests()
-    summary["estimatedSeconds"] = plan.estimated_seconds()
+    summary["apiRequests"] = api_requests(plan)
+    summary["estimatedSeconds"] = estimated_seconds(plan)
     pre = plan.preconditions
     return {
         "formatVersion": FORMAT_VERSION,

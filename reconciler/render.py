@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from reconciler.kinds import action_info, action_types
+from reconciler.kinds import action_info, action_types, api_requests, estimated_seconds
 from reconciler.model import (
     JSON,
     Action,
@@ -128,9 +128,9 @@ def _summary_phrase(plan: Plan) -> str:
 
 
 def _cost(plan: Plan) -> str:
-    requests = plan.api_requests()
+    requests = api_requests(plan)
     return (
-        f"{_plural(requests, 'API request')}, ~{_duration(plan.estimated_seconds())} "
+        f"{_plural(requests, 'API request')}, ~{_duration(estimated_seconds(plan))} "
         f"at {plan.store.requests_per_minute} req/min"
     )
 
@@ -307,8 +307,8 @@ def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
         counts = plan.counts()
         out += [
             f"**{_plural(len(plan.actions), 'change')}**: {_md_text(_summary_phrase(plan))}. "
-            f"Apply makes **{_plural(plan.api_requests(), 'API request')}**, about "
-            f"**{_duration(plan.estimated_seconds())}** at "
+            f"Apply makes **{_plural(api_requests(plan), 'API request')}**, about "
+            f"**{_duration(estimated_seconds(plan))}** at "
             f"{plan.store.requests_per_minute} req/min.",
             "",
             "| action type | count |",

@@ -165,6 +165,11 @@ class Kind(Generic[S]):
 
     # -- applying
 
+    def apply_requests(self, actions: Sequence[Action]) -> int:
+        """Requests apply makes for these actions when nothing fails: sending them, and any
+        reads around them and in their verification (the writes alone by default)."""
+        return len(actions)
+
     def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
         """Send one action's request; return a message and the company id it created, if any."""
         client.b2b.send(request, idempotent=True)

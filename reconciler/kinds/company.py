@@ -254,6 +254,13 @@ class CompanyKind(Kind[CompanySpec]):
         for spec in specs:
             _plan_company(ctx, spec, configs)
 
+    def apply_requests(self, actions: Sequence[Action]) -> int:
+        """Each write; two reads per convert or create (right before it, one confirms the group
+        still has no company; right after it, one confirms the returned company is the
+        group's); one verification re-read per touched company."""
+        creates = sum(1 for a in actions if a.type in ("convert", "create"))
+        return len(actions) + 2 * creates + len({a.resource for a in actions})
+
     def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
         """Send a PUT; a convert/create at most once per proven absence of the company."""
         if action.type in ("convert", "create"):

@@ -136,6 +136,11 @@ class OrderAssignmentKind(Kind[OrderAssignmentSpec]):
         for spec in specs:
             _plan_assignment(ctx, spec, companies)
 
+    def apply_requests(self, actions: Sequence[Action]) -> int:
+        """Each move, and one order listing per company that receives orders in verification
+        (a first page; a company with more than 200 orders costs more)."""
+        return len(actions) + len({a.target_company for a in actions})
+
     def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
         """Move the orders; say how many moved."""
         data = client.b2b.send(request, idempotent=True)
