@@ -30,6 +30,7 @@ from bench.harness import Budget, make_sandbox, open_client, settings, summarize
 from bench.scenario import STORE_HASH, TOKEN, Scenario
 from reconciler.api import ApiClient
 from reconciler.executor import apply_plan, check_stale
+from reconciler.kinds import api_requests
 from reconciler.live import read_live
 from reconciler.model import ManifestSet, Plan
 from reconciler.planner import build_plan
@@ -138,7 +139,7 @@ def one_run(
         "minimumSeconds": minimum,
         "nextPlanActions": next_plan,
         "appliesToConverge": applies if not after.actions else None,
-        "expectedPlanRequests": plan.api_requests(),
+        "expectedPlanRequests": api_requests(plan),
     }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -16,6 +15,7 @@ from contextlib import contextmanager
 from typing import NoReturn, TextIO
 
 from reconciler import __version__
+from reconciler.console import Console
 from reconciler.errors import IssuesError, ReconcilerError
 from reconciler.render import render_issues_text
 from reconciler.session import known_secrets
@@ -271,81 +271,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _env_flag(name: str) -> bool:
-    """A variable that counts only when set and non-empty (no-color.org, force-color.org)."""
-    return os.environ.get(name, "") != ""
-
-
-_ASCII = str.maketrans(
-    {
-        "→": "->",
-        "…": "...",
-        "✓": "+",
-        "✗": "x",
-        "⚠": "!",
-        "\ufe0f": "",
-        "·": "-",
-        "\u2013": "-",
-        "—": "-",
-        "\u00d7": "x",
-        "÷": "/",
-        "≤": "<=",
-        "≥": ">=",
-    }
-)
-
-
-def fit(text: str, stream: TextIO) -> str:
-    """``text`` as ``stream`` can encode it: ASCII symbols, then escapes, when it cannot."""
-    encoding = getattr(stream, "encoding", None)
-    if not encoding:
-        return text
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        text = text.translate(_ASCII)
-        return text.encode(encoding, "backslashreplace").decode(encoding)
-    except LookupError:
-        return text
-    return text
-
-
-class Console:
-    """stdout/stderr with colour decided once and the token redacted from everything."""
-
-    def __init__(self, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-        self.out = out
-        self.err = err
-        self.verbose: int = args.verbose or 0
-        no_color = args.no_color or _env_flag("NO_COLOR")
-        force = _env_flag("FORCE_COLOR")
-        self.color = not no_color and (force or out.isatty())
-        self.err_color = not no_color and (force or err.isatty())
-        self.secrets: list[str] = []
-
-    def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-    def print(self, text: str = "") -> None:
-        """Write to stdout."""
-        text = self._clean(text) + ("" if text.endswith("\n") else "\n")
-        self.out.write(fit(text, self.out))
-        self.out.flush()
-
-    def note(self, text: str) -> None:
-        """Write to stderr."""
-        self.err.write(fit(self._clean(text) + "\n", self.err))
-        self.err.flush()
-
-    def ask(self, text: str) -> None:
-        """A prompt on stderr (stdout may be holding a JSON document)."""
-        self.err.write(fit(text, self.err))
-        self.err.flush()
-
-
 class _LogHandler(logging.Handler):
     """Log records as lines on stderr, through the console's redaction."""
 
@@ -429,4 +354,4 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
     return handler(args, console)
 
 
-__all__ = ["Console", "build_parser", "main"]
+__all__ = ["build_parser", "main"]

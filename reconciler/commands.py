@@ -1,6 +1,6 @@
 """One function per command: glue between manifests, the live store, the planner and renderers.
 
-Each returns the exit code; output goes through the CLI's ``Console`` (redacted, coloured once).
+Each returns the exit code; output goes through the ``Console`` (redacted, coloured once).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from reconciler import kinds, managed
 from reconciler import manifests as manifest_io
+from reconciler.console import Console
 from reconciler.errors import (
     ApplyRefusedError,
     IssuesError,
@@ -50,9 +50,6 @@ from reconciler.render import (
 )
 from reconciler.savedplan import check_saved_plan, paths_label
 from reconciler.session import Session, open_session
-
-if TYPE_CHECKING:
-    from reconciler.cli import Console
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 PROGRESS_EVERY = 10.0

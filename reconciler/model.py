@@ -169,12 +169,6 @@ class ReadNeeds:
     """Multi-Storefront, and some Company names channels in ``priceListAssign``."""
     customers: tuple[int, ...] = ()
     """Distinct customers of OrderAssignments."""
-    user_groups: tuple[int, ...] = ()
-    """Customer groups of the Companies that CompanyUsers documents name (their users)."""
-    user_emails: tuple[str, ...] = ()
-    """E-mails (lower case) CompanyUsers documents list: where each user is, if anywhere."""
-    user_extra_fields: bool = False
-    """Some CompanyUsers document exists: user extra-field configs."""
     order_docs: tuple[int, ...] = ()
     """Orders named by Order documents."""
     dependent: bool = True
@@ -189,9 +183,6 @@ class ReadNeeds:
             price_lists=self.price_lists or other.price_lists,
             channels=self.channels or other.channels,
             customers=tuple(dict.fromkeys((*self.customers, *other.customers))),
-            user_groups=tuple(dict.fromkeys((*self.user_groups, *other.user_groups))),
-            user_emails=tuple(dict.fromkeys((*self.user_emails, *other.user_emails))),
-            user_extra_fields=self.user_extra_fields or other.user_extra_fields,
             order_docs=tuple(dict.fromkeys((*self.order_docs, *other.order_docs))),
             dependent=self.dependent and other.dependent,
         )
@@ -281,9 +272,6 @@ class LiveCustomer:
     """The company the customer is a user of (``None``: not a company user)."""
     user_updated_at: int | None = None
     order_ids: tuple[int, ...] = ()
-    email: str | None = None
-    """The customer's e-mail, read only when CompanyUsers documents might make a customer who
-    is no company user a member."""
 
 
 @dataclass(frozen=True)
@@ -308,10 +296,6 @@ class LiveState:
     channels: frozenset[int] = frozenset()
     company_field_configs: tuple[ExtraFieldConfig, ...] = ()
     order_field_configs: tuple[ExtraFieldConfig, ...] = ()
-    user_field_configs: tuple[ExtraFieldConfig, ...] = ()
-    users: tuple[LiveUser, ...] = ()
-    """Company users CompanyUsers documents need: those of the named companies and those
-    with a listed e-mail."""
     customers: Mapping[int, LiveCustomer] = field(default_factory=dict)
     orders: Mapping[int, LiveOrder] = field(default_factory=dict)
     """Orders named by Order documents and orders of customers in OrderAssignments."""
@@ -458,9 +442,6 @@ class Plan:
     actions: tuple[Action, ...]
     preconditions: Preconditions
     unmanaged_companies: int = 0
-    unmanaged_users: int | None = None
-    """Users of companies CompanyUsers documents name that none lists (None: not counted,
-    because no CompanyUsers document exists)."""
     managed_objects: int = 0
     warnings: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
@@ -499,23 +480,6 @@ class Plan:
             f"({changed * 100 // managed}%), more than maxChangePercent {limit}%"
         )
 
-    def api_requests(self) -> int:
-        """Requests apply will make when nothing fails: the writes, the staleness check, the
-        confirm read before each convert or create, and the verification reads."""
-        if not self.actions:
-            return 0
-        return (
-            len(self.actions)
-            + precondition_requests(self)
-            + confirm_requests(self)
-            + verification_requests(self)
-        )
-
-    def estimated_seconds(self) -> float:
-        """Wall time of those requests at the store's configured rate."""
-        rate = max(1, self.store.requests_per_minute) / 60.0
-        return round(self.api_requests() / rate, 1)
-
 
 COMPANY_LIST_PAGE = 250
 """Companies per page of ``GET /companies`` (the documented maximum)."""
@@ -547,31 +511,6 @@ def precondition_requests(plan: Plan) -> int:
     one list request for orders and one for company users when the plan touches them."""
     pre = plan.preconditions
     return company_check_requests(plan) + sum(1 for part in (pre.orders, pre.customers) if part)
-
-
-def confirm_requests(plan: Plan) -> int:
-    """Two reads per convert or create: right before it, one confirms the group still has no
-    company; right after it, one confirms the returned company is the group's. One read per
-    createUser, right before it: no user has the e-mail yet; one per update of the admin a
-    company creation made, to learn their user id."""
-    companies = 2 * sum(1 for a in plan.actions if a.type in ("convert", "create"))
-    users = sum(
-        1
-        for a in plan.actions
-        if a.type == "createUser" or (a.type == "updateUser" and "{" in a.request.path)
-    )
-    return companies + users
-
-
-def verification_requests(plan: Plan) -> int:
-    """One re-read per touched company and updated order, one order listing per company that
-    receives orders (a first page; a company with more than 200 orders costs more), one user
-    listing per company whose users the plan creates or updates (a first page of 250)."""
-    companies = {a.resource for a in plan.actions if a.resource.startswith("company/")}
-    orders = {a.bc_order_id for a in plan.actions if a.type == "updateOrder"}
-    receiving = {a.target_company for a in plan.actions if a.type in ("assign", "reassign")}
-    with_users = {a.target_company for a in plan.actions if a.type in ("createUser", "updateUser")}
-    return len(companies) + len(orders) + len(receiving) + len(with_users)
 
 
 # --------------------------------------------------------------------------- apply reports

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from reconciler.kinds import action_info, action_types
+from reconciler.kinds import action_info, action_types, api_requests, estimated_seconds
 from reconciler.model import (
     JSON,
     Action,
@@ -97,14 +97,6 @@ def _value(value: JSON) -> str:
     return _inert(json.dumps(value, ensure_ascii=False, sort_keys=False))
 
 
-def _unmanaged(plan: Plan) -> str:
-    """``3 companies``, and ``, 12 users`` once CompanyUsers documents count them."""
-    text = _plural(plan.unmanaged_companies, "company", "companies")
-    if plan.unmanaged_users is not None:
-        text += ", " + _plural(plan.unmanaged_users, "user", "users")
-    return text
-
-
 def _placeholders(text: str) -> list[str]:
     return [m.group() for m in _PLACEHOLDER.finditer(text)]
 
@@ -136,9 +128,9 @@ def _summary_phrase(plan: Plan) -> str:
 
 
 def _cost(plan: Plan) -> str:
-    requests = plan.api_requests()
+    requests = api_requests(plan)
     return (
-        f"{_plural(requests, 'API request')}, ~{_duration(plan.estimated_seconds())} "
+        f"{_plural(requests, 'API request')}, ~{_duration(estimated_seconds(plan))} "
         f"at {plan.store.requests_per_minute} req/min"
     )
 
@@ -211,7 +203,9 @@ def render_plan_text(plan: Plan, *, color: bool) -> str:
                 lines.extend(_action_text(action, paint))
 
     lines.append("")
-    lines.append(f"Unmanaged: {_unmanaged(plan)} (left untouched)")
+    lines.append(
+        f"Unmanaged: {_plural(plan.unmanaged_companies, 'company', 'companies')} (left untouched)"
+    )
     if plan.warnings:
         lines.append("")
         for warning in plan.warnings:
@@ -313,8 +307,8 @@ def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
         counts = plan.counts()
         out += [
             f"**{_plural(len(plan.actions), 'change')}**: {_md_text(_summary_phrase(plan))}. "
-            f"Apply makes **{_plural(plan.api_requests(), 'API request')}**, about "
-            f"**{_duration(plan.estimated_seconds())}** at "
+            f"Apply makes **{_plural(api_requests(plan), 'API request')}**, about "
+            f"**{_duration(estimated_seconds(plan))}** at "
             f"{plan.store.requests_per_minute} req/min.",
             "",
             "| action type | count |",
@@ -337,7 +331,7 @@ def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
                 out += [f"> - and {len(irreversible) - len(listed)} more"]
     tail = [
         "",
-        f"Unmanaged: {_unmanaged(plan)} (left untouched).",
+        f"Unmanaged: {_plural(plan.unmanaged_companies, 'company', 'companies')} (left untouched).",
     ]
     warnings = [w for w in plan.warnings if not (over and w.startswith(over))]
     if warnings:

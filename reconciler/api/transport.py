@@ -328,6 +328,14 @@ class B2BPacer:
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
+            log.debug(
+                "waiting %.2f s: this tool's share of the B2B rate limit (%d of %d requests per "
+                "%g s)",
+                seconds,
+                self.share,
+                self.allocated,
+                self.window,
+            )
             self._sleep(seconds)
             self._stats.paced_seconds += seconds
 
@@ -397,6 +405,7 @@ class CorePacer:
         if self._left is not None and self._left <= 0 and self._reset_at is not None:
             wait = min(self._reset_at - self._clock(), CORE_MAX_WAIT) + _EPSILON
             if wait > 0:
+                log.debug("waiting %.2f s: the core API rate limit is spent", wait)
                 self._sleep(wait)
                 self._stats.paced_seconds += wait
             self._left = None
@@ -570,7 +579,7 @@ class Http:
             except httpx.TransportError as exc:
                 failures += 1
                 what = _describe_transport_error(exc)
-                log.debug("%s %s -> %s", method, path, what)
+                log.info("%s %s -> %s", method, path, what)
                 if isinstance(exc, _FATAL):
                     raise TransportError(
                         f"cannot send the request: {what}", method=method, path=path
@@ -587,11 +596,13 @@ class Http:
                     raise TransportError(
                         f"no answer after {failures} attempts ({what})", method=method, path=path
                     ) from exc
-                self._backoff(self.retry.backoff(failures, self._rng))
+                self._backoff(
+                    self.retry.backoff(failures, self._rng), f"{method} {path} failed ({what})"
+                )
                 continue
             elapsed = self._clock() - started
             status = response.status_code
-            log.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
+            log.info("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
             if api == "b2b":
                 self.b2b_pacer.observe(response.headers)
             else:
@@ -603,7 +614,10 @@ class Http:
                     raise self._error(
                         RateLimitedError, "still rate limited", method, path, response
                     )
-                self._backoff(self._throttle_wait(api, response, throttled))
+                self._backoff(
+                    self._throttle_wait(api, response, throttled),
+                    f"{method} {path} was rate limited (429)",
+                )
                 if api == "b2b":
                     self.b2b_pacer.forget_remaining()
                 else:
@@ -624,7 +638,9 @@ class Http:
                     raise self._error(
                         ApiError, f"server error after {failures} attempts", method, path, response
                     )
-                self._backoff(self.retry.backoff(failures, self._rng))
+                self._backoff(
+                    self.retry.backoff(failures, self._rng), f"{method} {path} answered {status}"
+                )
                 continue
             if status >= 400:
                 raise self._client_error(method, path, response)
@@ -634,7 +650,8 @@ class Http:
 
     # -- helpers
 
-    def _backoff(self, seconds: float) -> None:
+    def _backoff(self, seconds: float, what: str) -> None:
+        log.debug("retrying in %.2f s: %s", seconds, what)
         self.stats.retries += 1
         if seconds > 0:
             self._sleep(seconds)

@@ -13,10 +13,9 @@ from typing import Any
 
 from reconciler.kinds.base import ActionInfo, Kind, PlanContext, Spec
 from reconciler.kinds.company import COMPANY
-from reconciler.kinds.company_users import COMPANY_USERS
 from reconciler.kinds.order import ORDER
 from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
-from reconciler.model import ManifestSet, ReadNeeds
+from reconciler.model import ManifestSet, Plan, ReadNeeds, precondition_requests
 
 __all__ = [
     "KINDS",
@@ -26,6 +25,8 @@ __all__ = [
     "Spec",
     "action_info",
     "action_types",
+    "api_requests",
+    "estimated_seconds",
     "kind_named",
     "kind_of_action",
     "needs_of",
@@ -34,7 +35,7 @@ __all__ = [
 
 AnyKind = Kind[Any]
 
-KINDS: tuple[AnyKind, ...] = (COMPANY, COMPANY_USERS, ORDER_ASSIGNMENT, ORDER)
+KINDS: tuple[AnyKind, ...] = (COMPANY, ORDER_ASSIGNMENT, ORDER)
 """Every kind but the Store (whose settings every stage reads), in dependency order."""
 
 
@@ -72,5 +73,24 @@ def needs_of(manifests: ManifestSet) -> ReadNeeds:
     store = manifests.store
     needs = ReadNeeds(dependent=(store.companies_behavior if store else None) != "independent")
     for kind in KINDS:
-        needs |= kind.needs_in(manifests.of(kind.spec_type), manifests)
+        needs |= kind.needs(manifests.of(kind.spec_type), store)
     return needs
+
+
+def api_requests(plan: Plan) -> int:
+    """Requests apply will make when nothing fails: the staleness check, then what each kind
+    sends, confirms and verifies for its actions."""
+    if not plan.actions:
+        return 0
+    total = precondition_requests(plan)
+    for kind in KINDS:
+        mine = [a for a in plan.actions if a.type in kind.action_types]
+        if mine:
+            total += kind.apply_requests(mine)
+    return total
+
+
+def estimated_seconds(plan: Plan) -> float:
+    """Wall time of those requests at the store's configured rate."""
+    rate = max(1, plan.store.requests_per_minute) / 60.0
+    return round(api_requests(plan) / rate, 1)

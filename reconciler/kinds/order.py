@@ -120,6 +120,10 @@ class OrderKind(Kind[OrderSpec]):
         for spec in specs:
             _plan_order(ctx, spec, configs)
 
+    def apply_requests(self, actions: Sequence[Action]) -> int:
+        """Each update, and one verification re-read per updated order."""
+        return len(actions) + len({a.bc_order_id for a in actions})
+
     def verify(
         self, client: ApiClient, actions: Sequence[Action], outputs: Mapping[str, int]
     ) -> list[str]:

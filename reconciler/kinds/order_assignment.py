@@ -136,6 +136,11 @@ class OrderAssignmentKind(Kind[OrderAssignmentSpec]):
         for spec in specs:
             _plan_assignment(ctx, spec, companies)
 
+    def apply_requests(self, actions: Sequence[Action]) -> int:
+        """Each move, and one order listing per company that receives orders in verification
+        (a first page; a company with more than 200 orders costs more)."""
+        return len(actions) + len({a.target_company for a in actions})
+
     def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
         """Move the orders; say how many moved."""
         data = client.b2b.send(request, idempotent=True)
@@ -236,8 +241,7 @@ def _plan_customer(
         return
     cid = customer.customer_id
     field_name = f"spec.customerIds[{index}]"
-    joining = ctx.members.get(customer.email.lower()) if customer.email else None
-    if customer.company_id is None and joining is None:
+    if customer.company_id is None:
         ctx.issue(
             loc,
             spec.resource,
@@ -247,12 +251,7 @@ def _plan_customer(
         return
     loose = [o for o in misplaced if o.company_id is None]
     foreign = [o for o in misplaced if o.company_id is not None]
-    after = converting
-    if joining is not None:  # a CompanyUsers document makes the customer a member first
-        member_of_target = joining[0] == target_res
-        after = joining[1]
-    else:
-        member_of_target = target_id is not None and customer.company_id == target_id
+    member_of_target = target_id is not None and customer.company_id == target_id
     kind: ActionType
     if member_of_target and not foreign:
         kind = "assign"
@@ -286,11 +285,6 @@ def _plan_customer(
         f"{len(moved)} order(s) of customer {cid} move to {target_res}: "
         + ", ".join(f"{n} from {src}" for src, n in sorted(sources.items()))
     ]
-    if joining is not None:
-        effects.append(
-            f"customer {cid} first becomes a user of {joining[0]} ({joining[1]}), which may "
-            "already move these orders; then this moves nothing"
-        )
     if kind == "reassign":
         effects.append(
             f"reassign moves every order of customer {cid}, including orders placed after "
@@ -302,7 +296,7 @@ def _plan_customer(
             type=kind,
             resource=spec.resource,
             request=request,
-            depends_on=(after,) if after else (),
+            depends_on=(converting,) if converting else (),
             changes=changes,
             side_effects=tuple(effects),
             customer_group_id=group,

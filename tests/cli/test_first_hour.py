@@ -507,3 +507,38 @@ def test_admin_email_of_an_existing_company_user_is_caught_at_plan_time(
     # Upper case in the manifest is the same e-mail.
     company.write_text(company.read_text().replace(taken, taken.upper()))
     assert run("--sandbox", db, "plan", str(manifests))[0] == 1
+
+
+# --------------------------------------------------------------------------- 10: -v and -vv
+
+
+def test_verbose_shows_requests_and_very_verbose_the_retries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "tok-Verbose-7731"
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        SEED.read_text().replace(
+            "store: {hash: demo01,", f"store: {{accessToken: {token}, hash: demo01,", 1
+        )
+        + '\nfaults:\n  - {method: GET, path: "/api/v3/io/companies", status: 503, times: 1}\n'
+    )
+    db = str(tmp_path / "v.db")
+    assert run("sandbox", "init", "--db", db, "--seed", str(seed))[0] == 0
+    capsys.readouterr()
+    assert run("--sandbox", db, "-v", "plan", str(EXAMPLE))[0] == 0
+    err = capsys.readouterr().err
+    # -v used to show only request counts: now each request, with status and time.
+    assert re.search(r"^GET /companies -> 503 in \d+ ms$", err, re.M), err
+    assert re.search(r"^GET /companies -> 200 in \d+ ms$", err, re.M), err
+    assert re.search(r"^GET /v2/orders -> \d{3} in \d+ ms$", err, re.M), err
+    assert "retrying in" not in err
+    assert token not in err
+    with Sandbox(db=db) as sb:
+        sb.set_faults(
+            [{"method": "GET", "path": "/api/v3/io/companies", "status": 503, "times": 1}]
+        )
+    assert run("--sandbox", db, "-vv", "plan", str(EXAMPLE))[0] == 0
+    err = capsys.readouterr().err
+    assert re.search(r"^retrying in \d+\.\d\d s: GET /companies answered 503$", err, re.M), err
+    assert token not in err

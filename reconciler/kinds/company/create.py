@@ -1,0 +1,97 @@
+"""Creating a company without ever creating two: confirm, send, re-read when uncertain, adopt."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.errors import ApiError, UncertainWriteError
+from reconciler.model import (
+    Action,
+    LiveCompany,
+    Request,
+)
+
+if TYPE_CHECKING:
+    from reconciler.api import ApiClient
+
+
+POST_ATTEMPTS = 5
+"""Sends of one convert/create at most, each after a read proved the company absent."""
+
+
+def create_company(client: ApiClient, action: Action, request: Request) -> tuple[int, str]:
+    """Convert or create a company at most once per proven absence; return its id and what
+    happened.
+
+    Right before the POST one read confirms the group still has no company: a company found
+    there (made since planning, or by a run that was cut off) is adopted when it carries the
+    planned name, never duplicated. After the POST one read confirms the company the API named
+    is the group's, before any later action uses its id.
+    """
+    group = action.customer_group_id
+    assert group is not None
+    wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
+    existing = _company_of_group(client, group)
+    if existing is not None:
+        return _adopt(existing, group, wanted), (
+            f"company {existing.company_id} already existed in customer group {group} "
+            "(made since planning); adopted it, nothing was created"
+        )
+    last: ApiError | None = None
+    for _ in range(POST_ATTEMPTS):
+        try:
+            data = client.b2b.send(request, idempotent=False)
+            company_id = client.b2b.created_company_id(data)
+        except UncertainWriteError as exc:
+            last = exc
+        except ApiError as exc:
+            # A refusal may mean another run created it meanwhile ("Convert failed" 400, a 409,
+            # or 422 "Email already exists" for the admin): look before reporting a failure.
+            if exc.status is None or exc.status in (401, 403):
+                raise
+            last = exc
+        else:
+            _confirm_created(client, group, company_id)
+            return company_id, f"company {company_id} created"
+        # The outcome is uncertain: look before sending again.
+        existing = _company_of_group(client, group)
+        if existing is not None:
+            try:
+                return _adopt(existing, group, wanted), (
+                    f"company {existing.company_id} is in customer group {group} after a POST "
+                    "whose outcome was uncertain or refused; taken as this action's, not "
+                    "created twice"
+                )
+            except ApiError as exc:
+                raise exc from last
+        if last.status is not None and last.status < 500:
+            raise last  # refused for another reason, and nothing was created
+    assert last is not None
+    raise last
+
+
+def _adopt(existing: LiveCompany, group: int, wanted: object) -> int:
+    """The id of a company found in the group, if it is the planned one (its name)."""
+    if wanted is None or existing.company_name == wanted:
+        return existing.company_id
+    raise ApiError(
+        f"customer group {group} already has company {existing.company_id} "
+        f"({existing.company_name!r}), not the planned one; nothing was created. Run plan again"
+    )
+
+
+def _confirm_created(client: ApiClient, group: int, company_id: int) -> None:
+    """The company the API named after a convert/create must be one of the group's."""
+    companies, _ = client.b2b.list_companies(bc_group_id=group)
+    ids = [c.company_id for c in companies if c.customer_group_id == group]
+    if company_id not in ids:
+        holders = ", ".join(map(str, ids)) or "none"
+        raise ApiError(
+            f"the API answered company {company_id} for customer group {group}, but the "
+            f"group's companies are: {holders}; its id is not used. Run plan again"
+        )
+
+
+def _company_of_group(client: ApiClient, group_id: int) -> LiveCompany | None:
+    companies, _ = client.b2b.list_companies(bc_group_id=group_id)
+    return next((c for c in companies if c.customer_group_id == group_id), None)

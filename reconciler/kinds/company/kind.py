@@ -1,0 +1,271 @@
+"""The Company kind: document checks, read needs, planning, sending, verification, import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from reconciler.diff import same_value
+from reconciler.kinds.base import ActionInfo, Kind, PlanContext
+from reconciler.kinds.documents import (
+    Checked,
+    Issues,
+    extras,
+    field_locs,
+    first_at,
+    int_or_none,
+    opt_str,
+    unique_field,
+)
+from reconciler.kinds.extrafields import (
+    lost_extras,
+)
+from reconciler.model import (
+    API_VERSION,
+    Action,
+    LiveCompany,
+    LiveState,
+    PriceListAssignment,
+    ReadNeeds,
+    Request,
+    StoreSpec,
+)
+
+if TYPE_CHECKING:
+    from reconciler.api import ApiClient
+from reconciler.kinds.company.compare import company_field
+from reconciler.kinds.company.create import create_company
+from reconciler.kinds.company.plan import plan_company
+from reconciler.kinds.company.spec import AdminSpec, CompanySpec
+
+
+class CompanyKind(Kind[CompanySpec]):
+    """The Company kind."""
+
+    name = "Company"
+    spec_type = CompanySpec
+    actions = (
+        ActionInfo(
+            "convert",
+            "+",
+            ("to convert", "to convert"),
+            "a customer group converted into a company cannot be turned back into a plain "
+            "group; the company can only be deactivated",
+        ),
+        ActionInfo(
+            "create",
+            "+",
+            ("to create", "to create"),
+            "this tool never deletes companies; removing it is a manual step",
+        ),
+        ActionInfo("update", "~", ("to update", "to update")),
+        ActionInfo("setStatus", "~", ("status to set", "statuses to set")),
+        ActionInfo("setCatalog", "~", ("catalog to set", "catalogs to set")),
+    )
+    needs_behavior = True
+    extra_field_set = "company"
+
+    def check(self, doc: Checked, issues: Issues) -> None:
+        """A channel may have one price list."""
+        _check_price_lists(doc, issues)
+
+    def check_across(
+        self,
+        docs: Sequence[Checked],
+        every: Mapping[str, Sequence[Checked]],
+        store: Checked | None,
+        issues: Issues,
+    ) -> None:
+        """One company per customer group; companiesBehavior decides catalogId vs
+        priceListAssign."""
+        unique_field(docs, "customerGroupId", "customer group {} is already used by", issues)
+        behavior = store.field("companiesBehavior") if store else None
+        msf = store.field("multiStorefront") if store else None
+        msf = False if msf is None else msf
+        if behavior not in ("dependent", "independent") or not isinstance(msf, bool):
+            return
+        for company in docs:
+            spec = company.spec()
+            if "catalogId" in spec and (behavior == "independent" or msf):
+                reason = (
+                    "not allowed with companiesBehavior: independent (the price list comes from "
+                    "the customer group)"
+                    if behavior == "independent"
+                    else "only for stores without Multi-Storefront; this store has "
+                    "multiStorefront: true, so use priceListAssign"
+                )
+                issues.add(company.at("catalogId"), company.resource, f"spec.catalogId: {reason}")
+            if "priceListAssign" in spec and (behavior == "independent" or not msf):
+                reason = (
+                    "not allowed with companiesBehavior: independent (the price list comes from "
+                    "the customer group)"
+                    if behavior == "independent"
+                    else "only for stores with Multi-Storefront (multiStorefront: true); this "
+                    "store uses catalogId"
+                )
+                issues.add(
+                    company.at("priceListAssign"),
+                    company.resource,
+                    f"spec.priceListAssign: {reason}",
+                )
+
+    def canonical(self, spec: dict[str, Any]) -> None:
+        """``catalogId: 5`` and ``"5"`` are the same."""
+        if "catalogId" in spec:
+            spec["catalogId"] = str(spec["catalogId"])
+
+    def build(self, doc: Checked) -> CompanySpec:
+        """The spec of a checked document."""
+        spec = doc.spec()
+        admin = spec.get("admin")
+        assign = spec.get("priceListAssign")
+        address = spec.get("address")
+        return CompanySpec(
+            name=doc.name or "",
+            customer_group_id=spec["customerGroupId"],
+            company_name=spec["companyName"],
+            company_email=spec["companyEmail"],
+            company_phone=spec["companyPhone"],
+            address=dict(address) if isinstance(address, dict) else None,
+            status=spec.get("status"),
+            uuid=spec.get("uuid"),
+            catalog_id=opt_str(spec.get("catalogId")),
+            price_list_assign=(
+                tuple(PriceListAssignment(p["channelId"], p["priceListId"]) for p in assign)
+                if isinstance(assign, list)
+                else None
+            ),
+            extra_fields=extras(spec.get("extraFields")),
+            admin=(
+                AdminSpec(
+                    email=admin["email"],
+                    first_name=admin.get("firstName"),
+                    last_name=admin.get("lastName"),
+                    phone_number=admin.get("phoneNumber"),
+                )
+                if isinstance(admin, dict)
+                else None
+            ),
+            user_extra_fields=extras(spec.get("userExtraFields")),
+            send_welcome_email=bool(spec.get("sendWelcomeEmail", False)),
+            loc=doc.doc.start,
+            field_locs=field_locs(doc.doc),
+        )
+
+    def needs(self, specs: Sequence[CompanySpec], store: StoreSpec | None) -> ReadNeeds:
+        """The companies of the managed groups, their configs, price lists and channels."""
+        msf = bool(store and store.multi_storefront)
+        return ReadNeeds(
+            groups=tuple(dict.fromkeys(c.customer_group_id for c in specs)),
+            company_extra_fields=bool(specs),
+            price_lists=any(bool(c.catalog_id) or bool(c.price_list_assign) for c in specs),
+            channels=msf and any(bool(c.price_list_assign) for c in specs),
+        )
+
+    def unmanaged(self, specs: Sequence[CompanySpec], live: LiveState) -> int:
+        """Companies in the store outside the managed customer groups."""
+        managed_groups = {c.customer_group_id for c in specs}
+        managed_live = sum(1 for c in live.companies if c.customer_group_id in managed_groups)
+        total = live.company_total if live.company_total is not None else len(live.companies)
+        return max(0, total - managed_live)
+
+    def plan(self, specs: Sequence[CompanySpec], ctx: PlanContext) -> None:
+        """Convert or create missing companies, then update what differs."""
+        configs = {c.name: c for c in ctx.live.company_field_configs}
+        for spec in specs:
+            plan_company(ctx, spec, configs)
+
+    def apply_requests(self, actions: Sequence[Action]) -> int:
+        """Each write; two reads per convert or create (right before it, one confirms the group
+        still has no company; right after it, one confirms the returned company is the
+        group's); one verification re-read per touched company."""
+        creates = sum(1 for a in actions if a.type in ("convert", "create"))
+        return len(actions) + 2 * creates + len({a.resource for a in actions})
+
+    def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
+        """Send a PUT; a convert/create at most once per proven absence of the company."""
+        if action.type in ("convert", "create"):
+            company_id, message = create_company(client, action, request)
+            return message, company_id
+        return super().send(client, action, request)
+
+    def verify(
+        self, client: ApiClient, actions: Sequence[Action], outputs: Mapping[str, int]
+    ) -> list[str]:
+        """Re-read each touched company once: every change and every carried extra field."""
+        problems: list[str] = []
+        by_company: dict[str, list[Action]] = {}
+        for action in actions:
+            by_company.setdefault(action.resource, []).append(action)
+        for resource, touched in by_company.items():
+            company = client.b2b.get_company(outputs[resource])
+            for action in touched:
+                for change in action.changes:
+                    have = company_field(company, change.path)
+                    if not same_value(change.after, have):
+                        problems.append(
+                            f"inconsistent result after apply: {resource} {change.path} is "
+                            f"{have!r}, expected {change.after!r} ({action.id})"
+                        )
+            problems += lost_extras(resource, touched, company.extra_fields)
+        return problems
+
+    def document(
+        self, company: LiveCompany, name: str, *, behavior: str, multi_storefront: bool
+    ) -> dict[str, Any]:
+        """The Company manifest that matches a live company exactly."""
+        spec: dict[str, Any] = {
+            "customerGroupId": company.customer_group_id,
+            "companyName": company.company_name,
+            "companyEmail": company.company_email,
+            "companyPhone": company.company_phone,
+            "status": company.status if company.status != "deleted" else None,
+        }
+        if company.uuid:
+            spec["uuid"] = company.uuid
+        if behavior == "dependent" and not multi_storefront and company.catalog_id:
+            spec["catalogId"] = company.catalog_id
+        if behavior == "dependent" and multi_storefront and company.price_list_assign:
+            spec["priceListAssign"] = [
+                {"channelId": p.channel_id, "priceListId": p.price_list_id}
+                for p in company.price_list_assign
+            ]
+        # An empty value is left out: it reads the same as no value, and a company extra field
+        # cannot be set to "" (fieldValue is minLength: 1, so plan refuses it).
+        values = {k: v for k, v in sorted(company.extra_fields.items()) if v != ""}
+        if values:
+            spec["extraFields"] = values
+        spec = {k: v for k, v in spec.items() if v is not None}
+        return {
+            "apiVersion": API_VERSION,
+            "kind": self.name,
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+
+
+def _check_price_lists(company: Checked, issues: Issues) -> None:
+    """A channel may have one price list."""
+    items = company.field("priceListAssign")
+    if not isinstance(items, list):
+        return
+    first: dict[int, int] = {}
+    for index, item in enumerate(items):
+        channel = int_or_none(item.get("channelId")) if isinstance(item, dict) else None
+        if channel is None:
+            continue
+        if channel in first:
+            earlier = company.at("priceListAssign", first[channel], "channelId")
+            here = company.at("priceListAssign", index, "channelId")
+            issues.add(
+                here,
+                company.resource,
+                f"spec.priceListAssign.{index}.channelId: channel {channel} is listed twice "
+                f"(first at {first_at(earlier, here)})",
+            )
+        else:
+            first[channel] = index
+
+
+COMPANY = CompanyKind()
+"""The Company kind."""
