@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import FrameType
 from typing import NoReturn, TextIO
 
 from reconciler import __version__
@@ -50,6 +54,17 @@ exit codes:
 """
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (``--timeout``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """Options accepted before and after the command (defaults live on the top parser)."""
     default = argparse.SUPPRESS if suppress else None
@@ -80,6 +95,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="FILE",
         default=default,
         help="file holding the access token (else env BIGCOMMERCE_ACCESS_TOKEN)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        default=default,
+        help="deadline for the whole command: then it stops sending, reports and exits 1",
     )
     g.add_argument(
         "-v",
@@ -311,7 +333,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     console = Console(args, out or sys.stdout, sys.stderr)
     console.secrets.extend(known_secrets(args))
     try:
-        with _logging(console):
+        with _logging(console), _sigterm_as_ctrl_c():
             return _dispatch(args, console)
     except IssuesError as exc:
         console.note(f"Error: {exc}")
@@ -332,6 +354,27 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         else:
             console.note("This is a bug in b2b-reconcile; run with -vv for the traceback.")
         return EXIT_ERROR
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (what CI sends on cancel) behaves as Ctrl-C, here as everywhere in a command.
+
+    While a command talks to the API its session turns both into a graceful stop (see
+    ``Session``); elsewhere both end the command with "Interrupted." and exit 1.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:

@@ -9,14 +9,11 @@ import argparse
 import json
 import os
 import shlex
-import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 
 from reconciler import kinds, managed
 from reconciler import manifests as manifest_io
@@ -246,7 +243,7 @@ def plan(args: argparse.Namespace, console: Console) -> int:
     check_output(args.out, "--out")
     found = _load(args, console)
     _check_targets(found, args.target)
-    with open_session(args, found.store) as session:
+    with open_session(args, found.store, control=console.control, notice=console.note) as session:
         console.secrets.extend(session.secrets)
         the_plan, _ = _make_plan(session, found, args, console)
         unmanaged = _unmanaged_list(args, session, found, console)
@@ -301,25 +298,6 @@ def _confirm(args: argparse.Namespace, console: Console) -> bool:
         console.out.write(prompt)
         console.out.flush()
     return sys.stdin.readline().strip() == "yes"
-
-
-@contextmanager
-def _interruptible() -> Iterator[list[bool]]:
-    """Turn Ctrl-C into a flag: the request in flight finishes, then apply stops."""
-    flag = [False]
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        flag[0] = True
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread (tests)
-        yield flag
-        return
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class _Progress:
@@ -392,7 +370,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
     else:
         found = _load(args, console)
         _check_targets(found, args.target)
-    session = open_session(args, found.store)
+    session = open_session(args, found.store, control=console.control, notice=console.note)
     with session:
         console.secrets.extend(session.secrets)
         if args.plan:
@@ -420,19 +398,17 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             return _finish_empty(args, console, the_plan)
         try:
             check_safety(the_plan, force=args.force)
-            with _interruptible() as stop:
-                report = apply_plan(
-                    session.client,
-                    the_plan,
-                    progress=_Progress(console),
-                    should_stop=lambda: stop[0],
-                    plan_file=args.plan or None,
-                )
+            report = apply_plan(
+                session.client,
+                the_plan,
+                progress=_Progress(console),
+                plan_file=args.plan or None,
+            )
         except ReconcilerError as exc:
             _write_report(args.report, ApplyReport(results=(), refused=str(exc)), the_plan)
             raise
         _write_report(args.report, report, the_plan)
-        if not args.plan and not report.refused:
+        if not args.plan and not report.refused and not report.stopped:  # stopped: send nothing
             _record_managed(args, session, found, record)
         if report.refused:
             raise ApplyRefusedError(report.refused)
@@ -453,7 +429,9 @@ def schema(args: argparse.Namespace, console: Console) -> int:
         from reconciler.importer import store_schemas
 
         found = manifest_io.load(args.paths) if args.paths else ManifestSet(store=None)
-        with open_session(args, found.store) as session:
+        with open_session(
+            args, found.store, control=console.control, notice=console.note
+        ) as session:
             console.secrets.extend(session.secrets)
             schemas = store_schemas(session.client)
     else:
@@ -487,7 +465,7 @@ def import_store(args: argparse.Namespace, console: Console) -> int:
         companies_behavior=args.behavior,
         multi_storefront=bool(args.multi_storefront),
     )
-    with open_session(args, store) as session:
+    with open_session(args, store, control=console.control, notice=console.note) as session:
         console.secrets.extend(session.secrets)
         written = import_manifests(
             session.client,

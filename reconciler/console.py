@@ -11,6 +11,8 @@ import argparse
 import os
 from typing import TextIO
 
+from reconciler.api.control import RunControl
+
 __all__ = ["Console", "fit"]
 
 
@@ -65,6 +67,8 @@ class Console:
         self.color = not no_color and (force or out.isatty())
         self.err_color = not no_color and (force or err.isatty())
         self.secrets: list[str] = []
+        self.control = RunControl(getattr(args, "timeout", None))
+        """The command's deadline (``--timeout``) and stop switch, for every API client."""
 
     def _clean(self, text: str) -> str:
         for secret in self.secrets:

@@ -13,6 +13,7 @@ boundary that meets them and chained with ``raise ... from``.
     ├── StalePlanError              a saved plan whose objects changed since planning
     ├── ApplyRefusedError           apply sent nothing: stale plan, or freshness unknowable
     ├── SafetyError                 maxChangePercent exceeded without --force
+    ├── StoppedError                the run stopped sending: --timeout passed, Ctrl-C, SIGTERM
     └── ApiError                    the remote API failed us (after retries where allowed)
         ├── AuthError               401/403 from either API
         ├── NotFoundError           404
@@ -86,6 +87,10 @@ class SafetyError(ReconcilerError):
     """The plan changes more than maxChangePercent of managed objects."""
 
 
+class StoppedError(ReconcilerError):
+    """The run must not send more: its ``--timeout`` passed, or a stop was asked for."""
+
+
 class ApiError(ReconcilerError):
     """The remote API answered with an error or not at all."""
 
@@ -112,8 +117,28 @@ class ApiError(ReconcilerError):
         super().__init__(" ".join(parts))
 
 
+_CREDENTIAL_WORDS = ("token", "credential", "scope", "auth", "permission", "api account")
+
+
 class AuthError(ApiError):
     """The API refused our credentials."""
+
+    @property
+    def about_credentials(self) -> bool:
+        """True when no later request can succeed: a 401, or a 403 about the token.
+
+        A 403 is documented for missing OAuth scopes, a changed store owner, a platform limit or
+        a wrong route (docs:status), and for a feature that is off ("Multi storefront is not
+        enabled"). It is taken to be about the token unless the API's message names another
+        cause: an empty or generic message, or one naming the token, credentials, scopes,
+        authentication or permissions, is.
+        """
+        if self.status == 401:
+            return True
+        message = self.api_message.strip().lower()
+        if message in ("", "forbidden", "403 forbidden"):
+            return True
+        return any(word in message for word in _CREDENTIAL_WORDS)
 
 
 class NotFoundError(ApiError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from reconciler import kinds
 from reconciler.api import ApiClient
-from reconciler.errors import ApiError, NotFoundError, StalePlanError
+from reconciler.errors import ApiError, AuthError, NotFoundError, StalePlanError, StoppedError
 from reconciler.model import (
     Action,
     ActionResult,
@@ -187,9 +187,11 @@ def apply_plan(
     if check_fresh:
         try:
             check_stale(client, plan, plan_file=plan_file)
-        except (StalePlanError, ApiError) as exc:
+        except (StalePlanError, ApiError, StoppedError) as exc:
             reason = str(exc)
-            if not isinstance(exc, StalePlanError):
+            if isinstance(exc, StoppedError):
+                reason = f"stopped before the first write, nothing was sent: {reason}"
+            elif not isinstance(exc, StalePlanError):
                 reason = f"could not check that the plan is fresh, nothing was sent: {reason}"
             return ApplyReport(
                 results=tuple(
@@ -204,28 +206,32 @@ def apply_plan(
     for action in plan.actions:
         if action.company_id is not None:  # the company an action's resource is or moves to
             run.outputs[action.target_company or action.resource] = action.company_id
-    interrupted = False
+    control = client.http.control
+    stopped = ""
     total = len(plan.actions)
     for index, action in enumerate(plan.actions):
-        if should_stop():
-            interrupted = True
+        stopped = control.reason() or ("interrupted" if should_stop() else "")
+        if stopped:
             break
         run.results[action.id] = _run_action(run, action, clock)
         if progress is not None:
             progress(index + 1, total, clock() - start)
+    else:
+        stopped = control.reason() or ""  # a stop during the last action skips verification
+    pending = f"not sent: {stopped}" if stopped else "not reached"
     results = [
-        run.results.get(a.id) or ActionResult(a.id, "pending", "not reached: apply was interrupted")
-        for a in plan.actions
+        run.results.get(a.id) or ActionResult(a.id, "pending", pending) for a in plan.actions
     ]
     verification: tuple[str, ...] = ()
-    if not interrupted:
+    if not stopped:
         verification = _verify(run)
     return ApplyReport(
         results=tuple(results),
         verification=verification,
         requests=_requests_since(before.by_endpoint, client.stats.by_endpoint),
         seconds=clock() - start,
-        interrupted=interrupted,
+        interrupted=bool(stopped),
+        stopped=stopped,
     )
 
 
@@ -240,6 +246,7 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
             return ActionResult(action.id, "skipped", f"skipped because {dep} did not apply")
     begin = clock()
     before = run.client.stats.requests
+    writes_before = _writes_sent(run.client)
     try:
         request = _resolve(run, action.request)
         kind = kinds.kind_of_action(action.type)
@@ -248,7 +255,25 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
         message, company_id = kind.send(run.client, action, request)
         if company_id is not None:
             run.outputs[action.resource] = company_id
+    except StoppedError as exc:
+        if _writes_sent(run.client) == writes_before:  # at most a read went out: not begun
+            return ActionResult(action.id, "pending", f"not sent: {exc}")
+        return ActionResult(
+            action.id,
+            "failed",
+            f"stopped before it finished ({exc}); it may or may not have been applied: the next "
+            "plan shows what remains",
+            seconds=clock() - begin,
+            requests=run.client.stats.requests - before,
+        )
     except ApiError as exc:
+        if isinstance(exc, AuthError) and exc.about_credentials:
+            # Nothing later can succeed with these credentials: stop now, send nothing more.
+            run.client.http.control.request_stop(
+                f"the API refused the credentials ({exc.status}), so nothing more was sent; "
+                "check the token and its scopes",
+                at_once=True,
+            )
         return ActionResult(
             action.id,
             "failed",
@@ -262,6 +287,15 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
         message,
         seconds=clock() - begin,
         requests=run.client.stats.requests - before,
+    )
+
+
+def _writes_sent(client: ApiClient) -> int:
+    """POST and PUT requests sent so far (every attempt)."""
+    return sum(
+        count
+        for endpoint, count in client.stats.by_endpoint.items()
+        if endpoint.startswith(("POST ", "PUT "))
     )
 
 
@@ -286,6 +320,6 @@ def _verify(run: _Run) -> tuple[str, ...]:
                 problems += kind.verify(run.client, mine, run.outputs)
     except NotFoundError as exc:
         problems.append(f"inconsistent result after apply: {exc}")
-    except ApiError as exc:
+    except (ApiError, StoppedError) as exc:
         problems.append(f"could not verify the result after apply: {exc}")
     return tuple(problems)

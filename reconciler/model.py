@@ -550,6 +550,8 @@ class ApplyReport:
     seconds: float = 0.0
     interrupted: bool = False
     refused: str = ""
+    stopped: str = ""
+    """Why apply stopped before the end (Ctrl-C, SIGTERM, --timeout, refused credentials)."""
 
     @property
     def ok(self) -> bool:
@@ -575,4 +577,5 @@ class ApplyReport:
             "seconds": round(self.seconds, 3),
             "interrupted": self.interrupted,
             "refused": self.refused,
+            "stopped": self.stopped,
         }

@@ -589,7 +589,9 @@ def render_report_text(report: ApplyReport, plan: Plan, *, color: bool) -> str:
         lines.append(paint("Apply complete:", "green", "bold") + f" {tally}.")
     else:
         extra = []
-        if report.interrupted:
+        if report.stopped:
+            extra.append(f"stopped: {_inert(report.stopped)}")
+        elif report.interrupted:
             extra.append("interrupted")
         if report.verification:
             extra.append(_plural(len(report.verification), "inconsistent result"))

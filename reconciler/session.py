@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from reconciler.api import ApiClient, ApiSettings, Secret
+from reconciler.api import ApiClient, ApiSettings, RunControl, Secret
 from reconciler.errors import UsageError
 from reconciler.localfile import KIB, LocalFileProblem, read_capped
 from reconciler.model import StoreSpec
@@ -28,12 +33,23 @@ MAX_TOKEN_FILE_BYTES = 64 * KIB
 
 @dataclass
 class Session:
-    """An open client for one store, and what is needed to close it."""
+    """An open client for one store, and what is needed to close it.
+
+    While the session is entered (``with``), SIGINT and SIGTERM ask the run to stop: the
+    request in flight may finish (for ``STOP_GRACE`` seconds at most), nothing new is sent, and
+    the command reports what was done; a second signal exits at once (``KeyboardInterrupt``).
+    """
 
     client: ApiClient
     store_hash: str
     secrets: list[str] = field(default_factory=list, repr=False)
     sandbox: Sandbox | None = None
+    _previous: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def control(self) -> RunControl:
+        """The run's deadline and stop switch."""
+        return self.client.http.control
 
     def close(self) -> None:
         """Close the client (and the embedded sandbox)."""
@@ -42,10 +58,38 @@ class Session:
             self.sandbox.close()
 
     def __enter__(self) -> Session:
+        self._catch_signals()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        try:
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)
+            self._previous.clear()
+        finally:
+            self.close()
+
+    def _catch_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach the main thread only (tests run commands in threads)
+        control = self.control
+        seen: list[int] = []
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            seen.append(signum)
+            if len(seen) > 1:
+                raise KeyboardInterrupt  # the second signal: exit at once
+            name = signal.Signals(signum).name
+            control.request_stop(f"interrupted ({name})")
+            with contextlib.suppress(OSError):  # os.write: never re-enters a buffered stream
+                os.write(
+                    2,
+                    f"\nStopping ({name}): the request in flight may finish, nothing new is "
+                    "sent. Press Ctrl-C again to exit at once.\n".encode(),
+                )
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, on_signal)
 
 
 def known_secrets(args: argparse.Namespace) -> list[str]:
@@ -107,8 +151,18 @@ def _pick_hash(given: str | None, store: StoreSpec | None, where: str) -> str:
     return found
 
 
-def open_session(args: argparse.Namespace, store: StoreSpec | None) -> Session:
-    """Open a client for the store the arguments, environment and manifests name."""
+def open_session(
+    args: argparse.Namespace,
+    store: StoreSpec | None,
+    *,
+    control: RunControl | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> Session:
+    """Open a client for the store the arguments, environment and manifests name.
+
+    ``control`` carries the command's deadline (``--timeout``); ``notice`` hears about long
+    waits (rate limits).
+    """
     rpm = store.requests_per_minute if store else 120
     sandbox_file = getattr(args, "sandbox", None) or os.environ.get("B2B_SANDBOX")
     flag_hash = getattr(args, "store_hash", None)
@@ -139,7 +193,13 @@ def open_session(args: argparse.Namespace, store: StoreSpec | None) -> Session:
             requests_per_minute=rpm,
         )
         transport = sandbox.transport()
-        client = ApiClient.open(settings, transport=transport, core_transport=transport)
+        client = ApiClient.open(
+            settings,
+            transport=transport,
+            core_transport=transport,
+            control=control,
+            notice=notice,
+        )
         # The placeholder "sandbox" is no secret: redacting it would garble every message
         # naming a --sandbox file.
         secrets = [sandbox.access_token] if sandbox.access_token else []
@@ -157,4 +217,5 @@ def open_session(args: argparse.Namespace, store: StoreSpec | None) -> Session:
         or DEFAULT_CORE_URL,
         requests_per_minute=rpm,
     )
-    return Session(ApiClient.open(settings), store_hash, [token])
+    client = ApiClient.open(settings, control=control, notice=notice)
+    return Session(client, store_hash, [token])

@@ -29,6 +29,7 @@ from types import TracebackType
 import httpx
 
 from reconciler.api.b2b import B2BApi
+from reconciler.api.control import RunControl
 from reconciler.api.core import CoreApi
 from reconciler.api.settings import ApiSettings, Secret
 from reconciler.api.transport import Http, HttpStats, RetryPolicy
@@ -41,6 +42,7 @@ __all__ = [
     "Http",
     "HttpStats",
     "RetryPolicy",
+    "RunControl",
     "Secret",
 ]
 
@@ -60,14 +62,17 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         core_transport: httpx.BaseTransport | None = None,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        control: RunControl | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> ApiClient:
         """Connect (lazily) with these settings; ``transport`` replaces the network in tests.
 
-        ``core_transport`` defaults to ``transport`` (one sandbox serves both APIs).
+        ``core_transport`` defaults to ``transport`` (one sandbox serves both APIs). ``control``
+        carries the command's deadline and stop switch; ``notice`` hears about long waits.
         """
         http = Http(
             settings,
@@ -77,6 +82,8 @@ class ApiClient:
             clock=clock,
             retry=retry,
             rng=rng,
+            control=control,
+            notice=notice,
         )
         return cls(http)
 

@@ -107,6 +107,9 @@ class ApiSettings:
     core_url: str = DEFAULT_CORE_URL
     requests_per_minute: int = 120
     timeout: float = 30.0
+    """Seconds one request may take in all: connect, headers and the whole body."""
+    max_response_bytes: int = 16 * 1024 * 1024
+    """Largest answer read (a page of 250 orders is well under 2 MiB); past it, reading stops."""
 
     def __post_init__(self) -> None:
         token: object = self.token

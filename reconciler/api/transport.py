@@ -20,6 +20,16 @@ exponential backoff and jitter. A POST is resent only on 429 and on a failure to
 request provably never left); a 5xx, a dropped connection or a read timeout after a POST leaves
 its outcome unknown: ``UncertainWriteError``, and the caller re-reads to decide.
 
+Bounds. Each request has a deadline for all of it (connect, headers and the whole body:
+``ApiSettings.timeout``), the command may have one for everything (``RunControl``, from
+``--timeout``), and no answer is read past ``ApiSettings.max_response_bytes``. A request that
+times out is sent at most ``RetryPolicy.timeout_attempts`` times in all (a server that does not
+answer in 30 s rarely does the next time). Waits asked by rate-limit headers are capped at
+``RATE_WAIT_CAP``: a 429 asking for longer fails at once (``RateLimitedError``), and the pacer
+never waits longer than the cap on the store's word. A wait of ``NOTICE_SECONDS`` or more is
+announced through ``notice`` (the CLI prints it on stderr). Before every request, wait and retry
+the ``RunControl`` is asked: when the run must stop, nothing new is sent (``StoppedError``).
+
 Errors carry method, the path relative to the API base (no host, no query, no token), the status
 and the API's own message, decoded from whichever documented error shape came back.
 """
@@ -40,15 +50,19 @@ from typing import Any, Literal
 
 import httpx
 
+from reconciler.api.control import RunControl, seconds_text
+from reconciler.api.network import BoundedTransport
 from reconciler.api.settings import ApiSettings
 from reconciler.errors import (
     ApiError,
     AuthError,
     NotFoundError,
     RateLimitedError,
+    StoppedError,
     TransportError,
     UncertainWriteError,
 )
+from reconciler.localfile import size_text
 
 log = logging.getLogger("reconciler.api")
 
@@ -58,6 +72,10 @@ Method = Literal["GET", "POST", "PUT", "DELETE"]
 USER_AGENT = "b2b-reconciler/0.1"
 MESSAGE_LIMIT = 300
 """Longest API message (or non-JSON error body) kept in an error."""
+RATE_WAIT_CAP = 60.0
+"""Longest single wait on the API's word (the documented B2B window is 60 s)."""
+NOTICE_SECONDS = 5.0
+"""Waits this long or longer are announced (``notice``)."""
 
 # ----------------------------------------------------------------------------- header parsing
 
@@ -281,8 +299,10 @@ class RetryPolicy:
     """Attempts in all for one call on 5xx / connection failures (first one included)."""
     max_throttled: int = 8
     """429 answers tolerated for one call before ``RateLimitedError``."""
-    throttle_cap: float = 60.0
-    """Longest single wait on a 429."""
+    throttle_cap: float = RATE_WAIT_CAP
+    """Longest single wait on a 429; a 429 asking for longer ends the call at once."""
+    timeout_attempts: int = 2
+    """Attempts in all for one call whose attempts time out (no answer within the deadline)."""
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         """Delay before attempt ``failures + 1``: half fixed, half random (equal jitter)."""
@@ -344,19 +364,23 @@ class B2BPacer:
         now = self._clock()
         while self._sent and self._sent[0] <= now - self.window:
             self._sent.popleft()
+        wait = 0.0
         if len(self._sent) >= self.share:
-            self._wait(self._sent[0] + self.window - now + _EPSILON)
-            now = self._clock()
-            while self._sent and self._sent[0] <= now - self.window:
-                self._sent.popleft()
+            wait = self._sent[0] + self.window - now
         if (
             self._remaining is not None
             and self._reset_at is not None
             and self._remaining <= self.reserve
         ):
-            self._wait(min(self._reset_at - now, self.window) + _EPSILON)
+            wait = max(wait, min(self._reset_at - now, self.window))
             self._remaining = None
             self._reset_at = None
+        if wait > 0:
+            # One wait for both rules, never longer than the cap on the store's word.
+            self._wait(min(wait, RATE_WAIT_CAP) + _EPSILON)
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window:
+                self._sent.popleft()
         self._sent.append(self._clock())
 
     def observe(self, headers: httpx.Headers) -> None:
@@ -384,7 +408,7 @@ class B2BPacer:
         return parse_number(headers.get("X-Request-Window-Resets-After"))
 
 
-CORE_MAX_WAIT = 60.0
+CORE_MAX_WAIT = RATE_WAIT_CAP
 """Longest pause for the core budget (its windows are 30 seconds)."""
 
 
@@ -470,8 +494,12 @@ _FATAL = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 """Our own mistakes: resending cannot help."""
 
 
+class _TooLarge(Exception):
+    """The answer is larger than ``ApiSettings.max_response_bytes``."""
+
+
 class Http:
-    """One ``httpx.Client`` for both APIs, with auth, pacing, retries and accounting."""
+    """One ``httpx.Client`` for both APIs, with auth, pacing, retries, bounds and accounting."""
 
     def __init__(
         self,
@@ -479,33 +507,35 @@ class Http:
         *,
         transport: httpx.BaseTransport | None = None,
         core_transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        control: RunControl | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy()
         self.stats = HttpStats()
-        self._sleep = sleep
+        self.control = control or RunControl()
+        self._sleep = sleep or self.control.sleep
+        self._notice = notice or log.info
         self._clock = clock
         self._rng = rng or random.Random()
         self._core_base = f"{settings.core_url}/stores/{settings.store_hash}"
+        self._request_deadline: float | None = None
+        if transport is None:
+            transport = BoundedTransport(self._cutoff, self.control.clock)
         if core_transport is not None and core_transport is not transport:
-            transport = _Router(
-                settings.b2b_url,
-                transport or httpx.HTTPTransport(),
-                settings.core_url,
-                core_transport,
-            )
+            transport = _Router(settings.b2b_url, transport, settings.core_url, core_transport)
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
-        self.b2b_pacer = B2BPacer(settings.requests_per_minute, clock, sleep, self.stats)
-        self.core_pacer = CorePacer(clock, sleep, self.stats)
+        self.b2b_pacer = B2BPacer(settings.requests_per_minute, clock, self._pace_b2b, self.stats)
+        self.core_pacer = CorePacer(clock, self._pace_core, self.stats)
 
     def __repr__(self) -> str:
         return f"Http(store_hash={self.settings.store_hash!r}, b2b_url={self.settings.b2b_url!r})"
@@ -564,18 +594,19 @@ class Http:
         content = _encode_json(json) if json is not None else None
         query = _query(params)
         failures = 0
+        timeouts = 0
         throttled = 0
         while True:
+            self.control.check()
             if api == "b2b":
                 self.b2b_pacer.before_send()
             else:
                 self.core_pacer.before_send()
+            self.control.check()
             self.stats.record(api, method, path)
             started = self._clock()
             try:
-                response = self._client.request(
-                    method, base + path, params=query, content=content, headers=headers
-                )
+                response = self._exchange(method, base + path, query, content, headers)
             except httpx.TransportError as exc:
                 failures += 1
                 what = _describe_transport_error(exc)
@@ -585,6 +616,18 @@ class Http:
                         f"cannot send the request: {what}", method=method, path=path
                     ) from exc
                 resendable = idempotent or isinstance(exc, _UNSENT)
+                stopped = self.control.reason()
+                if stopped is not None and not resendable:
+                    raise UncertainWriteError(
+                        f"{stopped} while the request was in flight ({what}); it may or may "
+                        "not have been applied",
+                        method=method,
+                        path=path,
+                    ) from exc
+                if stopped is not None:
+                    raise StoppedError(
+                        f"{stopped}; the request in flight ({method} {path}) was abandoned"
+                    ) from exc
                 if not resendable:
                     raise UncertainWriteError(
                         f"the connection failed after the request was sent ({what}); it may or "
@@ -592,7 +635,9 @@ class Http:
                         method=method,
                         path=path,
                     ) from exc
-                if failures >= self.retry.max_attempts:
+                if isinstance(exc, httpx.TimeoutException):
+                    timeouts += 1
+                if failures >= self.retry.max_attempts or timeouts >= self.retry.timeout_attempts:
                     raise TransportError(
                         f"no answer after {failures} attempts ({what})", method=method, path=path
                     ) from exc
@@ -600,6 +645,16 @@ class Http:
                     self.retry.backoff(failures, self._rng), f"{method} {path} failed ({what})"
                 )
                 continue
+            except _TooLarge as exc:
+                limit = size_text(self.settings.max_response_bytes)
+                kind = ApiError if idempotent else UncertainWriteError
+                outcome = "" if idempotent else "; the write may or may not have been applied"
+                raise kind(
+                    f"the API's answer is larger than {limit}; stopped reading it{outcome}",
+                    method=method,
+                    path=path,
+                    status=int(exc.args[0]),
+                ) from None
             elapsed = self._clock() - started
             status = response.status_code
             log.info("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
@@ -614,10 +669,18 @@ class Http:
                     raise self._error(
                         RateLimitedError, "still rate limited", method, path, response
                     )
-                self._backoff(
-                    self._throttle_wait(api, response, throttled),
-                    f"{method} {path} was rate limited (429)",
-                )
+                wait, source = self._throttle_wait(api, response, throttled)
+                if wait > self.retry.throttle_cap:
+                    raise self._error(
+                        RateLimitedError,
+                        f"the API asks to wait {seconds_text(wait)} ({source}) before the next "
+                        f"request, longer than the {seconds_text(self.retry.throttle_cap)} this "
+                        "tool waits; run again later",
+                        method,
+                        path,
+                        response,
+                    )
+                self._backoff(wait + _EPSILON, f"{method} {path} was rate limited (429, {source})")
                 if api == "b2b":
                     self.b2b_pacer.forget_remaining()
                 else:
@@ -639,7 +702,8 @@ class Http:
                         ApiError, f"server error after {failures} attempts", method, path, response
                     )
                 self._backoff(
-                    self.retry.backoff(failures, self._rng), f"{method} {path} answered {status}"
+                    self.retry.backoff(failures, self._rng),
+                    f"{method} {path} answered {status}",
                 )
                 continue
             if status >= 400:
@@ -648,24 +712,118 @@ class Http:
                 raise self._error(ApiError, "unexpected redirect", method, path, response)
             return self._decode_success(method, path, response)
 
-    # -- helpers
+    # -- one exchange, bounded
+
+    def _cutoff(self) -> float | None:
+        """When the I/O of the request in flight is abandoned (on ``control.clock``)."""
+        bounds = [b for b in (self._request_deadline, self.control.cutoff()) if b is not None]
+        return min(bounds) if bounds else None
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        query: httpx.QueryParams | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """Send once and read the whole answer within the request's deadline and size cap."""
+        now = self.control.clock()
+        self._request_deadline = now + self.settings.timeout
+        cutoff = self._cutoff()
+        assert cutoff is not None
+        # The per-operation timeouts matter to transports that are not ours (the in-process
+        # sandbox); the network backend bounds every socket wait by the cutoff itself.
+        timeout = httpx.Timeout(max(cutoff - now, 0.001))
+        request = self._client.build_request(
+            method, url, params=query, content=content, headers=headers, timeout=timeout
+        )
+        try:
+            response = self._client.send(request, stream=True)
+            try:
+                body = self._read_body(request, response)
+            finally:
+                response.close()
+        finally:
+            self._request_deadline = None
+        # A plain response over the bytes read (they are decoded already: drop the encoding).
+        kept = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=kept,
+            content=body,
+            request=request,
+            extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")},
+        )
+
+    def _read_body(self, request: httpx.Request, response: httpx.Response) -> bytes:
+        limit = self.settings.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _TooLarge(response.status_code)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge(response.status_code)
+            chunks.append(chunk)
+            cutoff = self._cutoff()
+            if cutoff is not None and self.control.clock() >= cutoff:
+                raise httpx.ReadTimeout(
+                    "the answer did not arrive in full before the request's deadline",
+                    request=request,
+                )
+        return b"".join(chunks)
+
+    # -- waits
+
+    def _wait(self, seconds: float, what: str) -> None:
+        """Wait ``seconds`` for ``what``: announced when long; refused past the deadline."""
+        if seconds <= 0:
+            return
+        self.control.allow_wait(seconds, what)
+        if seconds >= NOTICE_SECONDS:
+            self._notice(f"Waiting {seconds_text(round(seconds))} for {what}.")
+        self._sleep(seconds)
+        self.control.check()
+
+    def _pace_b2b(self, seconds: float) -> None:
+        pacer = self.b2b_pacer
+        self._wait(
+            seconds,
+            f"the B2B rate limit ({pacer.allocated} requests per "
+            f"{seconds_text(pacer.window)}; this tool uses {pacer.share} of them)",
+        )
+
+    def _pace_core(self, seconds: float) -> None:
+        self._wait(seconds, "the core API rate limit (X-Rate-Limit-Requests-Left: 0)")
 
     def _backoff(self, seconds: float, what: str) -> None:
         log.debug("retrying in %.2f s: %s", seconds, what)
         self.stats.retries += 1
         if seconds > 0:
-            self._sleep(seconds)
+            self._wait(seconds, f"a retry: {what}")
             self.stats.backoff_seconds += seconds
 
-    def _throttle_wait(self, api: Api, response: httpx.Response, attempt: int) -> float:
+    def _throttle_wait(self, api: Api, response: httpx.Response, attempt: int) -> tuple[float, str]:
+        """Seconds a 429 asks to wait, and which header said so."""
         headers = response.headers
         wait = parse_retry_after(headers.get("Retry-After"), time.time())
-        if wait is None:
-            pacer = self.b2b_pacer if api == "b2b" else self.core_pacer
-            wait = pacer.resets_after(headers)
-        if wait is None:
-            wait = float(2 ** (attempt - 1))
-        return min(self.retry.throttle_cap, wait) + _EPSILON
+        if wait is not None:
+            return wait, "Retry-After"
+        pacer = self.b2b_pacer if api == "b2b" else self.core_pacer
+        wait = pacer.resets_after(headers)
+        if wait is not None:
+            name = "X-Request-Window-Resets-After" if api == "b2b" else "X-Rate-Limit-Time-Reset-Ms"
+            return wait, name
+        return float(2 ** (attempt - 1)), "429 without a wait header"
+
+    # -- decoding
 
     def _decode_success(self, method: str, path: str, response: httpx.Response) -> Any:
         body = response.content
