@@ -5,6 +5,12 @@ creation), and the stages walk ``KINDS`` in this order: load checks and builds d
 kind, the live reader merges their needs, the planner runs them over one shared context, apply
 dispatches each action to the kind that declares its type, render words each type as its kind
 says. Adding a kind is one module in this package and one entry here.
+
+What a kind cannot add on its own: a new kind of read. ``ReadNeeds`` (what to read) and
+``LiveState`` (what was read) are shared so that ``live.py`` can choose the cheapest strategy
+across kinds; a kind that needs something no kind reads yet adds a field to each, the reader
+in ``live.py`` (with its cost in ``plan_read_cost``), and the field to the saved plan's
+recorded state in ``planfile.py``.
 """
 
 from __future__ import annotations

@@ -157,10 +157,10 @@ class OrderAssignmentKind(Kind[OrderAssignmentSpec]):
         for action in actions:
             if action.target_company:
                 moved.setdefault(action.target_company, []).append(action)
-        for resource, actions in moved.items():
+        for resource, moves in moved.items():
             company_id = outputs.get(resource)
             in_company = {o.bc_order_id for o in client.b2b.list_orders(company_id=company_id)}
-            for action in actions:
+            for action in moves:
                 for change in action.changes:
                     order_id = int(change.path.split(".")[1])
                     if order_id not in in_company:
