@@ -8,7 +8,8 @@ The sandbox (10,000 companies, 100,000 orders, 20,000 company users) is served o
 port by this process, with its rate limits compressed in time (``150/60 s`` -> ``150/0.6 s`` at
 100x; core ``450/30 s`` -> ``450/0.3 s``). The manifests manage every company (a few hundred
 changed, 20 to convert), OrderAssignments for 2,000 customers (300 with misplaced orders) and 500
-Order documents (100 changed); see ``bench/scenario.py``.
+Order documents (100 changed), and CompanyUsers documents for 20 companies (every user listed,
+5 promoted, 10 new); see ``bench/scenario.py``.
 
 Each reader runs in its own spawned process, so the peak RSS and CPU time measured are the
 planning process's, not the sandbox's:
@@ -70,6 +71,8 @@ class FirstPages:
     groups: frozenset[int]
     customers: frozenset[int]
     orders: frozenset[int]
+    emails: frozenset[str]
+    """E-mails (lower case) of the users on the first page of ``GET /users``."""
 
 
 def first_pages(sb: Sandbox, store_hash: str, token: str) -> FirstPages:
@@ -80,10 +83,12 @@ def first_pages(sb: Sandbox, store_hash: str, token: str) -> FirstPages:
         companies = client.b2b.companies_page()
         users = client.b2b.users_page()
         orders = client.b2b.orders_page()
+        people = client.b2b.company_users_page()
     return FirstPages(
         groups=frozenset(c.customer_group_id for c in companies.items if c.customer_group_id),
         customers=frozenset(cid for cid, _company, _updated in users.items),
         orders=frozenset(o.bc_order_id for o in orders.items),
+        emails=frozenset(u.email.lower() for u in people.items),
     )
 
 
@@ -96,6 +101,15 @@ def true_counts(seed: dict[str, Any], manifests: ManifestSet, first: FirstPages)
     per_customer = Counter(o["customerId"] for o in seed["orders"])
     wanted = {o["bcOrderId"] for o in seed["orders"] if o["customerId"] in set(needs.customers)}
     wanted |= set(needs.order_docs)
+    group_of = {c["companyId"]: c["customerGroupId"] for c in seed["companies"]}
+    per_company = Counter(group_of.get(u["companyId"]) for u in seed["users"])
+    email_of = {c["id"]: c["email"].lower() for c in seed["customers"]}
+    in_named = {
+        email_of[u["customerId"]]
+        for u in seed["users"]
+        if group_of.get(u["companyId"]) in set(needs.user_groups)
+    }
+    listed = set(needs.user_emails)
     return ReadCounts(
         companies=len(seed["companies"]),
         groups_on_first_page=len(set(needs.groups) & first.groups),
@@ -112,6 +126,12 @@ def true_counts(seed: dict[str, Any], manifests: ManifestSet, first: FirstPages)
         orders_to_read=len(wanted),
         orders=len(seed["orders"]),
         orders_on_first_page=len(wanted & first.orders),
+        user_extra_fields=len(seed["extraFieldConfigs"].get("user", [])),
+        users_of_companies=tuple(
+            per_company[g] for g in needs.user_groups if g in set(group_of.values())
+        ),
+        listed_users_on_first_page=len(listed & first.emails),
+        listed_users_elsewhere=len(listed - first.emails - in_named),
     )
 
 
@@ -124,7 +144,8 @@ def naive_requests(seed: dict[str, Any], manifests: ManifestSet) -> tuple[int, i
     core = sum(per_customer.get(c, 0) // V2_PAGE + 1 for c in customers)
     wanted = {o["bcOrderId"] for o in seed["orders"] if o["customerId"] in set(customers)}
     wanted |= {o.bc_order_id for o in manifests.orders}
-    return companies + len(customers) + len(wanted), core
+    listed = len(read_needs(manifests).user_emails)  # one GET /users?email= per listed user
+    return companies + len(customers) + len(wanted) + listed, core
 
 
 # ----------------------------------------------------------------------------- the run
@@ -221,7 +242,15 @@ def report(out: dict[str, Any], budget: Budget) -> str:
     n_seconds = naive["seconds"] * scale
     bound = out["lowerBound"]["total"]
     parts = out["lowerBound"]["parts"]
-    b2b_parts = ("companies", "company_extra_fields", "order_extra_fields", "users", "orders")
+    b2b_parts = (
+        "companies",
+        "company_extra_fields",
+        "order_extra_fields",
+        "users",
+        "user_extra_fields",
+        "company_users",
+        "orders",
+    )
     lb_b2b = sum(parts[p] for p in b2b_parts)
     lb_core = bound - lb_b2b
     ours_total = o_b2b + o_core

@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from reconciler.kinds.company import AdminSpec, CompanySpec
+from reconciler.kinds.company_users import CompanyUsersSpec, UserSpec
 from reconciler.kinds.order import OrderSpec
 from reconciler.kinds.order_assignment import OrderAssignmentSpec
 from reconciler.model import ManifestSet, StoreSpec
@@ -59,6 +60,13 @@ class Scenario:
     """OrderAssignment customers with 1 order in another company (planned as ``reassign``)."""
     order_docs: int = 500
     changed_orders: int = 100
+    user_docs: int = 20
+    """Companies (the last ones, untouched otherwise) with a CompanyUsers document listing
+    every user they have."""
+    promoted: int = 5
+    """Listed users whose role changes (``updateUser``)."""
+    new_users: int = 10
+    """Listed users who do not exist yet (``createUser``), spread over those companies."""
     guest_share: float = 0.05
     rng_seed: int = 42
     requests_per_minute: int = 120
@@ -103,6 +111,21 @@ class Scenario:
         ):
             out[name] = range(start, start + size)
             start += size
+        return out
+
+    def user_doc_companies(self) -> range:
+        """The companies (1..C) with a CompanyUsers document."""
+        return range(max(1, self.companies - self.user_docs + 1), self.companies + 1)
+
+    def users_of(self) -> dict[int, list[tuple[int, str]]]:
+        """``company -> [(customer, e-mail)]`` of the companies with a CompanyUsers document:
+        the admin, then the buyers."""
+        wanted = set(self.user_doc_companies())
+        out: dict[int, list[tuple[int, str]]] = {i: [(i, f"admin{i}@example.com")] for i in wanted}
+        for j in range(1, self.buyers + 1):
+            company = self.assigned_company(j)
+            if company in wanted:
+                out[company].append((self.buyer(j), f"buyer{j}@example.com"))
         return out
 
     # ------------------------------------------------------------------ orders
@@ -305,6 +328,7 @@ class Scenario:
             OrderAssignmentSpec(name=f"buyers-{k}", company=f"company-{k}", customer_ids=pair)
             for k, pair in self.oa_pairs()
         )
+        users = self._user_specs()
         docs = self.order_doc_ids()
         orders = tuple(
             OrderSpec(
@@ -322,8 +346,31 @@ class Scenario:
                 companies_behavior="dependent",
                 requests_per_minute=self.requests_per_minute,
             ),
-            specs=(*specs, *assignments, *orders),
+            specs=(*specs, *users, *assignments, *orders),
             digest="sha256:bench",
+        )
+
+    def _user_specs(self) -> tuple[CompanyUsersSpec, ...]:
+        """Every user of the CompanyUsers companies; the first ``promoted`` buyers become
+        senior buyers; ``new_users`` new e-mails, round robin over the companies."""
+        companies = list(self.user_doc_companies())
+        listed: dict[int, list[UserSpec]] = {i: [] for i in companies}
+        promoted = 0
+        for company, members in self.users_of().items():
+            for customer, email in members:
+                role = "admin" if customer == company else "junior-buyer"
+                if role != "admin" and promoted < self.promoted:
+                    role, promoted = "senior-buyer", promoted + 1
+                first, last = ("Admin", str(customer)) if role == "admin" else ("Buyer", "")
+                if role != "admin":
+                    last = email.removeprefix("buyer").split("@")[0]
+                listed[company].append(UserSpec(email, first, last, role))
+        for n in range(self.new_users):
+            company = companies[n % len(companies)]
+            listed[company].append(UserSpec(f"new{n}@users.example", "New", str(n), "junior-buyer"))
+        return tuple(
+            CompanyUsersSpec(name=f"users-{i}", company=f"company-{i}", users=tuple(listed[i]))
+            for i in companies
         )
 
     def expected_actions(self) -> dict[str, int]:
@@ -337,4 +384,6 @@ class Scenario:
             "assign": min(self.loose_customers, oa),
             "reassign": min(self.foreign_customers, max(0, oa - self.loose_customers)),
             "updateOrder": min(self.changed_orders, self.order_docs),
+            "createUser": self.new_users if self.user_docs else 0,
+            "updateUser": self.promoted if self.user_docs else 0,
         }

@@ -66,7 +66,8 @@ def naive_read(
 
     ``GET /companies/{id}`` per managed company in the state (those that exist),
     ``GET /users/customer/{id}`` and core ``GET /v2/orders?customer_id=`` per OrderAssignment
-    customer, then ``GET /orders/{id}`` per order found and per Order document. With
+    customer, then ``GET /orders/{id}`` per order found and per Order document, and
+    ``GET /users?email=`` per listed user. With
     ``fraction`` < 1, the first ``ceil(fraction * n)`` objects of each list only.
     """
     scenario = Scenario(**params)
@@ -75,14 +76,20 @@ def naive_read(
     rpm = manifests.store.requests_per_minute
     budget = Budget(compress, rpm)
 
-    def part(items: list[int]) -> list[int]:
+    def part(items: list[Any]) -> list[Any]:
         return items[: math.ceil(len(items) * fraction)]
 
     existing = [s.customer_group_id for s in manifests.companies]
     company_ids = [scenario.company_id(g) for g in existing if g <= scenario.companies]
     customers = [c for a in manifests.assignments for c in a.customer_ids]
     docs = [o.bc_order_id for o in manifests.orders]
-    sampled = {"companies": part(company_ids), "customers": part(customers), "docs": part(docs)}
+    emails = [u.email for s in manifests.specs if hasattr(s, "users") for u in s.users]
+    sampled = {
+        "companies": part(company_ids),
+        "customers": part(customers),
+        "docs": part(docs),
+        "users": part(emails),
+    }
     with open_client(settings(STORE_HASH, TOKEN, url, rpm), budget) as client:
         started = time.perf_counter()
         for company_id in sampled["companies"]:
@@ -94,6 +101,8 @@ def naive_read(
         orders.update(dict.fromkeys(sampled["docs"]))
         for order_id in orders:
             client.b2b.get_order(order_id)
+        for email in sampled["users"]:
+            client.b2b.list_company_users(email=str(email))
         seconds = time.perf_counter() - started
         stats = client.stats.snapshot()
     return {

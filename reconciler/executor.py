@@ -306,7 +306,12 @@ def _resolve(run: _Run, request: Request) -> Request:
             raise ApiError(f"{resource} has no company id yet")
         return str(run.outputs[resource])
 
-    return Request(request.method, PLACEHOLDER.sub(value, request.path), request.body)
+    body = request.body
+    company = body.get("companyId") if isinstance(body, dict) else None
+    if isinstance(company, str) and PLACEHOLDER.fullmatch(company):
+        # a createUser's companyId: the id of a company this plan creates
+        body = {**body, "companyId": int(PLACEHOLDER.sub(value, company))}
+    return Request(request.method, PLACEHOLDER.sub(value, request.path), body)
 
 
 def _verify(run: _Run) -> tuple[str, ...]:

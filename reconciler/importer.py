@@ -19,10 +19,18 @@ from reconciler.api import ApiClient
 from reconciler.errors import UsageError
 from reconciler.kinds import registry
 from reconciler.kinds.company import COMPANY
+from reconciler.kinds.company_users import COMPANY_USERS
 from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
 from reconciler.live import read_live
-from reconciler.manifests import kind_names, schema_for, write_manifest_file
-from reconciler.model import API_VERSION, ExtraFieldConfig, LiveCompany, ManifestSet, StoreSpec
+from reconciler.manifests import EMAIL_PATTERN, kind_names, schema_for, write_manifest_file
+from reconciler.model import (
+    API_VERSION,
+    ExtraFieldConfig,
+    LiveCompany,
+    LiveUser,
+    ManifestSet,
+    StoreSpec,
+)
 
 COMPANY_NOTE = (
     "Imported from the live store. address, admin, userExtraFields and sendWelcomeEmail are\n"
@@ -178,6 +186,8 @@ def import_manifests(
             company, names[company.company_id], behavior=mode, multi_storefront=multi_storefront
         )
         files[out / "companies" / f"{names[company.company_id]}.yaml"] = ([doc], COMPANY_NOTE)
+    for path, docs, note in _company_users(client, out, companies, names, multi_storefront):
+        files[path] = (docs, note)
     if with_orders or customers:
         unsynced: list[str] = []
         found = _assignments(client, out, companies, names, customers, mode, unsynced)
@@ -204,6 +214,46 @@ def import_manifests(
         path.parent.mkdir(parents=True, exist_ok=True)
         write_manifest_file(path, docs, header_comment=note, force=True)
     return list(files)
+
+
+USERS_NOTE = (
+    "Imported: every user of the company. sendWelcomeEmail is used only to create a user and\n"
+    "is left out; users not listed here would be left alone."
+)
+
+
+def _company_users(
+    client: ApiClient,
+    out: Path,
+    companies: Sequence[LiveCompany],
+    names: Mapping[int, str],
+    multi_storefront: bool,
+) -> list[tuple[Path, list[dict[str, Any]], str]]:
+    """One CompanyUsers file per imported company with users. A user a manifest cannot
+    describe (no first or last name, an e-mail the schema refuses) is left out, with a note."""
+    if not companies:
+        return []
+    users, _ = client.b2b.list_company_users()
+    by_company: dict[int, list[LiveUser]] = {}
+    for user in users:
+        if user.company_id is not None and user.company_id in names:
+            by_company.setdefault(user.company_id, []).append(user)
+    email = re.compile(EMAIL_PATTERN)
+    result = []
+    for company_id, members in sorted(by_company.items()):
+        keep = [u for u in members if u.first_name and u.last_name and email.match(u.email)]
+        left = sorted(u.email or f"user {u.user_id}" for u in members if u not in keep)
+        note = USERS_NOTE
+        if left:
+            note += "\nLeft out (no first or last name, or an unusable e-mail): " + ", ".join(left)
+        if not keep:
+            continue
+        name = f"{names[company_id]}-users"
+        doc = COMPANY_USERS.document(
+            name, names[company_id], keep, multi_storefront=multi_storefront
+        )
+        result.append((out / "company-users" / f"{name}.yaml", [doc], note))
+    return result
 
 
 def _assignments(

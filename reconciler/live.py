@@ -28,6 +28,15 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   (``GET /users/customer/{id}``); else the first page of ``GET /users?limit=250``, then the
   cheaper of the rest (``P(U,250) - 1``) and per-customer look-ups of those not on it
   (``N - found``): ``1 + min(P(U,250) - 1, N - found)``.
+- **company users** (any CompanyUsers document; ``E`` listed e-mails, ``K`` live companies the
+  documents name, ``u_k`` users of each, ``U`` users in the store): the first page of
+  ``GET /users?isIncludeExtraFields=1&limit=250``; if more pages follow, either the rest of them
+  (``P(U,250) - 1``) or ``GET /users?companyId=k`` per named company and then one
+  ``GET /users?q=<e-mail>`` per listed e-mail found in none of those (``X``): the rest when
+  ``P(U,250) - 1 <= K + (E - found)``. Cost ``1 + min-by-that-rule(P(U,250) - 1,
+  sum(P(u_k,250)) + X)``. **User extra-field configs**: ``P(F,250)``. **E-mails of the
+  OrderAssignment customers** who are no company user (``n``; only with CompanyUsers
+  documents, which may make them members): ``GET /v3/customers?id:in=...``, ``ceil(n/50)``.
 - **their orders** (core; ``k_c`` orders of customer ``c``, ``O`` orders in the store): per
   customer, ``GET /v2/orders?customer_id=c&limit=250``, ``floor(k_c / 250) + 1`` each (the last
   page is short, or a 204), ``S = sum(floor(k_c / 250) + 1)`` in all, at least ``N``; or one
@@ -67,6 +76,7 @@ from reconciler.model import (
     LiveCustomer,
     LiveOrder,
     LiveState,
+    LiveUser,
     ManifestSet,
     ReadNeeds,
 )
@@ -121,6 +131,17 @@ class ReadCounts:
     users: int = 0
     customers_on_first_page: int = 0
     """Customers of OrderAssignments found on the first users page."""
+    user_extra_fields: int = 0
+    users_of_companies: tuple[int, ...] = ()
+    """Users of each live company that CompanyUsers documents name."""
+    listed_users_on_first_page: int = 0
+    """Listed e-mails whose user is on the first users page."""
+    listed_users_elsewhere: int = 0
+    """Listed e-mails on neither the first users page nor in a named company's users (each
+    is looked up when the reader lists per company)."""
+    customers_not_users: int = 0
+    """OrderAssignment customers who are no company user (their e-mails are read when
+    CompanyUsers documents exist)."""
     orders_per_customer: Mapping[int, int] = field(default_factory=dict)
     """Core orders of each customer of the OrderAssignments."""
     core_orders: int = 0
@@ -146,6 +167,9 @@ class ReadCost:
     price_lists: int = 0
     channels: int = 0
     users: int = 0
+    user_extra_fields: int = 0
+    company_users: int = 0
+    customer_emails: int = 0
     customer_orders: int = 0
     orders: int = 0
     core_order_checks: int = 0
@@ -165,6 +189,29 @@ def _probe_then_cheaper(wanted: int, total: int, page: int, found: int) -> int:
     if rest == 0:
         return 1
     return 1 + min(rest, max(0, wanted - found))
+
+
+def _company_users_cost(needs: ReadNeeds, counts: ReadCounts) -> int:
+    if not needs.user_emails:
+        return 0
+    rest = pages_for(counts.users, USER_PAGE) - 1
+    if rest == 0:
+        return 1
+    unlocated = max(0, len(needs.user_emails) - counts.listed_users_on_first_page)
+    if rest <= len(counts.users_of_companies) + unlocated:
+        return 1 + rest
+    per_company = sum(pages_for(u, USER_PAGE) for u in counts.users_of_companies)
+    return 1 + per_company + counts.listed_users_elsewhere
+
+
+EMAILS_PER_REQUEST = 50
+"""Customer ids per ``GET /v3/customers?id:in=`` (the core filter takes at most 50)."""
+
+
+def _customer_emails_cost(needs: ReadNeeds, counts: ReadCounts) -> int:
+    if not (needs.user_emails and needs.customers):
+        return 0
+    return -(-counts.customers_not_users // EMAILS_PER_REQUEST)
 
 
 PAGING_MIN_CUSTOMERS = 3
@@ -224,6 +271,11 @@ def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
         price_lists=pages_for(counts.price_lists, V3_PAGE) if needs.price_lists else 0,
         channels=pages_for(counts.channels, V3_PAGE) if needs.channels else 0,
         users=users,
+        user_extra_fields=(
+            pages_for(counts.user_extra_fields, CONFIG_PAGE) if needs.user_extra_fields else 0
+        ),
+        company_users=_company_users_cost(needs, counts),
+        customer_emails=_customer_emails_cost(needs, counts),
         customer_orders=_customer_orders_cost(needs.customers, counts),
         orders=orders,
         core_order_checks=counts.order_docs_missing if needs.order_docs else 0,
@@ -257,6 +309,8 @@ def read_live(
         channels=state.channels,
         company_field_configs=state.company_configs,
         order_field_configs=state.order_configs,
+        user_field_configs=state.user_configs,
+        users=state.users,
         customers=state.customers,
         orders=state.orders,
         core_only_orders=state.core_only_orders,
@@ -322,6 +376,8 @@ class _Found:
     channels: frozenset[int] = frozenset()
     company_configs: tuple[ExtraFieldConfig, ...] = ()
     order_configs: tuple[ExtraFieldConfig, ...] = ()
+    user_configs: tuple[ExtraFieldConfig, ...] = ()
+    users: tuple[LiveUser, ...] = ()
     customers: dict[int, LiveCustomer] = field(default_factory=dict)
     orders: dict[int, LiveOrder] = field(default_factory=dict)
     core_only_orders: frozenset[int] = frozenset()
@@ -360,7 +416,15 @@ class _Reader:
             out.price_lists = self.core.price_list_ids()
         if needs.channels:
             out.channels = self.core.channel_ids()
+        if needs.user_extra_fields:
+            out.user_configs = self.b2b.user_extra_fields()
+        if needs.user_emails:
+            out.users = self._company_users(out.companies)
         membership = self._membership(needs.customers)
+        emails: dict[int, str] = {}
+        if needs.user_emails:
+            outside = [c for c in needs.customers if membership.get(c, (None, None))[0] is None]
+            emails = self.core.customer_emails(outside)
         order_ids = self._customer_orders(needs.customers)
         out.customers = {
             c: LiveCustomer(
@@ -368,6 +432,7 @@ class _Reader:
                 company_id=membership.get(c, (None, None))[0],
                 user_updated_at=membership.get(c, (None, None))[1],
                 order_ids=order_ids[c],
+                email=emails.get(c),
             )
             for c in needs.customers
         }
@@ -445,6 +510,34 @@ class _Reader:
             if cid in wanted:
                 out[cid] = (company, updated)
         return out
+
+    def _company_users(self, companies: tuple[LiveCompany, ...]) -> tuple[LiveUser, ...]:
+        """The users of the companies CompanyUsers documents name, and the users with a listed
+        e-mail wherever they are (see the module doc for the strategy)."""
+        groups = set(self.needs.user_groups)
+        ids = [c.company_id for c in companies if c.customer_group_id in groups]
+        wanted = set(self.needs.user_emails)
+
+        def relevant(user: LiveUser) -> bool:
+            return user.company_id in ids or user.email.lower() in wanted
+
+        first = self.b2b.company_users_page()
+        found = {u.user_id: u for u in first.items}
+        if not first.last:
+            located = {u.email.lower() for u in first.items} & wanted
+            rest = pages_for(first.total, USER_PAGE) - 1 if first.total is not None else None
+            if rest is None or rest <= len(ids) + len(wanted - located):
+                users, _ = self.b2b.rest_of_company_users(first)
+                found.update((u.user_id, u) for u in users)
+            else:
+                for company_id in ids:
+                    users, _ = self.b2b.list_company_users(company_id=company_id)
+                    found.update((u.user_id, u) for u in users)
+                    located |= {u.email.lower() for u in users} & wanted
+                for email in sorted(wanted - located):
+                    users, _ = self.b2b.list_company_users(query=email)
+                    found.update((u.user_id, u) for u in users if u.email.lower() == email)
+        return tuple(u for _, u in sorted(found.items()) if relevant(u))
 
     # -- core orders of customers
 

@@ -169,6 +169,12 @@ class ReadNeeds:
     """Multi-Storefront, and some Company names channels in ``priceListAssign``."""
     customers: tuple[int, ...] = ()
     """Distinct customers of OrderAssignments."""
+    user_groups: tuple[int, ...] = ()
+    """Customer groups of the Companies that CompanyUsers documents name (their users)."""
+    user_emails: tuple[str, ...] = ()
+    """E-mails (lower case) CompanyUsers documents list: where each user is, if anywhere."""
+    user_extra_fields: bool = False
+    """Some CompanyUsers document exists: user extra-field configs."""
     order_docs: tuple[int, ...] = ()
     """Orders named by Order documents."""
     dependent: bool = True
@@ -183,6 +189,9 @@ class ReadNeeds:
             price_lists=self.price_lists or other.price_lists,
             channels=self.channels or other.channels,
             customers=tuple(dict.fromkeys((*self.customers, *other.customers))),
+            user_groups=tuple(dict.fromkeys((*self.user_groups, *other.user_groups))),
+            user_emails=tuple(dict.fromkeys((*self.user_emails, *other.user_emails))),
+            user_extra_fields=self.user_extra_fields or other.user_extra_fields,
             order_docs=tuple(dict.fromkeys((*self.order_docs, *other.order_docs))),
             dependent=self.dependent and other.dependent,
         )
@@ -272,6 +281,9 @@ class LiveCustomer:
     """The company the customer is a user of (``None``: not a company user)."""
     user_updated_at: int | None = None
     order_ids: tuple[int, ...] = ()
+    email: str | None = None
+    """The customer's e-mail, read only when CompanyUsers documents might make a customer who
+    is no company user a member."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +308,10 @@ class LiveState:
     channels: frozenset[int] = frozenset()
     company_field_configs: tuple[ExtraFieldConfig, ...] = ()
     order_field_configs: tuple[ExtraFieldConfig, ...] = ()
+    user_field_configs: tuple[ExtraFieldConfig, ...] = ()
+    users: tuple[LiveUser, ...] = ()
+    """Company users CompanyUsers documents need: those of the named companies and those
+    with a listed e-mail."""
     customers: Mapping[int, LiveCustomer] = field(default_factory=dict)
     orders: Mapping[int, LiveOrder] = field(default_factory=dict)
     """Orders named by Order documents and orders of customers in OrderAssignments."""
@@ -442,6 +458,9 @@ class Plan:
     actions: tuple[Action, ...]
     preconditions: Preconditions
     unmanaged_companies: int = 0
+    unmanaged_users: int | None = None
+    """Users of companies CompanyUsers documents name that none lists (None: not counted,
+    because no CompanyUsers document exists)."""
     managed_objects: int = 0
     warnings: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()

@@ -36,6 +36,7 @@ from reconciler.model import (
     LiveCustomer,
     LiveOrder,
     LiveState,
+    LiveUser,
     Plan,
     Preconditions,
     PriceListAssignment,
@@ -97,6 +98,26 @@ _LIVE_KEYS = (
     "orderExtraFieldConfigs",
     "customers",
     "orders",
+    "users",
+    "userExtraFieldConfigs",
+)
+_OPTIONAL_LIVE_KEYS = ("users", "userExtraFieldConfigs")
+"""Written only when CompanyUsers documents made them read (older files lack them)."""
+_USER_KEYS = (
+    "userId",
+    "customerId",
+    "companyId",
+    "email",
+    "firstName",
+    "lastName",
+    "phoneNumber",
+    "role",
+    "companyRoleId",
+    "uuid",
+    "channelIds",
+    "extraFields",
+    "updatedAt",
+    "createdAt",
 )
 _COMPANY_KEYS = (
     "companyId",
@@ -122,7 +143,7 @@ _CONFIG_KEYS = (
     "isUnique",
     "labelName",
 )
-_CUSTOMER_KEYS = ("customerId", "companyId", "userUpdatedAt", "orderIds")
+_CUSTOMER_KEYS = ("customerId", "companyId", "userUpdatedAt", "orderIds", "email")
 _ORDER_KEYS = ("bcOrderId", "companyId", "poNumber", "extraFields", "updatedAt", "createdAt")
 
 
@@ -150,7 +171,10 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
         "manifestDigest": plan.manifest_digest,
         "summary": summary,
         "actions": [action.to_json() for action in plan.actions],
-        "unmanaged": {"companies": plan.unmanaged_companies},
+        "unmanaged": {
+            "companies": plan.unmanaged_companies,
+            **({"users": plan.unmanaged_users} if plan.unmanaged_users is not None else {}),
+        },
         "warnings": list(plan.warnings),
         "preconditions": {
             "watermark": pre.watermark,
@@ -182,6 +206,7 @@ def live_to_json(live: LiveState) -> dict[str, JSON]:
                 "companyId": c.company_id,
                 "userUpdatedAt": c.user_updated_at,
                 "orderIds": list(c.order_ids),
+                **({"email": c.email} if c.email is not None else {}),
             }
             for c in (live.customers[k] for k in sorted(live.customers))
         ],
@@ -196,6 +221,33 @@ def live_to_json(live: LiveState) -> dict[str, JSON]:
             }
             for o in (live.orders[k] for k in sorted(live.orders))
         ],
+        **(
+            {
+                "users": [_user_json(u) for u in sorted(live.users, key=lambda u: u.user_id)],
+                "userExtraFieldConfigs": [_config_json(c) for c in live.user_field_configs],
+            }
+            if live.users or live.user_field_configs
+            else {}
+        ),
+    }
+
+
+def _user_json(u: LiveUser) -> dict[str, JSON]:
+    return {
+        "userId": u.user_id,
+        "customerId": u.customer_id,
+        "companyId": u.company_id,
+        "email": u.email,
+        "firstName": u.first_name,
+        "lastName": u.last_name,
+        "phoneNumber": u.phone_number,
+        "role": u.role,
+        "companyRoleId": u.company_role_id,
+        "uuid": u.uuid,
+        "channelIds": list(u.channel_ids),
+        "extraFields": None if u.extra_fields is None else dict(u.extra_fields),
+        "updatedAt": u.updated_at,
+        "createdAt": u.created_at,
     }
 
 
@@ -445,7 +497,7 @@ class _Reader:
         actions = self.list_(top["actions"], "actions", self.action)
         self.check_order(actions)
         self.check_summary(top["summary"], actions)
-        unmanaged = self.obj(top["unmanaged"], "unmanaged", ("companies",))
+        unmanaged = self.obj(top["unmanaged"], "unmanaged", ("companies", "users"), ("users",))
         return Plan(
             created_at=self.str_(top["createdAt"], "createdAt"),
             store=store,
@@ -453,6 +505,11 @@ class _Reader:
             actions=actions,
             preconditions=self.preconditions(top["preconditions"]),
             unmanaged_companies=self.int_(unmanaged["companies"], "unmanaged.companies", minimum=0),
+            unmanaged_users=(
+                self.int_(unmanaged["users"], "unmanaged.users", minimum=0)
+                if "users" in unmanaged
+                else None
+            ),
             managed_objects=self.int_(top.get("managedObjects", 0), "managedObjects", minimum=0),
             warnings=self.list_(top["warnings"], "warnings", self.str_),
             targets=self.list_(top.get("targets", []), "targets", self.str_),
@@ -461,7 +518,7 @@ class _Reader:
 
     def live(self, value: object, store_hash: str) -> LiveState:
         at = "live"
-        obj = self.obj(value, at, _LIVE_KEYS)
+        obj = self.obj(value, at, _LIVE_KEYS, _OPTIONAL_LIVE_KEYS)
         customers = self.list_(obj["customers"], f"{at}.customers", self.customer)
         orders = self.list_(obj["orders"], f"{at}.orders", self.order)
         return LiveState(
@@ -480,6 +537,10 @@ class _Reader:
             ),
             customers={c.customer_id: c for c in customers},
             orders={o.bc_order_id: o for o in orders},
+            users=self.list_(obj.get("users", []), f"{at}.users", self.user),
+            user_field_configs=self.list_(
+                obj.get("userExtraFieldConfigs", []), f"{at}.userExtraFieldConfigs", self.config
+            ),
             read_at=self.int_(obj["readAt"], f"{at}.readAt", minimum=0),
             company_total=self.opt_int(obj["companyTotal"], f"{at}.companyTotal"),
         )
@@ -529,12 +590,34 @@ class _Reader:
         )
 
     def customer(self, value: object, at: str) -> LiveCustomer:
-        obj = self.obj(value, at, _CUSTOMER_KEYS)
+        obj = self.obj(value, at, _CUSTOMER_KEYS, ("email",))
+        email = obj.get("email")
         return LiveCustomer(
             customer_id=self.int_(obj["customerId"], f"{at}.customerId"),
             company_id=self.opt_int(obj["companyId"], f"{at}.companyId"),
             user_updated_at=self.opt_int(obj["userUpdatedAt"], f"{at}.userUpdatedAt"),
             order_ids=self.list_(obj["orderIds"], f"{at}.orderIds", self.int_),
+            email=None if email is None else self.str_(email, f"{at}.email"),
+        )
+
+    def user(self, value: object, at: str) -> LiveUser:
+        obj = self.obj(value, at, _USER_KEYS)
+        extra = obj["extraFields"]
+        return LiveUser(
+            user_id=self.int_(obj["userId"], f"{at}.userId"),
+            customer_id=self.int_(obj["customerId"], f"{at}.customerId"),
+            company_id=self.opt_int(obj["companyId"], f"{at}.companyId"),
+            email=self.str_(obj["email"], f"{at}.email"),
+            first_name=self.str_(obj["firstName"], f"{at}.firstName"),
+            last_name=self.str_(obj["lastName"], f"{at}.lastName"),
+            phone_number=self.str_(obj["phoneNumber"], f"{at}.phoneNumber"),
+            role=self.int_(obj["role"], f"{at}.role", minimum=0),
+            company_role_id=self.opt_int(obj["companyRoleId"], f"{at}.companyRoleId"),
+            uuid=self.str_(obj["uuid"], f"{at}.uuid"),
+            channel_ids=self.list_(obj["channelIds"], f"{at}.channelIds", self.int_),
+            extra_fields=None if extra is None else self.str_map(extra, f"{at}.extraFields"),
+            updated_at=self.int_(obj["updatedAt"], f"{at}.updatedAt"),
+            created_at=self.int_(obj["createdAt"], f"{at}.createdAt"),
         )
 
     def order(self, value: object, at: str) -> LiveOrder:

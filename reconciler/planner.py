@@ -64,6 +64,7 @@ def build_plan(
         actions=tuple(actions),
         preconditions=_preconditions(actions, recorded, ctx.by_id, set(ctx.creating.values())),
         unmanaged_companies=unmanaged,
+        unmanaged_users=ctx.unmanaged_users,
         managed_objects=managed,
         warnings=tuple(ctx.warnings),
         targets=tuple(targets),

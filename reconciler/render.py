@@ -97,6 +97,14 @@ def _value(value: JSON) -> str:
     return _inert(json.dumps(value, ensure_ascii=False, sort_keys=False))
 
 
+def _unmanaged(plan: Plan) -> str:
+    """``3 companies``, and ``, 12 users`` once CompanyUsers documents count them."""
+    text = _plural(plan.unmanaged_companies, "company", "companies")
+    if plan.unmanaged_users is not None:
+        text += ", " + _plural(plan.unmanaged_users, "user", "users")
+    return text
+
+
 def _placeholders(text: str) -> list[str]:
     return [m.group() for m in _PLACEHOLDER.finditer(text)]
 
@@ -203,9 +211,7 @@ def render_plan_text(plan: Plan, *, color: bool) -> str:
                 lines.extend(_action_text(action, paint))
 
     lines.append("")
-    lines.append(
-        f"Unmanaged: {_plural(plan.unmanaged_companies, 'company', 'companies')} (left untouched)"
-    )
+    lines.append(f"Unmanaged: {_unmanaged(plan)} (left untouched)")
     if plan.warnings:
         lines.append("")
         for warning in plan.warnings:
@@ -331,7 +337,7 @@ def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
                 out += [f"> - and {len(irreversible) - len(listed)} more"]
     tail = [
         "",
-        f"Unmanaged: {_plural(plan.unmanaged_companies, 'company', 'companies')} (left untouched).",
+        f"Unmanaged: {_unmanaged(plan)} (left untouched).",
     ]
     warnings = [w for w in plan.warnings if not (over and w.startswith(over))]
     if warnings:

@@ -283,28 +283,47 @@ class B2BApi:
         return decode.live_user({"customerId": customer_id, **decode.one(body, "user")})
 
     @staticmethod
-    def _user_params(company_id: int | None, email: str | None) -> dict[str, Any]:
-        return {"companyId": company_id, "email": email, "isIncludeExtraFields": "1"}
+    def _user_params(
+        company_id: int | None, email: str | None, query: str | None
+    ) -> dict[str, Any]:
+        return {"companyId": company_id, "email": email, "q": query, "isIncludeExtraFields": "1"}
 
     def company_users_page(
         self,
         *,
         company_id: int | None = None,
         email: str | None = None,
+        query: str | None = None,
         offset: int = 0,
         limit: int = USER_PAGE,
     ) -> Page[LiveUser]:
-        """One page of ``GET /users`` with extra fields (of one company, or all)."""
-        params = self._user_params(company_id, email)
+        """One page of ``GET /users`` with extra fields (of one company, or all; ``email`` is
+        the exact-match filter, ``query`` the ``q`` search)."""
+        params = self._user_params(company_id, email, query)
         return self._page("/users", params, offset, limit, decode.live_user, "users")
 
+    def rest_of_company_users(
+        self,
+        first: Page[LiveUser],
+        *,
+        company_id: int | None = None,
+        email: str | None = None,
+        query: str | None = None,
+    ) -> tuple[list[LiveUser], int]:
+        """Every user after ``first`` was read (same filters), and the total."""
+        params = self._user_params(company_id, email, query)
+        return self._rest(first, "/users", params, decode.live_user, "users", _live_user_key)
+
     def list_company_users(
-        self, *, company_id: int | None = None, email: str | None = None
+        self,
+        *,
+        company_id: int | None = None,
+        email: str | None = None,
+        query: str | None = None,
     ) -> tuple[list[LiveUser], int]:
         """Every user (with extra fields) of one company, or of all, and the API's total."""
-        params = self._user_params(company_id, email)
-        first = self.company_users_page(company_id=company_id, email=email)
-        return self._rest(first, "/users", params, decode.live_user, "users", _live_user_key)
+        first = self.company_users_page(company_id=company_id, email=email, query=query)
+        return self.rest_of_company_users(first, company_id=company_id, email=email, query=query)
 
     def user_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
         """Every user extra-field config (``GET /users/extra-fields``)."""
@@ -410,6 +429,9 @@ class B2BApi:
         """Send a planned write exactly as planned; return the decoded ``data``."""
         if "{" in request.path or "}" in request.path:
             raise UsageError(f"unresolved placeholder in request path {request.path!r}")
+        company = request.body.get("companyId") if isinstance(request.body, Mapping) else None
+        if isinstance(company, str):
+            raise UsageError(f"unresolved placeholder in request body: companyId {company!r}")
         body = self.http.b2b(
             request.method,
             request.path,

@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.kinds.base import ActionInfo, Kind, PlanContext, Spec
 from reconciler.kinds.company import COMPANY
+from reconciler.kinds.company_users import COMPANY_USERS
 from reconciler.kinds.order import ORDER
 from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
 from reconciler.model import ManifestSet, Plan, ReadNeeds, precondition_requests
@@ -41,7 +42,7 @@ __all__ = [
 
 AnyKind = Kind[Any]
 
-KINDS: tuple[AnyKind, ...] = (COMPANY, ORDER_ASSIGNMENT, ORDER)
+KINDS: tuple[AnyKind, ...] = (COMPANY, COMPANY_USERS, ORDER_ASSIGNMENT, ORDER)
 """Every kind but the Store (whose settings every stage reads), in dependency order."""
 
 
@@ -79,7 +80,7 @@ def needs_of(manifests: ManifestSet) -> ReadNeeds:
     store = manifests.store
     needs = ReadNeeds(dependent=(store.companies_behavior if store else None) != "independent")
     for kind in KINDS:
-        needs |= kind.needs(manifests.of(kind.spec_type), store)
+        needs |= kind.needs_in(manifests.of(kind.spec_type), manifests)
     return needs
 
 

@@ -84,6 +84,12 @@ class PlanContext:
     by_group: dict[int | None, list[LiveCompany]] = field(default_factory=dict)
     """Live companies per customer group, in read order (what ``company_for_group`` scans)."""
     by_id: dict[int, LiveCompany] = field(default_factory=dict)
+    members: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """E-mail (lower case) -> (company resource, id of the action that makes that e-mail a user
+    of the company): memberships this plan creates, for later kinds to depend on."""
+    unmanaged_users: int | None = None
+    """Users of companies that user documents name but do not list (None: no such document,
+    so users are not counted)."""
 
     def __post_init__(self) -> None:
         # Indexes, so that planning stays linear in the number of companies.
@@ -151,6 +157,11 @@ class Kind(Generic[S]):
     def needs(self, specs: Sequence[S], store: StoreSpec | None) -> ReadNeeds:
         """What these documents need read from the store (merged across kinds by live.py)."""
         return ReadNeeds()
+
+    def needs_in(self, specs: Sequence[S], manifests: ManifestSet) -> ReadNeeds:
+        """Like ``needs``, for a kind whose needs depend on other documents (the Company a
+        CompanyUsers document names)."""
+        return self.needs(specs, manifests.store)
 
     def managed(self, specs: Sequence[S]) -> int:
         """Objects these documents manage (for maxChangePercent)."""

@@ -241,7 +241,8 @@ def _plan_customer(
         return
     cid = customer.customer_id
     field_name = f"spec.customerIds[{index}]"
-    if customer.company_id is None:
+    joining = ctx.members.get(customer.email.lower()) if customer.email else None
+    if customer.company_id is None and joining is None:
         ctx.issue(
             loc,
             spec.resource,
@@ -251,7 +252,12 @@ def _plan_customer(
         return
     loose = [o for o in misplaced if o.company_id is None]
     foreign = [o for o in misplaced if o.company_id is not None]
-    member_of_target = target_id is not None and customer.company_id == target_id
+    after = converting
+    if joining is not None:  # a CompanyUsers document makes the customer a member first
+        member_of_target = joining[0] == target_res
+        after = joining[1]
+    else:
+        member_of_target = target_id is not None and customer.company_id == target_id
     kind: ActionType
     if member_of_target and not foreign:
         kind = "assign"
@@ -285,6 +291,11 @@ def _plan_customer(
         f"{len(moved)} order(s) of customer {cid} move to {target_res}: "
         + ", ".join(f"{n} from {src}" for src, n in sorted(sources.items()))
     ]
+    if joining is not None:
+        effects.append(
+            f"customer {cid} first becomes a user of {joining[0]} ({joining[1]}), which may "
+            "already move these orders; then this moves nothing"
+        )
     if kind == "reassign":
         effects.append(
             f"reassign moves every order of customer {cid}, including orders placed after "
@@ -296,7 +307,7 @@ def _plan_customer(
             type=kind,
             resource=spec.resource,
             request=request,
-            depends_on=(converting,) if converting else (),
+            depends_on=(after,) if after else (),
             changes=changes,
             side_effects=tuple(effects),
             customer_group_id=group,

@@ -59,7 +59,7 @@ from reconciler.live import read_live
 from reconciler.manifests import dump_documents, load
 from reconciler.model import ApplyReport, ManifestSet, Plan
 from reconciler.planner import build_plan
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox import DEFAULT_QUIRKS, Sandbox
 
 EXAMPLES = int(os.environ.get("CHAOS_EXAMPLES", "0") or 0) or 150
 NOW = int(time.time())
@@ -76,6 +76,8 @@ WRITE_PATHS = (
     "/companies/\\d+(/status|/catalogs)?$",
     "/orders/(b2b|company)$",
     "/orders/\\d+$",
+    "/users$",
+    "/users/\\d+$",
 )
 ANY_PATHS = (".*", B2B, "^/stores/", "/companies", "/orders", "/users", "/extra-fields")
 
@@ -109,6 +111,9 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "zeroDateIsAbsent": st.booleans(),
     "channelsErrorInMeta": st.booleans(),
     "ordersSyncLag": st.sampled_from([2 * DAY, 30 * DAY, 200 * DAY]),
+    "userExtraFieldsReplace": st.booleans(),
+    "userPutRequiresExtraFields": st.booleans(),
+    "userCreateMovesOrders": st.booleans(),
 }
 READINGS = (
     "companyPutRequiresExtraFields",
@@ -117,8 +122,17 @@ READINGS = (
     "zeroDateIsAbsent",
     "channelsErrorInMeta",
     "ordersSyncLag",
+    "userExtraFieldsReplace",
+    "userPutRequiresExtraFields",
+    "userCreateMovesOrders",
 )
 """The switches for readings the docs leave open (b2b-api.md §9-§10), counted in the figures."""
+USER_FIELDS: dict[str, dict[str, Any]] = {
+    "jobTitle": {"fieldType": 0, "maximumLength": 20},
+    "level": {"fieldType": 3, "listOfValue": ["A", "B", "C"]},
+    "seats": {"fieldType": 2, "maximumValue": 50},
+}
+ROLES = ("admin", "senior-buyer", "junior-buyer")
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 UNICODE = "éüßøñçÅΩЖжשלוםمرحبا日本語한국 -&'.,"
 TEXT = st.text(alphabet=LETTERS + UNICODE, min_size=1, max_size=24).filter(
@@ -174,6 +188,8 @@ class World:
     managed_groups: set[int] = field(default_factory=set)
     named_customers: set[int] = field(default_factory=set)
     named_orders: set[int] = field(default_factory=set)
+    listed_users: set[str] = field(default_factory=set)
+    """E-mails (lower case) CompanyUsers documents list."""
 
 
 @st.composite
@@ -190,6 +206,11 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
     order_configs = {
         name: {**cfg, "isRequired": draw(st.integers(0, 3)) == 0}
         for name, cfg in ORDER_FIELDS.items()
+        if draw(st.booleans())
+    }
+    user_configs = {
+        name: {**cfg, "isRequired": draw(st.integers(0, 3)) == 0}
+        for name, cfg in USER_FIELDS.items()
         if draw(st.booleans())
     }
     groups = list(range(10, 10 + draw(st.integers(1, 6))))
@@ -257,7 +278,18 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
         member[cid] = draw(st.sampled_from([None, *company_ids])) if company_ids else None
         if member[cid] is not None:
             users.append(
-                {"customerId": cid, "companyId": member[cid], "role": draw(st.integers(0, 2))}
+                {
+                    "customerId": cid,
+                    "companyId": member[cid],
+                    "role": draw(st.integers(0, 2)),
+                    "uuid": draw(st.sampled_from(["", f"U-{cid}"])),
+                    "extraFields": {
+                        name: str(_extra_value(draw, cfg, prefix=f"S{cid}-"))
+                        for name, cfg in user_configs.items()
+                        if draw(st.booleans())
+                    },
+                    **({"channelIds": draw(st.sampled_from([[1], [2], [1, 2]]))} if msf else {}),
+                }
             )
         orders_of[cid] = []
         for _ in range(draw(st.integers(0, 3))):
@@ -335,6 +367,7 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
         "extraFieldConfigs": {
             "company": [{"fieldName": k, **v} for k, v in company_configs.items()],
             "order": [{"fieldName": k, **v} for k, v in order_configs.items()],
+            "user": [{"fieldName": k, **v} for k, v in user_configs.items()],
         },
     }
 
@@ -359,7 +392,8 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
     for g in managed:
         live = live_of[g][0] if live_of[g] else None
         names[g] = f"co-{g}"
-        docs.append(_company_doc(draw, g, live, company_configs, dependent, msf))
+        docs.append(_company_doc(draw, g, live, company_configs, dependent, msf, user_configs))
+    _user_docs(draw, world, managed, live_of, users, customers, user_configs)
     _assignment_docs(draw, world, managed, names, live_of, member, orders_of, dependent)
     _order_docs(draw, world, orders, order_configs)
     world.faults = draw(fault_schedules())
@@ -380,6 +414,7 @@ def _company_doc(
     configs: dict[str, dict[str, Any]],
     dependent: bool,
     msf: bool,
+    user_configs: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "customerGroupId": g,
@@ -426,6 +461,11 @@ def _company_doc(
             "phoneNumber": f"555-{g}",
         }
         spec["sendWelcomeEmail"] = draw(st.booleans())
+        required = [k for k, c in user_configs.items() if c["isRequired"]]
+        if required:  # creating the company creates its admin, who needs them
+            spec["userExtraFields"] = {
+                k: _extra_value(draw, user_configs[k], prefix=f"A{g}-") for k in required
+            }
     elif draw(st.booleans()):
         spec["address"] = {
             "country": "US",
@@ -437,6 +477,103 @@ def _company_doc(
         "metadata": {"name": f"co-{g}"},
         "spec": spec,
     }
+
+
+def _user_entry(
+    draw: st.DrawFn,
+    email: str,
+    live: dict[str, Any] | None,
+    customer: dict[str, Any] | None,
+    configs: dict[str, dict[str, Any]],
+    msf: bool,
+) -> dict[str, Any]:
+    """One listed user: the live values or new ones; every required user field named (an
+    update carries them, a creation needs them)."""
+    entry: dict[str, Any] = {
+        "email": draw(st.sampled_from([email, email.upper()])),
+        "firstName": _keep(draw, customer, "firstName", draw(TEXT)),
+        "lastName": _keep(draw, customer, "lastName", draw(TEXT)),
+        "role": draw(st.sampled_from(ROLES)),
+    }
+    if draw(st.booleans()):
+        entry["phoneNumber"] = f"555-{draw(st.integers(0, 9999)):04d}"
+    if draw(st.booleans()):
+        entry["uuid"] = draw(st.sampled_from(["", f"ERP-{email[:6]}"]))
+    stored = (live or {}).get("extraFields", {})
+    named = {k for k in configs if draw(st.booleans())}
+    named |= {k for k, c in configs.items() if c["isRequired"]}
+    if named:
+        entry["extraFields"] = {
+            k: _keep(
+                draw,
+                {"v": stored[k]} if k in stored else None,
+                "v",
+                _extra_value(draw, configs[k], prefix="U-"),
+            )
+            for k in sorted(named)
+        }
+    if msf and draw(st.booleans()):
+        entry["channelIds"] = draw(st.sampled_from([[1], [2], [1, 2]]))
+    if live is None:
+        entry["sendWelcomeEmail"] = draw(st.booleans())
+    return entry
+
+
+def _user_docs(
+    draw: st.DrawFn,
+    world: World,
+    managed: list[int],
+    live_of: dict[int, list[dict[str, Any]]],
+    users: list[dict[str, Any]],
+    customers: list[dict[str, Any]],
+    configs: dict[str, dict[str, Any]],
+) -> None:
+    """CompanyUsers the planner can carry out: users of the company itself, new e-mails, B2C
+    customers who join (their orders may move), the admin a creation makes; each once."""
+    customer_of = {c["id"]: c for c in customers}
+    user_of = {u["customerId"]: u for u in users}
+    loose = [c["id"] for c in customers if c["id"] not in user_of and c["id"] < 1000]
+    admins = {
+        d["spec"]["customerGroupId"]: d["spec"]["admin"]
+        for d in world.docs
+        if d["kind"] == "Company" and "admin" in d["spec"]
+    }
+    for g in managed:
+        if not draw(st.booleans()):
+            continue
+        target = live_of[g][0]["companyId"] if live_of[g] else None
+        entries = []
+        for user in users:
+            if user["companyId"] == target and target is not None and draw(st.booleans()):
+                customer = customer_of[user["customerId"]]
+                entries.append(
+                    _user_entry(draw, customer["email"], user, customer, configs, world.msf)
+                )
+        for cid in list(loose):
+            if draw(st.integers(0, 3)) == 0:
+                loose.remove(cid)
+                world.named_customers.add(cid)  # joining may move their B2C orders
+                customer = customer_of[cid]
+                entries.append(
+                    _user_entry(draw, customer["email"], None, customer, configs, world.msf)
+                )
+        if target is None and g in admins and draw(st.booleans()):
+            admin = admins[g]
+            entries.append(_user_entry(draw, admin["email"], None, None, configs, world.msf))
+        for k in range(draw(st.integers(0, 2))):
+            entries.append(
+                _user_entry(draw, f"new{g}-{k}@users.example", None, None, configs, world.msf)
+            )
+        if entries:
+            world.listed_users.update(e["email"].lower() for e in entries)
+            world.docs.append(
+                {
+                    "apiVersion": "b2b.reconciler/v1",
+                    "kind": "CompanyUsers",
+                    "metadata": {"name": f"users-{g}"},
+                    "spec": {"company": f"co-{g}", "users": entries},
+                }
+            )
 
 
 def _assignment_docs(
@@ -729,6 +866,7 @@ def check_invariants(
                 f"{now_by_id.get(company['companyId'])}"
             )
     _unnamed_extras_unchanged(world, before, after, out)
+    _users_kept(world, before, after, out)
     orders_now = {o["bcOrderId"]: o for o in after["orders"]}
     for order in before["orders"]:
         if order["customerId"] in world.named_customers or order["bcOrderId"] in world.named_orders:
@@ -738,6 +876,44 @@ def check_invariants(
                 f"order {order['bcOrderId']} of customer {order['customerId']} changed: "
                 f"{order} -> {orders_now.get(order['bcOrderId'])}"
             )
+
+
+def _users_kept(world: World, before: dict[str, Any], after: dict[str, Any], out: Outcome) -> None:
+    """No user is deleted or moves to another company; no e-mail belongs to two users; every
+    listed e-mail is a user; unlisted users are untouched; a listed user's extra fields that the
+    document does not name keep their values."""
+    email_of = {c["id"]: c["email"].lower() for c in after["customers"]}
+    now = {u["customerId"]: u for u in after["users"]}
+    named: dict[str, set[str]] = {}
+    for doc in world.docs:
+        if doc["kind"] == "CompanyUsers":
+            for entry in doc["spec"]["users"]:
+                named[entry["email"].lower()] = set(entry.get("extraFields", {}))
+    for user in before["users"]:
+        cid, email = user["customerId"], email_of.get(user["customerId"], "")
+        seen = now.get(cid)
+        if seen is None:
+            out.violations.append(f"the user of customer {cid} ({email}) was deleted")
+        elif seen["companyId"] != user["companyId"]:
+            out.violations.append(
+                f"user {email} moved from company {user['companyId']} to {seen['companyId']}"
+            )
+        elif email not in world.listed_users and seen != user:
+            out.violations.append(f"unlisted user {email} changed: {user} -> {seen}")
+        elif email in named:
+            for name, value in user.get("extraFields", {}).items():
+                if name not in named[email] and seen["extraFields"].get(name, "") != value:
+                    out.violations.append(
+                        f"unnamed extra field {name} of user {email} changed: {value!r} -> "
+                        f"{seen['extraFields'].get(name, '')!r}"
+                    )
+    emails = Counter(email_of.get(u["customerId"], "") for u in after["users"])
+    for email, count in emails.items():
+        if count > 1:
+            out.violations.append(f"{count} users have the e-mail {email}")
+    for email in world.listed_users:
+        if not emails.get(email):
+            out.violations.append(f"listed user {email} does not exist")
 
 
 def _unnamed_extras_unchanged(
@@ -796,7 +972,7 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
     if len(world.seed["companies"]) > 250:
         chaos_figures["stores generated: over 250 companies, users and orders"] += 1
     for switch, value in world.seed["store"]["quirks"].items():
-        if switch in READINGS and value:
+        if switch in READINGS and value != DEFAULT_QUIRKS[switch]:  # the other reading
             chaos_figures[f"stores with reading switch {switch}"] += 1
     chaos_figures["fault rules drawn"] += len(world.faults)
     chaos_figures["faults injected (429, 5xx, drops)"] += injected(log)
@@ -805,6 +981,15 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
     chaos_figures["actions planned (first round)"] += (
         len(out.reports[0].results) if out.reports else 0
     )
+    chaos_figures["CompanyUsers documents drawn"] += sum(
+        d["kind"] == "CompanyUsers" for d in world.docs
+    )
+    chaos_figures["users listed"] += len(world.listed_users)
+    for report in out.reports:
+        for result in report.results:
+            kind = result.action_id.split(":")[1]
+            if kind in ("createUser", "updateUser") and result.outcome == "applied":
+                chaos_figures[f"{kind} applied"] += 1
     chaos_figures["rounds that failed under faults"] += len(out.errors)
     chaos_figures["violations"] += len(out.violations)
     assert not out.violations, "\n".join(out.violations)

@@ -117,8 +117,9 @@ def test_group_into_an_existing_repository_adds_just_that_company(tmp_path: Path
     after = {p: p.read_text() for p in repo.rglob("*.yaml")}
     assert {p: after[p] for p in before} == before  # store.yaml and its comment untouched
     added = sorted(set(after) - set(before))
-    assert [p.parent.name for p in added] == ["companies"]
+    assert [p.parent.name for p in added] == ["companies", "company-users"]
     assert yaml.safe_load(after[added[0]])["spec"]["customerGroupId"] == 12
+    assert yaml.safe_load(after[added[1]])["kind"] == "CompanyUsers"
     assert run("validate", str(repo))[0] == 0
     assert run("--sandbox", db, "plan", str(repo), "--detailed-exitcode")[0] == 0
 

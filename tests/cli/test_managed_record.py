@@ -87,6 +87,7 @@ def test_imported_companies_are_recorded(db: str, tmp_path: Path) -> None:
     removed = sorted((out / "companies").iterdir())[0]
     name = removed.stem
     removed.unlink()
+    (out / "company-users" / f"{name}-users.yaml").unlink(missing_ok=True)  # names the company
     notes = [w for w in _warnings(db, out) if "no longer managed" in w]
     assert len(notes) == 1
     assert notes[0].startswith(f"company/{name} ")

@@ -2,9 +2,10 @@
 
 Each scenario's seed gets every sandbox switch set to the reading that is not the default:
 ``extraFieldsReplace``, ``companyPutRequiresExtraFields``, ``emptyExtraFieldRefused``,
-``zeroDateIsAbsent``, ``channelsErrorInMeta``, and an ``ordersSyncLag`` that hides the newest
-orders from B2B Edition. Then: apply then plan is empty, import then plan is empty, and no
-extra-field value that the manifests do not name changes.
+``zeroDateIsAbsent``, ``channelsErrorInMeta``, ``userExtraFieldsReplace``,
+``userPutRequiresExtraFields``, ``userCreateMovesOrders``, and an ``ordersSyncLag`` that hides
+the newest orders from B2B Edition. Then: apply then plan is empty, import then plan is empty,
+and no extra-field value that the manifests do not name changes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ EVERY_OTHER_READING: dict[str, Any] = {
     "emptyExtraFieldRefused": True,
     "zeroDateIsAbsent": True,
     "channelsErrorInMeta": True,
+    "userExtraFieldsReplace": True,
+    "userPutRequiresExtraFields": True,
+    "userCreateMovesOrders": False,
 }
 
 

@@ -180,6 +180,10 @@ def test_the_seed_sets_up_every_dependent_action(loaded: ManifestSet, seed: dict
     assert by_id[1020]["companyName"] == "Legacy Buyers Co"
 
 
+def ids_of(plan: dict[str, Any]) -> dict[str, Any]:
+    return {a["id"]: a for a in plan["actions"]}
+
+
 def test_planning_the_examples_against_the_seed_shows_every_action(tmp_path: Path) -> None:
     cli = pytest.importorskip("reconciler.cli")
     db = tmp_path / "demo.db"
@@ -200,11 +204,30 @@ def test_planning_the_examples_against_the_seed_shows_every_action(tmp_path: Pat
         "reassign": 3,
         "assign": 1,
         "updateOrder": 2,
-        "total": 13,
+        "createUser": 2,
+        "updateUser": 2,
+        "total": 17,
         "apiRequests": 0,
         "estimatedSeconds": 0,
     }
-    assert plan["unmanaged"] == {"companies": 2}
+    assert plan["unmanaged"] == {"companies": 2, "users": 0}
+    olivia = ids_of(plan)["companyusers/harbor-users:createUser:olivia.chen@harborvine.example"]
+    assert olivia["request"]["body"]["companyId"] == "{company/harbor-hospitality.companyId}"
+    assert olivia["dependsOn"] == ["company/harbor-hospitality:convert"]
+    marco = ids_of(plan)["companyusers/harbor-users:updateUser:marco.bellini@harborvine.example"]
+    assert marco["request"]["path"] == "/users/{company/harbor-hospitality.adminUserId}"
+    nina = ids_of(plan)[
+        "companyusers/northwind-users:createUser:nina.kowalski@northwind-supply.example"
+    ]
+    assert nina["request"]["body"]["companyId"] == 1001
+    assert nina["request"]["body"]["role"] == 1
+    mei = ids_of(plan)[
+        "companyusers/northwind-users:updateUser:mei.tanaka@northwind-supply.example"
+    ]
+    assert mei["request"]["body"] == {
+        "phoneNumber": "+1 503 555 0131",
+        "extraFields": [{"fieldName": "jobTitle", "fieldValue": "Buyer"}],
+    }
     ids = {a["id"]: a for a in plan["actions"]}
     assert ids["company/harbor-hospitality:update"]["dependsOn"] == [
         "company/harbor-hospitality:convert"

@@ -91,7 +91,7 @@ def test_the_combined_schema_validates_any_document() -> None:
     Draft202012Validator.check_schema(combined)
     validator = Draft202012Validator(combined)
     docs = _example_documents()
-    assert len(docs) == 15
+    assert len(docs) == 17
     for doc in docs:
         assert list(validator.iter_errors(doc)) == [], doc["metadata"]
     company = next(d for d in docs if d["kind"] == "Company")

@@ -129,7 +129,57 @@ UPDATE_ORDER = Action(
     bc_order_id=5001,
 )
 
-ALL_ACTIONS = (CONVERT, UPDATE, SET_STATUS, SET_CATALOG, CREATE, REASSIGN, ASSIGN, UPDATE_ORDER)
+CREATE_USER = Action(
+    id="companyusers/acme-users:createUser:ann@acme.example",
+    type="createUser",
+    resource="companyusers/acme-users",
+    request=Request(
+        "POST",
+        "/users",
+        {
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "email": "ann@acme.example",
+            "companyId": "{company/acme.companyId}",
+            "role": 0,
+            "channelIds": [1],
+            "acceptWelcomeEmail": False,
+        },
+    ),
+    depends_on=("company/acme:convert",),
+    changes=(
+        FieldChange("email", None, "ann@acme.example"),
+        FieldChange("firstName", None, "Ann"),
+        FieldChange("lastName", None, "Lee"),
+        FieldChange("role", None, "admin"),
+    ),
+    side_effects=("no welcome e-mail is sent (sendWelcomeEmail: false)",),
+    customer_group_id=12,
+    target_company="company/acme",
+)
+UPDATE_USER = Action(
+    id="companyusers/globex-users:updateUser:bob@globex.example",
+    type="updateUser",
+    resource="companyusers/globex-users",
+    request=Request("PUT", "/users/77", {"role": 1}),
+    changes=(FieldChange("role", "junior-buyer", "senior-buyer"),),
+    customer_group_id=13,
+    company_id=1002,
+    target_company="company/globex",
+)
+
+ALL_ACTIONS = (
+    CONVERT,
+    UPDATE,
+    SET_STATUS,
+    SET_CATALOG,
+    CREATE,
+    CREATE_USER,
+    UPDATE_USER,
+    REASSIGN,
+    ASSIGN,
+    UPDATE_ORDER,
+)
 
 
 def full_plan(**kw: object) -> Plan:

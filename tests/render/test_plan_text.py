@@ -25,6 +25,8 @@ SYMBOL = {
     "updateOrder": "~",
     "reassign": "→",
     "assign": "→",
+    "createUser": "+",
+    "updateUser": "~",
 }
 
 
@@ -101,6 +103,8 @@ def test_groups_keep_apply_order(plans: SimpleNamespace) -> None:
         "# company/acme",
         "# company/globex",
         "# company/initech",
+        "# companyusers/acme-users",
+        "# companyusers/globex-users",
         "# orderassignment/acme-buyers",
         "# order/po-5001",
     ]
@@ -110,8 +114,9 @@ def test_summary_line_counts_every_type(plans: SimpleNamespace) -> None:
     text = render_plan_text(plans.full(), color=False)
     assert text.splitlines()[-1] == (
         "Plan: 1 to convert, 1 to create, 1 to update, 1 status to set, 1 catalog to set, "
-        "1 customer's orders to reassign, 1 customer's orders to assign, 1 order to update "
-        "(22 API requests, ~11.0 s at 120 req/min)."
+        "1 user to create, 1 user to update, 1 customer's orders to reassign, "
+        "1 customer's orders to assign, 1 order to update "
+        "(27 API requests, ~13.5 s at 120 req/min)."
     )
 
 

@@ -76,7 +76,7 @@ def test_plan_json_has_the_contract_shape(plans: SimpleNamespace) -> None:
     assert set(data["summary"]) == SUMMARY_KEYS
     for kind in ACTION_TYPES:
         assert data["summary"][kind] == 1
-    assert data["summary"]["total"] == 8
+    assert data["summary"]["total"] == 10
     assert data["summary"]["apiRequests"] == api_requests(plan)
     assert data["summary"]["estimatedSeconds"] == estimated_seconds(plan)
     assert data["unmanaged"] == {"companies": 4}
