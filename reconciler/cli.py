@@ -119,6 +119,10 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 _FORMAT_HELP = "output format (json: stdout holds exactly one JSON document)"
+_COMPACT_HELP = (
+    "markdown: a summary table and the first N resources (default 20); the rest are counted "
+    "(for pull-request comments)"
+)
 _CACHE_HELP = (
     "where the record of the companies the manifests managed at the last apply is kept, so "
     "that plan names one whose document was removed (default: env B2B_RECONCILE_CACHE_DIR, "
@@ -179,8 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         const=20,
         default=None,
         metavar="N",
-        help="markdown: a summary table and the first N resources (default 20); the rest are "
-        "counted (for pull-request comments)",
+        help=_COMPACT_HELP,
     )
 
     p = command("apply", "make the calls")
@@ -241,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a plan saved by plan --out")
     p.add_argument(
         "--format", choices=("text", "json", "markdown"), default="text", help=_FORMAT_HELP
+    )
+    p.add_argument(
+        "--compact", type=int, nargs="?", const=20, default=None, metavar="N", help=_COMPACT_HELP
     )
 
     p = command("schema", "print the JSON Schema of a kind")

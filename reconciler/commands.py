@@ -226,7 +226,7 @@ def apply_command(args: argparse.Namespace, plan_file: str) -> str:
         value = getattr(args, attr, None)
         if value:
             words += [flag, str(value)]
-    words += ["apply", *args.paths, "--plan", plan_file]
+    words += ["apply", *_paths(args), "--plan", plan_file]
     return shlex.join(words)
 
 
@@ -264,7 +264,7 @@ def plan(args: argparse.Namespace, console: Console) -> int:
 
 def show(args: argparse.Namespace, console: Console) -> int:
     """Render a saved plan."""
-    console.print(_render(load_plan(args.file), args.format, console))
+    console.print(_render(load_plan(args.file), args.format, console, args.compact))
     return EXIT_OK
 
 
@@ -425,6 +425,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
 
 def schema(args: argparse.Namespace, console: Console) -> int:
     """Print the JSON Schema of one kind, or of all kinds."""
+    check_output(args.out, "--out", folder=True)
     if args.from_store:
         from reconciler.importer import store_schemas
 

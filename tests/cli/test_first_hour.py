@@ -542,3 +542,28 @@ def test_verbose_shows_requests_and_very_verbose_the_retries(
     err = capsys.readouterr().err
     assert re.search(r"^retrying in \d+\.\d\d s: GET /companies answered 503$", err, re.M), err
     assert token not in err
+
+
+def test_out_hint_without_paths_names_the_folder(
+    db: str, manifests: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(manifests)
+    assert run("--sandbox", db, "plan", "--out", "plan.json")[0] == 0
+    err = capsys.readouterr().err
+    command = err.split("apply it with: ", 1)[1].splitlines()[0]
+    assert command == f"b2b-reconcile --sandbox {db} apply . --plan plan.json"
+    assert run(*shlex.split(command)[1:], "--auto-approve")[0] == 0
+
+
+def test_show_compact_and_schema_out_checked(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run("--sandbox", db, "plan", str(EXAMPLE), "--out", str(saved))[0] == 0
+    code, md = run("show", str(saved), "--format", "markdown", "--compact", "1")
+    assert code == 0
+    assert md.count("<details>") == 1
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run("schema", "--out", str(blocker / "schemas"))[0] == 1
+    assert "not a folder" in capsys.readouterr().err
