@@ -382,6 +382,10 @@ def apply(args: argparse.Namespace, console: Console) -> int:
                 )
             planned = replace(the_plan, warnings=managed.without_notes(the_plan.warnings))
             check_saved_plan(planned, found, plan_file=args.plan, paths=paths_label(_paths(args)))
+            record = managed.Managed(
+                managed.key(session.store_hash, _paths(args)),
+                managed.managed_now(found, the_plan.live.companies if the_plan.live else ()),
+            )
         if not args.plan:
             the_plan, record = _make_plan(session, found, args, console)
             color = console.err_color if args.format == "json" else console.color
@@ -395,6 +399,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
                 return EXIT_ERROR
         elif the_plan.empty:
             show_plan("No changes in the saved plan.")
+            _record_managed(args, session, found, record)
             return _finish_empty(args, console, the_plan)
         try:
             check_safety(the_plan, force=args.force)
@@ -408,7 +413,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             _write_report(args.report, ApplyReport(results=(), refused=str(exc)), the_plan)
             raise
         _write_report(args.report, report, the_plan)
-        if not args.plan and not report.refused and not report.stopped:  # stopped: send nothing
+        if not report.refused and not report.stopped:  # stopped: send nothing more
             _record_managed(args, session, found, record)
         if report.refused:
             raise ApplyRefusedError(report.refused)

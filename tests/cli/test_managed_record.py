@@ -103,3 +103,14 @@ def test_unmanaged_companies_listed_by_name(db: str, capsys: pytest.CaptureFixtu
     code, out = run("--sandbox", db, "plan", str(EXAMPLE), "--show-unmanaged", "--format", "json")
     json.loads(out)  # the list goes to stderr, the JSON stays whole
     assert "Pinecrest Florists" in capsys.readouterr().err
+
+
+def test_a_saved_plan_apply_records_too(db: str, manifests: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    assert run("--sandbox", db, "plan", str(manifests), "--out", str(saved))[0] == 0
+    code, _ = run("--sandbox", db, "apply", str(manifests), "--plan", str(saved), "--auto-approve")
+    assert code == 0
+    (manifests / "companies/summit-labs.yaml").unlink()  # created by that apply
+    notes = [w for w in _warnings(db, manifests) if "no longer managed" in w]
+    assert len(notes) == 1
+    assert notes[0].startswith("company/summit-labs (companyId ")
