@@ -75,7 +75,8 @@ def _no_manifests(args: argparse.Namespace) -> ManifestError:
         "no manifests found (looked for *.yaml and *.yml files with apiVersion "
         "b2b.reconciler/v1); check the PATH, or run import to write manifests for a store"
     )
-    return ManifestError([Issue(path, 0, 0, "", message) for path in _paths(args)])
+    # Located at each PATH, 1:1, so that every issue line keeps the path:line:col shape.
+    return ManifestError([Issue(path, 1, 1, "", message) for path in _paths(args)])
 
 
 def _load(args: argparse.Namespace, console: Console) -> ManifestSet:
