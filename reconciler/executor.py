@@ -213,7 +213,10 @@ def apply_plan(
         stopped = control.reason() or ("interrupted" if should_stop() else "")
         if stopped:
             break
-        run.results[action.id] = _run_action(run, action, clock)
+        try:
+            run.results[action.id] = _run_action(run, action, clock)
+        finally:
+            control.end_action()
         if progress is not None:
             progress(index + 1, total, clock() - start)
     else:
@@ -247,6 +250,7 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
     begin = clock()
     before = run.client.stats.requests
     writes_before = _writes_sent(run.client)
+    run.client.http.control.begin_action()
     try:
         request = _resolve(run, action.request)
         kind = kinds.kind_of_action(action.type)

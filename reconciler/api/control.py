@@ -47,6 +47,8 @@ class RunControl:
         self.deadline = None if timeout is None else clock() + timeout
         self._stop_reason: str | None = None
         self._stop_at: float | None = None
+        self._hard_stop = False
+        self._action_wrote = False
 
     def __repr__(self) -> str:
         return f"RunControl(timeout={self.timeout!r}, stop={self._stop_reason!r})"
@@ -61,6 +63,24 @@ class RunControl:
         if self._stop_reason is None:
             self._stop_reason = reason
             self._stop_at = self.clock() - (self.grace if at_once else 0.0)
+            self._hard_stop = at_once
+
+    def begin_action(self) -> None:
+        """An apply action starts: a stop asked for before its first write stops it unsent."""
+        self._action_wrote = False
+
+    def wrote(self) -> None:
+        """A write of the current action was answered: its own follow-up reads may finish it.
+
+        A convert or create is followed by a read that confirms the company it made; a stop
+        between the two would leave an applied write reported as "may or may not have been
+        applied". Reads change nothing, so a soft stop (Ctrl-C, SIGTERM) lets the action end.
+        """
+        self._action_wrote = True
+
+    def end_action(self) -> None:
+        """The action is over: a stop stops every later request again."""
+        self._action_wrote = False
 
     @property
     def stop_requested(self) -> bool:
@@ -79,11 +99,22 @@ class RunControl:
         """``"the --timeout of 5 s passed"``."""
         return f"the --timeout of {seconds_text(self.timeout or 0.0)} passed"
 
-    def check(self) -> None:
-        """Raise ``StoppedError`` when the run must not send more."""
+    def check(self, method: str = "GET") -> None:
+        """Raise ``StoppedError`` when the run must not send more.
+
+        The one exception: a read (``GET``) that finishes an action whose write was answered,
+        after a soft stop and before the deadline (see ``wrote``).
+        """
         why = self.reason()
-        if why is not None:
-            raise StoppedError(why)
+        if why is None:
+            return
+        finishing = method == "GET" and self._action_wrote and not self._hard_stop
+        if finishing and self._stop_reason is not None and not self._deadline_passed():
+            return
+        raise StoppedError(why)
+
+    def _deadline_passed(self) -> bool:
+        return self.deadline is not None and self.clock() >= self.deadline
 
     # -- bounds
 

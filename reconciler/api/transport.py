@@ -597,16 +597,18 @@ class Http:
         timeouts = 0
         throttled = 0
         while True:
-            self.control.check()
+            self.control.check(method)
             if api == "b2b":
                 self.b2b_pacer.before_send()
             else:
                 self.core_pacer.before_send()
-            self.control.check()
+            self.control.check(method)
             self.stats.record(api, method, path)
             started = self._clock()
             try:
                 response = self._exchange(method, base + path, query, content, headers)
+                if method != "GET":
+                    self.control.wrote()
             except httpx.TransportError as exc:
                 failures += 1
                 what = _describe_transport_error(exc)

@@ -296,3 +296,40 @@ def test_the_size_cap_error_is_one_clean_error_without_the_token(kit: Kit, serve
         error, _ = bounded(client.b2b.list_companies)
     assert isinstance(error, ReconcilerError)
     assert kit.TOKEN not in str(error)
+
+
+def test_a_soft_stop_lets_an_answered_write_finish_its_own_reads() -> None:
+    # A convert is followed by a read that confirms the company it made: SIGTERM between the
+    # two must not turn an applied write into "may or may not have been applied".
+    control = RunControl()
+    control.begin_action()
+    control.wrote()
+    control.request_stop("interrupted (SIGTERM)")
+    control.check("GET")  # the action's confirming read goes out
+    with pytest.raises(StoppedError):
+        control.check("PUT")  # but no new write
+    control.end_action()
+    with pytest.raises(StoppedError):
+        control.check("GET")  # and nothing at all once the action is over
+
+
+def test_a_hard_stop_or_the_deadline_stops_even_the_finishing_reads() -> None:
+    clock = [0.0]
+    hard = RunControl(clock=lambda: clock[0])
+    hard.begin_action()
+    hard.wrote()
+    hard.request_stop("the API refused the credentials (401)", at_once=True)
+    with pytest.raises(StoppedError):
+        hard.check("GET")
+    timed = RunControl(5, clock=lambda: clock[0])
+    timed.begin_action()
+    timed.wrote()
+    timed.request_stop("interrupted (SIGINT)")
+    clock[0] = 6.0
+    with pytest.raises(StoppedError):
+        timed.check("GET")
+    unwritten = RunControl()
+    unwritten.begin_action()
+    unwritten.request_stop("interrupted (SIGTERM)")
+    with pytest.raises(StoppedError):
+        unwritten.check("GET")  # an action that wrote nothing stops before its first read
