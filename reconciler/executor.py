@@ -26,8 +26,10 @@ from reconciler.model import (
     ApplyReport,
     LiveCompany,
     LiveOrder,
+    LivePriceListAssignment,
     Plan,
     Request,
+    assignment_groups,
     company_check_requests,
     touched_groups,
 )
@@ -99,6 +101,9 @@ def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) 
                 before_customer is not None and before_customer.company_id != member_of
             ):
                 changed.append(f"company user for customer {customer_id} changed")
+    groups_priced = assignment_groups(plan)
+    if groups_priced:
+        changed += _assignment_changes(client, plan, groups_priced)
     if changed:
         what = "; ".join(sorted(set(changed)))
         if plan_file is not None:
@@ -141,6 +146,27 @@ def _company_changes(
                     f"group {group}"
                 )
     return changed
+
+
+def _assignment_changes(client: ApiClient, plan: Plan, groups: tuple[int, ...]) -> list[str]:
+    """The price-list assignments of the groups whose lists the plan changes must be the
+    recorded ones (same id, same list); none may have appeared or gone."""
+    recorded = plan.live.price_list_assignments if plan.live is not None else ()
+    wanted = set(groups)
+
+    def key(a: LivePriceListAssignment) -> tuple[int, int, int | None, int | None]:
+        return (a.assignment_id, a.price_list_id, a.customer_group_id, a.channel_id)
+
+    before = {key(a) for a in recorded if a.customer_group_id in wanted}
+    now = {
+        key(a)
+        for a in client.core.price_list_assignments(customer_group_ids=groups)
+        if a.customer_group_id in wanted
+    }
+    if plan.live is None or before == now:
+        return []
+    moved = sorted({k[2] for k in before ^ now if k[2] is not None})
+    return [f"the price-list assignments of customer group {g} changed" for g in moved]
 
 
 def _order_content(order: LiveOrder) -> tuple[object, ...]:

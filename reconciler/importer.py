@@ -21,6 +21,7 @@ from reconciler.kinds import registry
 from reconciler.kinds.company import COMPANY
 from reconciler.kinds.company_users import COMPANY_USERS
 from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
+from reconciler.kinds.price_list_assignment import PRICE_LIST_ASSIGNMENT
 from reconciler.live import read_live
 from reconciler.manifests import EMAIL_PATTERN, kind_names, schema_for, write_manifest_file
 from reconciler.model import (
@@ -140,7 +141,18 @@ def import_manifests(
             multi_storefront = existing.store.multi_storefront
     everything, _total = client.b2b.list_companies()
     companies = [c for c in everything if c.customer_group_id]
-    shared = shared_groups(companies)
+    groupless = [c for c in everything if not c.customer_group_id and c.status != "deleted"]
+    if behavior:
+        mode = behavior
+        behavior_note = "companiesBehavior was given on the command line (--behavior)."
+    else:
+        mode, evidence = guess_behavior(everything)
+        behavior_note = (
+            f"companiesBehavior {mode} was guessed (no API reveals it): {evidence}. Check it."
+        )
+    # Dependent: a Company is its group, so a shared group cannot be managed. Independent:
+    # every company is written with its companyId, shared groups included.
+    shared = shared_groups(companies) if mode != "independent" else {}
     if groups:
         missing = sorted(set(groups) - {c.customer_group_id for c in companies})
         if missing:
@@ -151,14 +163,6 @@ def import_manifests(
         companies = [c for c in companies if c.customer_group_id in set(groups)]
     skipped = [c for c in companies if c.customer_group_id in shared]
     companies = [c for c in companies if c.customer_group_id not in shared]
-    if behavior:
-        mode = behavior
-        behavior_note = "companiesBehavior was given on the command line (--behavior)."
-    else:
-        mode, evidence = guess_behavior(everything)
-        behavior_note = (
-            f"companiesBehavior {mode} was guessed (no API reveals it): {evidence}. Check it."
-        )
     msf_note = "multiStorefront was given on the command line."
     if multi_storefront is None:  # B2B GET /channels answers 403 without Multi-Storefront
         multi_storefront = client.b2b.multi_storefront()
@@ -179,6 +183,11 @@ def import_manifests(
     note = f"Imported from the live store. {behavior_note}\n{msf_note}"
     for group in sorted({c.customer_group_id for c in skipped if c.customer_group_id}):
         note += "\nNot imported: " + shared_group_reason(group, shared[group])
+    if groupless and not groups:
+        note += (
+            "\nNot imported (no customer group, which a Company manifest requires): "
+            + ", ".join(f"{c.company_id} ({c.company_name})" for c in groupless)
+        )
     if existing is None or existing.store is None:
         files[out / "store.yaml"] = ([store_doc], note)
     for company in companies:
@@ -188,6 +197,15 @@ def import_manifests(
         files[out / "companies" / f"{names[company.company_id]}.yaml"] = ([doc], COMPANY_NOTE)
     for path, docs, note in _company_users(client, out, companies, names, multi_storefront):
         files[path] = (docs, note)
+    if mode == "independent" and companies:
+        files.update(
+            _price_lists(
+                client,
+                out,
+                companies,
+                files.get(out / "store.yaml"),
+            )
+        )
     if with_orders or customers:
         unsynced: list[str] = []
         found = _assignments(client, out, companies, names, customers, mode, unsynced)
@@ -310,6 +328,45 @@ def _assignments(
         doc = ORDER_ASSIGNMENT.document(name, names[company_id], keep)
         result.append((out / "order-assignments" / f"{name}.yaml", [doc], note))
     return result
+
+
+def _price_lists(
+    client: ApiClient,
+    out: Path,
+    companies: Sequence[LiveCompany],
+    store_file: tuple[list[dict[str, Any]], str] | None,
+) -> dict[Path, tuple[list[dict[str, Any]], str]]:
+    """Independent stores: a PriceListAssignment per price-list assignment of the imported
+    companies' groups (one per group and channel); one without a channel (the group's list on
+    every channel) cannot be written as one and is named in the Store file's note instead."""
+    groups = sorted({c.customer_group_id for c in companies if c.customer_group_id})
+    found = client.core.price_list_assignments(customer_group_ids=groups)
+    files: dict[Path, tuple[list[dict[str, Any]], str]] = {}
+    left: list[str] = []
+    note = (
+        "Imported: the price list this customer group uses on this channel. Every company in "
+        "the group gets these prices."
+    )
+    for assignment in found:
+        group, channel = assignment.customer_group_id, assignment.channel_id
+        if group is None or group not in groups:
+            continue
+        if channel is None:
+            left.append(
+                f"assignment {assignment.assignment_id} (price list {assignment.price_list_id} "
+                f"for customer group {group} on every channel)"
+            )
+            continue
+        name = f"group-{group}" + (f"-channel-{channel}" if channel != 1 else "")
+        doc = PRICE_LIST_ASSIGNMENT.document(name, assignment)
+        files[out / "price-lists" / f"{name}.yaml"] = ([doc], note)
+    if left and store_file is not None:
+        docs, text = store_file
+        files[out / "store.yaml"] = (
+            docs,
+            text + "\nNot imported (a PriceListAssignment names one channel): " + "; ".join(left),
+        )
+    return files
 
 
 # --------------------------------------------------------------------------- schemas

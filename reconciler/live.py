@@ -15,6 +15,8 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   group and company are one to one). Cost ``1 + min(P(C,250) - 1, G - found)``, i.e.
   ``min(P(C,250), G + 1)`` when ``found`` is 0 (a tie pages everything, which also counts the
   unmanaged companies).
+  On Independent stores every company is read, ``P(C,250)``: a document finds its company by
+  id, uuid or name, and shared groups hold companies no document names.
 - **company extra-field configs** (any Company document: every company PUT carries the
   required fields, b2b-api.md §9.12): ``P(F,250)``. **Order configs** (some Order document):
   ``P(F,200)``.
@@ -22,6 +24,9 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   checked; groups of live companies exist): ``M = 0``: 0; ``M = 1``: ``GET
   /v2/customer_groups/{id}``; ``M >= 2``: the first page of 250, then, if it was full, per-group
   look-ups of those not on it: ``1 + (0 if groups < 250 else M - found)``.
+- **price-list assignments** of the ``A`` groups PriceListAssignment documents name (core):
+  ``ceil(A / 50)`` (``customer_group_id:in`` carries 50 ids; a group has one assignment per
+  channel, so a page of 250 holds 50 groups' on up to five channels).
 - **price lists** (some Company sets ``catalogId`` or ``priceListAssign``): ``P(L,250)``;
   **channels** (Multi-Storefront and some ``priceListAssign``): ``P(H,250)``.
 - **membership** of the ``N`` customers of OrderAssignments: ``N <= 1``: ``N`` look-ups
@@ -67,7 +72,7 @@ from dataclasses import dataclass, field, fields, replace
 from reconciler import kinds
 from reconciler.api import ApiClient
 from reconciler.api.b2b import COMPANY_PAGE, ORDER_CONFIG_PAGE, ORDER_PAGE, USER_PAGE, pages_for
-from reconciler.api.core import V2_PAGE, V3_PAGE
+from reconciler.api.core import IDS_PER_FILTER, V2_PAGE, V3_PAGE
 from reconciler.api.decode import DecodeError
 from reconciler.errors import NotFoundError
 from reconciler.model import (
@@ -75,6 +80,7 @@ from reconciler.model import (
     LiveCompany,
     LiveCustomer,
     LiveOrder,
+    LivePriceListAssignment,
     LiveState,
     LiveUser,
     ManifestSet,
@@ -173,6 +179,7 @@ class ReadCost:
     customer_orders: int = 0
     orders: int = 0
     core_order_checks: int = 0
+    price_list_assignments: int = 0
 
     @property
     def total(self) -> int:
@@ -240,7 +247,9 @@ def _customer_orders_cost(customers: tuple[int, ...], counts: ReadCounts) -> int
 def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
     """The requests ``read_live`` makes for these needs on a store of these sizes."""
     companies = 0
-    if needs.groups:
+    if needs.every_company:
+        companies = pages_for(counts.companies, COMPANY_PAGE)
+    elif needs.groups:
         rest = pages_for(counts.companies, COMPANY_PAGE) - 1
         found = counts.groups_on_first_page if needs.dependent else 0
         companies = 1 + min(rest, max(0, len(needs.groups) - found))
@@ -279,6 +288,7 @@ def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
         customer_orders=_customer_orders_cost(needs.customers, counts),
         orders=orders,
         core_order_checks=counts.order_docs_missing if needs.order_docs else 0,
+        price_list_assignments=-(-len(needs.assignment_groups) // IDS_PER_FILTER),
     )
 
 
@@ -317,6 +327,7 @@ def read_live(
         requests=client.stats.requests - start,
         read_at=read_at,
         company_total=reader.company_total,
+        price_list_assignments=state.price_list_assignments,
     )
 
 
@@ -381,6 +392,7 @@ class _Found:
     customers: dict[int, LiveCustomer] = field(default_factory=dict)
     orders: dict[int, LiveOrder] = field(default_factory=dict)
     core_only_orders: frozenset[int] = frozenset()
+    price_list_assignments: tuple[LivePriceListAssignment, ...] = ()
 
 
 class _Reader:
@@ -393,7 +405,7 @@ class _Reader:
     def read(self) -> _Found:
         needs = self.needs
         out = _Found()
-        if needs.groups:
+        if needs.groups or needs.every_company:
             out.companies = self._companies()
             if needs.dependent:
                 for company in out.companies:
@@ -420,6 +432,10 @@ class _Reader:
             out.user_configs = self.b2b.user_extra_fields()
         if needs.user_emails:
             out.users = self._company_users(out.companies)
+        if needs.assignment_groups:
+            out.price_list_assignments = self.core.price_list_assignments(
+                customer_group_ids=needs.assignment_groups
+            )
         membership = self._membership(needs.customers)
         emails: dict[int, str] = {}
         if needs.user_emails:
@@ -456,7 +472,7 @@ class _Reader:
         if self.needs.dependent:
             seen = {c.customer_group_id for c in first.items}
             todo = [g for g in todo if g not in seen]
-        if first.total is None or len(todo) >= rest:
+        if self.needs.every_company or first.total is None or len(todo) >= rest:
             companies, _ = self.b2b.rest_of_companies(first)
             return tuple(companies)
         found = {c.company_id: c for c in first.items}

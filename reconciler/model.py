@@ -179,6 +179,11 @@ class ReadNeeds:
     """Orders named by Order documents."""
     dependent: bool = True
     """Dependent behavior: one company per customer group."""
+    every_company: bool = False
+    """Read every company (Independent stores: a company is found by id, uuid or name, and a
+    shared group's companies are counted)."""
+    assignment_groups: tuple[int, ...] = ()
+    """Customer groups whose core price-list assignments are read (PriceListAssignment)."""
 
     def __or__(self, other: ReadNeeds) -> ReadNeeds:
         """Both needs: ids in first-seen order, flags of either (``dependent`` of both)."""
@@ -194,6 +199,10 @@ class ReadNeeds:
             user_extra_fields=self.user_extra_fields or other.user_extra_fields,
             order_docs=tuple(dict.fromkeys((*self.order_docs, *other.order_docs))),
             dependent=self.dependent and other.dependent,
+            every_company=self.every_company or other.every_company,
+            assignment_groups=tuple(
+                dict.fromkeys((*self.assignment_groups, *other.assignment_groups))
+            ),
         )
 
 
@@ -326,6 +335,8 @@ class LiveState:
     admin_users: Mapping[str, int] = field(default_factory=dict)
     """Admin e-mails of companies to create (lower case) that already belong to a company
     user, and that user's company (``live.read_admin_users``)."""
+    price_list_assignments: tuple[LivePriceListAssignment, ...] = ()
+    """Core price-list assignments of the groups PriceListAssignment documents name."""
 
     def company_for_group(self, group_id: int) -> LiveCompany | None:
         """The (first) company of a customer group."""
@@ -360,7 +371,7 @@ class Request:
     """Exactly what apply sends. ``path`` may hold placeholders like
     ``{company/acme.companyId}`` that earlier actions resolve."""
 
-    method: Literal["GET", "POST", "PUT"]
+    method: Literal["GET", "POST", "PUT", "DELETE"]
     path: str
     body: JSON = None
 
@@ -525,11 +536,35 @@ def company_check_requests(plan: Plan) -> int:
     return min(groups, pages)
 
 
+def assignment_groups(plan: Plan) -> tuple[int, ...]:
+    """Customer groups whose core price-list assignments the plan changes."""
+    groups = {
+        a.customer_group_id
+        for a in plan.actions
+        if a.type == "setPriceList" and a.customer_group_id is not None
+    }
+    return tuple(sorted(groups))
+
+
+ASSIGNMENT_GROUPS_PER_READ = 50
+"""Groups per ``GET /v3/pricelists/assignments?customer_group_id:in=...``."""
+
+
+def assignment_check_requests(plan: Plan) -> int:
+    """One assignments read per 50 groups whose price lists the plan changes."""
+    return -(-len(assignment_groups(plan)) // ASSIGNMENT_GROUPS_PER_READ)
+
+
 def precondition_requests(plan: Plan) -> int:
     """The staleness check: the touched companies' groups (``company_check_requests``), then
-    one list request for orders and one for company users when the plan touches them."""
+    one list request for orders and one for company users when the plan touches them, and the
+    assignments of the groups whose price lists it changes."""
     pre = plan.preconditions
-    return company_check_requests(plan) + sum(1 for part in (pre.orders, pre.customers) if part)
+    return (
+        company_check_requests(plan)
+        + sum(1 for part in (pre.orders, pre.customers) if part)
+        + assignment_check_requests(plan)
+    )
 
 
 # --------------------------------------------------------------------------- apply reports

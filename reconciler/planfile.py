@@ -35,6 +35,7 @@ from reconciler.model import (
     LiveCompany,
     LiveCustomer,
     LiveOrder,
+    LivePriceListAssignment,
     LiveState,
     LiveUser,
     Plan,
@@ -49,7 +50,7 @@ FORMAT_VERSION = 1
 MAX_PLAN_BYTES = 64 * MIB
 """Largest plan file read (a plan of 50,000 actions is about 30 MiB)."""
 
-_METHODS = ("GET", "POST", "PUT")
+_METHODS = ("GET", "POST", "PUT", "DELETE")
 
 _TOP_KEYS = (
     "formatVersion",
@@ -100,8 +101,9 @@ _LIVE_KEYS = (
     "orders",
     "users",
     "userExtraFieldConfigs",
+    "priceListAssignments",
 )
-_OPTIONAL_LIVE_KEYS = ("users", "userExtraFieldConfigs")
+_OPTIONAL_LIVE_KEYS = ("users", "userExtraFieldConfigs", "priceListAssignments")
 """Written only when CompanyUsers documents made them read (older files lack them)."""
 _USER_KEYS = (
     "userId",
@@ -119,6 +121,7 @@ _USER_KEYS = (
     "updatedAt",
     "createdAt",
 )
+_ASSIGNMENT_KEYS = ("id", "priceListId", "customerGroupId", "channelId")
 _COMPANY_KEYS = (
     "companyId",
     "customerGroupId",
@@ -227,6 +230,21 @@ def live_to_json(live: LiveState) -> dict[str, JSON]:
                 "userExtraFieldConfigs": [_config_json(c) for c in live.user_field_configs],
             }
             if live.users or live.user_field_configs
+            else {}
+        ),
+        **(
+            {
+                "priceListAssignments": [
+                    {
+                        "id": a.assignment_id,
+                        "priceListId": a.price_list_id,
+                        "customerGroupId": a.customer_group_id,
+                        "channelId": a.channel_id,
+                    }
+                    for a in live.price_list_assignments
+                ]
+            }
+            if live.price_list_assignments
             else {}
         ),
     }
@@ -543,6 +561,22 @@ class _Reader:
             ),
             read_at=self.int_(obj["readAt"], f"{at}.readAt", minimum=0),
             company_total=self.opt_int(obj["companyTotal"], f"{at}.companyTotal"),
+            price_list_assignments=tuple(
+                self.list_(
+                    obj.get("priceListAssignments", []),
+                    f"{at}.priceListAssignments",
+                    self.assignment,
+                )
+            ),
+        )
+
+    def assignment(self, value: object, at: str) -> LivePriceListAssignment:
+        obj = self.obj(value, at, _ASSIGNMENT_KEYS)
+        return LivePriceListAssignment(
+            assignment_id=self.int_(obj["id"], f"{at}.id", minimum=1),
+            price_list_id=self.int_(obj["priceListId"], f"{at}.priceListId", minimum=1),
+            customer_group_id=self.opt_int(obj["customerGroupId"], f"{at}.customerGroupId"),
+            channel_id=self.opt_int(obj["channelId"], f"{at}.channelId"),
         )
 
     def str_map(self, value: object, at: str) -> dict[str, str]:

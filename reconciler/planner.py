@@ -45,7 +45,7 @@ def build_plan(
     for kind in kinds.registry():
         specs = manifests.of(kind.spec_type)
         kind.plan(specs, ctx)
-        unmanaged += kind.unmanaged(specs, live)
+        unmanaged += kind.unmanaged(specs, ctx)
         managed += kind.managed(specs)
     if ctx.issues:
         raise PlanError(sorted(ctx.issues))
@@ -81,17 +81,21 @@ def recorded_live(manifests: ManifestSet, live: LiveState) -> LiveState:
     """The part of ``live`` the planner looks at for these manifests, kept in a saved plan.
 
     ``build_plan(manifests, recorded_live(manifests, live))`` is the same plan as
-    ``build_plan(manifests, live)``: the companies of managed groups (all of them, in read
-    order) and those holding orders or users the plan names; the managed groups' existence;
-    every price list, channel, extra-field config, customer and order that was read; the total
-    of companies (for the unmanaged count) and the read time (for the watermark).
+    ``build_plan(manifests, live)``: every company on an Independent store (identity looks at
+    all of them), else the companies of managed groups (all of them, in read order) and those
+    holding orders or users the plan names; the managed groups' existence; every price list,
+    channel, price-list assignment, extra-field config, customer and order that was read; the
+    total of companies (for the unmanaged count) and the read time (for the watermark).
     """
-    groups = set(kinds.needs_of(manifests).groups)
+    needs = kinds.needs_of(manifests)
+    groups = set(needs.groups)
     held = {o.company_id for o in live.orders.values()} | {
         c.company_id for c in live.customers.values()
     }
     companies = tuple(
-        c for c in live.companies if c.customer_group_id in groups or c.company_id in held
+        c
+        for c in live.companies
+        if needs.every_company or c.customer_group_id in groups or c.company_id in held
     )
     total = live.company_total if live.company_total is not None else len(live.companies)
     return replace(

@@ -15,8 +15,8 @@ that may count as "no filter" (``b2b.EVERY_ORDER_SINCE``); Multi-Storefront is "
 403 that says "Multi storefront is not enabled" (``B2BApi.multi_storefront``); company and
 order PUTs carry the complete extra-field set with the required fields (built by the planner,
 sent here exactly as planned); a core price-list assignment over a group+channel that another
-list holds deletes that assignment by id before the upsert (``core.assignment_change``), right
-whether the upsert replaces or is refused.
+list holds deletes that assignment by id before the upsert (planned by the PriceListAssignment
+kind, sent here as planned), right whether the upsert replaces or is refused.
 """
 
 from __future__ import annotations

@@ -164,11 +164,14 @@ class B2BApi:
     # -- companies
 
     @staticmethod
-    def _company_params(min_modified: int | None, bc_group_id: int | None) -> dict[str, Any]:
+    def _company_params(
+        min_modified: int | None, bc_group_id: int | None, q: str | None = None
+    ) -> dict[str, Any]:
         return {
             "isIncludeExtraFields": 1,
             "minModified": min_modified,
             "bcGroupId": bc_group_id,
+            "q": q,
         }
 
     def companies_page(
@@ -178,9 +181,10 @@ class B2BApi:
         limit: int = COMPANY_PAGE,
         min_modified: int | None = None,
         bc_group_id: int | None = None,
+        q: str | None = None,
     ) -> Page[LiveCompany]:
-        """One page of ``GET /companies`` with extra fields."""
-        params = self._company_params(min_modified, bc_group_id)
+        """One page of ``GET /companies`` with extra fields (``q``: name contains)."""
+        params = self._company_params(min_modified, bc_group_id, q)
         return self._page("/companies", params, offset, limit, decode.company, "companies")
 
     def rest_of_companies(
@@ -189,9 +193,10 @@ class B2BApi:
         *,
         min_modified: int | None = None,
         bc_group_id: int | None = None,
+        q: str | None = None,
     ) -> tuple[list[LiveCompany], int]:
         """Every company after ``first`` was read (same filters), and the total."""
-        params = self._company_params(min_modified, bc_group_id)
+        params = self._company_params(min_modified, bc_group_id, q)
         return self._rest(first, "/companies", params, decode.company, "companies", _company_key)
 
     def list_companies(
@@ -199,11 +204,17 @@ class B2BApi:
         *,
         min_modified: int | None = None,
         bc_group_id: int | None = None,
+        q: str | None = None,
         limit: int = COMPANY_PAGE,
     ) -> tuple[list[LiveCompany], int]:
-        """Every company (with extra fields) matching the filters, and the API's total."""
-        first = self.companies_page(limit=limit, min_modified=min_modified, bc_group_id=bc_group_id)
-        return self.rest_of_companies(first, min_modified=min_modified, bc_group_id=bc_group_id)
+        """Every company (with extra fields) matching the filters, and the API's total; ``q``
+        finds companies whose name contains it ("partial and exact matches")."""
+        first = self.companies_page(
+            limit=limit, min_modified=min_modified, bc_group_id=bc_group_id, q=q
+        )
+        return self.rest_of_companies(
+            first, min_modified=min_modified, bc_group_id=bc_group_id, q=q
+        )
 
     def count_companies(self) -> int:
         """How many companies the store has (one ``limit=1`` request)."""

@@ -7,7 +7,8 @@ empty V2 list may come back as ``204 No Content`` with no body. V3 answers carry
 Price-list assignments (``price_lists.v3.yml``): the list a customer group uses on a channel,
 which on Independent stores is where a company's prices come from. Whether an upsert for a
 group and channel that already use another list replaces it or is refused is open (b2b-api.md
-§9.16); ``assignment_change`` gives the requests that are right under both readings.
+§9.16); the PriceListAssignment kind plans the requests that are right under both readings
+(``reconciler.kinds.price_list_assignment``) and ``send`` sends them.
 """
 
 from __future__ import annotations
@@ -38,30 +39,6 @@ def upsert_call(price_list_id: int, customer_group_id: int, channel_id: int) -> 
     """``PUT /v3/pricelists/{id}/assignments`` for one group on one channel."""
     body = {"customer_group_id": int(customer_group_id), "channel_id": int(channel_id)}
     return ("PUT", f"/v3/pricelists/{int(price_list_id)}/assignments", body)
-
-
-def delete_call(assignment_id: int) -> CoreCall:
-    """``DELETE /v3/pricelists/assignments?id=N``: exactly one assignment, by its id."""
-    return ("DELETE", f"{ASSIGNMENTS}?id={int(assignment_id)}", None)
-
-
-def assignment_change(
-    price_list_id: int,
-    customer_group_id: int,
-    channel_id: int,
-    held: LivePriceListAssignment | None,
-) -> tuple[CoreCall, ...]:
-    """The calls that give a group ``price_list_id`` on a channel, right under both readings
-    of an upsert over a pair that another list holds (§9.16): when ``held`` (the live
-    assignment of that pair) names another list, delete it by id first, then upsert. Under the
-    "replaced" reading the delete is redundant but harmless; under "refused" it is required.
-    Nothing when the pair already has this list."""
-    if held is not None and held.price_list_id == price_list_id:
-        return ()
-    upsert = upsert_call(price_list_id, customer_group_id, channel_id)
-    if held is None:
-        return (upsert,)
-    return (delete_call(held.assignment_id), upsert)
 
 
 def _chunks(values: Collection[int], size: int) -> Iterator[list[int]]:

@@ -22,6 +22,7 @@ from reconciler.kinds.company import COMPANY
 from reconciler.kinds.company_users import COMPANY_USERS
 from reconciler.kinds.order import ORDER
 from reconciler.kinds.order_assignment import ORDER_ASSIGNMENT
+from reconciler.kinds.price_list_assignment import PRICE_LIST_ASSIGNMENT
 from reconciler.model import ManifestSet, Plan, ReadNeeds, precondition_requests
 
 __all__ = [
@@ -42,7 +43,13 @@ __all__ = [
 
 AnyKind = Kind[Any]
 
-KINDS: tuple[AnyKind, ...] = (COMPANY, COMPANY_USERS, ORDER_ASSIGNMENT, ORDER)
+KINDS: tuple[AnyKind, ...] = (
+    COMPANY,
+    COMPANY_USERS,
+    ORDER_ASSIGNMENT,
+    ORDER,
+    PRICE_LIST_ASSIGNMENT,
+)
 """Every kind but the Store (whose settings every stage reads), in dependency order."""
 
 

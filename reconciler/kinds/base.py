@@ -90,6 +90,9 @@ class PlanContext:
     unmanaged_users: int | None = None
     """Users of companies that user documents name but do not list (None: no such document,
     so users are not counted)."""
+    matched: dict[str, LiveCompany] = field(default_factory=dict)
+    """``company/<name>`` -> the live company that Company document manages (identity is by
+    customer group on Dependent stores, by id, uuid or name on Independent ones)."""
 
     def __post_init__(self) -> None:
         # Indexes, so that planning stays linear in the number of companies.
@@ -167,8 +170,8 @@ class Kind(Generic[S]):
         """Objects these documents manage (for maxChangePercent)."""
         return len(specs)
 
-    def unmanaged(self, specs: Sequence[S], live: LiveState) -> int:
-        """Live objects of this kind that no document manages."""
+    def unmanaged(self, specs: Sequence[S], ctx: PlanContext) -> int:
+        """Live objects of this kind that no document manages (called after ``plan``)."""
         return 0
 
     def plan(self, specs: Sequence[S], ctx: PlanContext) -> None:

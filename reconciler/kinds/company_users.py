@@ -300,8 +300,9 @@ class CompanyUsersKind(Kind[CompanyUsersSpec]):
 
 
 def live_company_of(ctx: PlanContext, company: CompanySpec) -> LiveCompany | None:
-    """The live company a Company document describes (the Company kind's identity)."""
-    return ctx.company_for_group(company.customer_group_id)
+    """The live company a Company document describes, as the Company kind matched it (by
+    customer group on Dependent stores; by id, uuid or name on Independent ones)."""
+    return ctx.matched.get(company.resource)
 
 
 def _plan_users(

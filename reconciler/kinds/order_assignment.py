@@ -195,7 +195,7 @@ def _plan_assignment(
         return
     target_res = company_spec.resource
     group = company_spec.customer_group_id
-    target = ctx.company_for_group(group)
+    target = ctx.matched.get(target_res)
     converting = ctx.creating.get(target_res)
     if target is None and converting is None:
         return  # the company could not be planned; its issue is already reported
@@ -269,8 +269,9 @@ def _plan_customer(
             loc,
             spec.resource,
             f"{field_name}: orders of customer {cid} sit in company {where or customer.company_id}"
-            " and can be moved only by reassign, which Independent stores do not support; "
-            "move them in the B2B Edition control panel or remove the customer here",
+            f" and can be moved to {target_res} only by reassign, which is Dependent-only (B2B"
+            " Edition documents it as not for Independent stores); instead move the orders in"
+            " the B2B Edition control panel, or remove the customer from this OrderAssignment",
         )
         return
     else:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from reconciler.api import ApiClient
-from reconciler.api import core as core_api
 from reconciler.api.decode import DecodeError, price_list_assignment
 from reconciler.errors import ApiError, NotFoundError
+from reconciler.kinds.price_list_assignment import assignment_requests
 from reconciler.model import LivePriceListAssignment
 from reconciler.sandbox import Sandbox
 
@@ -100,17 +100,18 @@ def test_many_groups_are_chunked_and_paged(kit: Kit, make_client: ClientFactory)
 def test_change_calls_are_right_under_both_readings(
     kit: Kit, make_client: ClientFactory, refused: bool
 ) -> None:
-    """``assignment_change``: delete the held assignment by id, then upsert; the group ends on
-    the new list whichever reading the store follows. The upsert alone fails when refused."""
+    """``assignment_requests`` (what the plan sends): delete the held assignment by id, then
+    upsert; the group ends on the new list whichever reading the store follows. The upsert
+    alone fails when refused."""
     seed = store_seed(kit, priceListUpsertRefused=refused)
     with Sandbox(seed=seed) as sb:
         client = make_client(sb)
         [held] = client.core.price_list_assignments(customer_group_ids=[1])
-        calls = core_api.assignment_change(8, 1, 1, held)
-        assert calls == (
+        calls = [(r.method, r.path, r.body) for r in assignment_requests(8, 1, 1, held)]
+        assert calls == [
             ("DELETE", "/v3/pricelists/assignments?id=1", None),
             ("PUT", "/v3/pricelists/8/assignments", {"customer_group_id": 1, "channel_id": 1}),
-        )
+        ]
         if refused:
             with pytest.raises(ApiError) as caught:
                 client.core.send(calls[1])
@@ -119,10 +120,9 @@ def test_change_calls_are_right_under_both_readings(
             client.core.send(call)
         [now] = client.core.price_list_assignments(customer_group_ids=[1])
         assert (now.price_list_id, now.customer_group_id, now.channel_id) == (8, 1, 1)
-        assert core_api.assignment_change(8, 1, 1, now) == ()
-        fresh = core_api.assignment_change(7, 2, 2, None)
-        assert fresh == (core_api.upsert_call(7, 2, 2),)
-        client.core.send(fresh[0])
+        assert assignment_requests(8, 1, 1, now) == ()
+        (fresh,) = assignment_requests(7, 2, 2, None)
+        client.core.send((fresh.method, fresh.path, fresh.body))
         assert client.core.price_list_assignments(customer_group_ids=[2])[0].price_list_id == 7
 
 

@@ -13,12 +13,20 @@ round must send no write.
 
 Every sandbox switch is drawn, the readings the docs leave open included (b2b-api.md §9-§10:
 ``extraFieldsReplace``, ``companyPutRequiresExtraFields``, ``emptyExtraFieldRefused``,
-``zeroDateIsAbsent``, ``ordersSyncLag``, ``channelsErrorInMeta``).
+``zeroDateIsAbsent``, ``ordersSyncLag``, ``channelsErrorInMeta``, ``priceListUpsertRefused``).
+
+Independent stores (issue 16) have groups shared by two companies; documents for some live
+companies (found by companyId, a unique uuid or a unique name), some moving to another group,
+and for new companies in any group; and core price-list assignments, seeded and managed
+(PriceListAssignment) per group and channel.
 
 Then, with the faults off:
 
 - the plan is empty (the store converged);
-- no customer group gained a second company, and each managed group has exactly one;
+- Dependent: no customer group gained a second company, and each managed group has exactly one;
+  Independent: the store has exactly one more company per new document (never two companies
+  where the manifests mean one), and each new document's name is carried by exactly one;
+- every price-list assignment the manifests do not name is as before;
 - every company the manifests do not manage, and every order of a customer the manifests do not
   name (and no Order document names), is exactly as before (compared in ``sb.dump()``);
 - no extra-field value that the manifests do not name changed, on managed companies and orders
@@ -55,6 +63,7 @@ from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.executor import apply_plan
 from reconciler.importer import import_manifests
+from reconciler.kinds.identity import name_key
 from reconciler.live import read_live
 from reconciler.manifests import dump_documents, load
 from reconciler.model import ApplyReport, ManifestSet, Plan
@@ -78,6 +87,7 @@ WRITE_PATHS = (
     "/orders/\\d+$",
     "/users$",
     "/users/\\d+$",
+    "^/stores/[^/]+/v3/pricelists/(\\d+/)?assignments$",
 )
 ANY_PATHS = (".*", B2B, "^/stores/", "/companies", "/orders", "/users", "/extra-fields")
 
@@ -114,6 +124,7 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "userExtraFieldsReplace": st.booleans(),
     "userPutRequiresExtraFields": st.booleans(),
     "userCreateMovesOrders": st.booleans(),
+    "priceListUpsertRefused": st.booleans(),
 }
 READINGS = (
     "companyPutRequiresExtraFields",
@@ -125,6 +136,7 @@ READINGS = (
     "userExtraFieldsReplace",
     "userPutRequiresExtraFields",
     "userCreateMovesOrders",
+    "priceListUpsertRefused",
 )
 """The switches for readings the docs leave open (b2b-api.md §9-§10), counted in the figures."""
 USER_FIELDS: dict[str, dict[str, Any]] = {
@@ -186,6 +198,13 @@ class World:
     read_msf: bool = False
     """Import reads Multi-Storefront from the API (B2B GET /channels) instead of being told."""
     managed_groups: set[int] = field(default_factory=set)
+    managed_ids: set[int] = field(default_factory=set)
+    """Independent: the live companies documents manage."""
+    doc_company: dict[str, int] = field(default_factory=dict)
+    """Company document name -> the live company it manages."""
+    new_names: list[str] = field(default_factory=list)
+    """Independent: names of the companies documents create."""
+    assignment_pairs: set[tuple[int, int]] = field(default_factory=set)
     named_customers: set[int] = field(default_factory=set)
     named_orders: set[int] = field(default_factory=set)
     listed_users: set[str] = field(default_factory=set)
@@ -254,7 +273,8 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
     live_of = {g: [c for c in companies if c["customerGroupId"] == g] for g in groups}
     company_ids = [c["companyId"] for c in companies]
     manageable = [g for g in groups if state[g] == "one" or (state[g] == "none" and not msf)]
-    managed = [g for g in manageable if draw(st.integers(0, 3)) > 0]
+    managed = [g for g in manageable if draw(st.integers(0, 3)) > 0] if dependent else []
+    seeded_companies = list(companies)  # before the bulk ones
 
     # Customers: users of any company (or none), with orders in any company (or none).
     customers: list[dict[str, Any]] = []
@@ -370,6 +390,17 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
             "user": [{"fieldName": k, **v} for k, v in user_configs.items()],
         },
     }
+    if not dependent:  # core price-list assignments of some groups on some channels
+        seed["priceListAssignments"] = [
+            {
+                "priceListId": draw(st.sampled_from(PRICE_LISTS)),
+                "customerGroupId": g,
+                "channelId": c,
+            }
+            for g in [1, *groups]
+            for c in CHANNELS
+            if draw(st.integers(0, 2)) == 0
+        ]
 
     # Manifests.
     docs: list[dict[str, Any]] = [
@@ -388,13 +419,20 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
     ]
     world = World(behavior, seed, docs, [], msf=msf, managed_groups=set(managed))
     world.read_msf = draw(st.booleans())
-    names: dict[int, str] = {}
+    targets: list[tuple[str, int | None, str]] = []
     for g in managed:
         live = live_of[g][0] if live_of[g] else None
-        names[g] = f"co-{g}"
         docs.append(_company_doc(draw, g, live, company_configs, dependent, msf, user_configs))
+        targets.append((f"co-{g}", live["companyId"] if live else None, str(g)))
+        if live is not None:
+            world.doc_company[f"co-{g}"] = live["companyId"]
     _user_docs(draw, world, managed, live_of, users, customers, user_configs)
-    _assignment_docs(draw, world, managed, names, live_of, member, orders_of, dependent)
+    if not dependent:
+        targets = _independent_companies(
+            draw, world, groups, seeded_companies, company_configs, user_configs
+        )
+        _price_list_docs(draw, world, groups)
+    _assignment_docs(draw, world, targets, member, orders_of, dependent)
     _order_docs(draw, world, orders, order_configs)
     world.faults = draw(fault_schedules())
     return world
@@ -415,12 +453,27 @@ def _company_doc(
     dependent: bool,
     msf: bool,
     user_configs: dict[str, dict[str, Any]],
+    *,
+    name: str | None = None,
+    identity: str = "id",
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "customerGroupId": g,
-        "companyName": _keep(draw, live, "companyName", draw(TEXT)),
+    """A Company document for group ``g`` (``live``: the company it manages, or None to
+    create one). Independent ``identity``: ``id`` (companyId), ``uuid`` or ``name`` (the live
+    company's unique uuid or name is kept; no companyId)."""
+    key = name or f"co-{g}"
+    spec: dict[str, Any] = {"customerGroupId": g}
+    if not dependent and live is not None and identity == "id":
+        spec["companyId"] = live["companyId"]  # Independent identity, as import writes it
+    new_name = f"New {key} {draw(TEXT)}" if live is None else f"Renamed {key} {draw(TEXT)}"
+    spec |= {
+        # a new company's name is one no live company carries (else it would be found by it)
+        "companyName": (
+            live["companyName"]
+            if live is not None and identity == "name"
+            else _keep(draw, live, "companyName", new_name)
+        ),
         "companyEmail": _keep(
-            draw, live, "companyEmail", f"buy{g}@new{draw(st.integers(0, 9))}.example"
+            draw, live, "companyEmail", f"buy-{key}@new{draw(st.integers(0, 9))}.example"
         ),
         "companyPhone": _keep(
             draw, live, "companyPhone", f"+1 555 {draw(st.integers(0, 9999)):04d}"
@@ -428,8 +481,10 @@ def _company_doc(
     }
     if draw(st.booleans()):
         spec["status"] = draw(st.sampled_from(["pending", "approved", "rejected", "inactive"]))
-    if draw(st.booleans()):
-        spec["uuid"] = _keep(draw, live, "uuid", draw(st.sampled_from(["", f"ERP-M{g}"])))
+    if live is not None and identity == "uuid":
+        spec["uuid"] = live["uuid"]
+    elif draw(st.booleans()):
+        spec["uuid"] = _keep(draw, live, "uuid", draw(st.sampled_from(["", f"ERP-M{key}"])))
     if msf and draw(st.booleans()):
         spec["priceListAssign"] = draw(price_list_assignments())
     if dependent and not msf and draw(st.booleans()):
@@ -448,14 +503,14 @@ def _company_doc(
                     draw,
                     {"v": stored[k]} if k in stored else None,
                     "v",
-                    _extra_value(draw, configs[k], prefix=f"M{g}-"),
+                    _extra_value(draw, configs[k], prefix=f"M{key}-"),
                 )
                 for k in sorted(named)
             }
     if live is None:
         spec["address"] = {"country": draw(st.sampled_from(["US", "Deutschland"]))}
         spec["admin"] = {
-            "email": f"admin{g}@new.example",
+            "email": f"admin-{key}@new.example",
             "firstName": "Ada",
             "lastName": f"Admin {g}",
             "phoneNumber": f"555-{g}",
@@ -464,7 +519,7 @@ def _company_doc(
         required = [k for k, c in user_configs.items() if c["isRequired"]]
         if required:  # creating the company creates its admin, who needs them
             spec["userExtraFields"] = {
-                k: _extra_value(draw, user_configs[k], prefix=f"A{g}-") for k in required
+                k: _extra_value(draw, user_configs[k], prefix=f"A{key}-") for k in required
             }
     elif draw(st.booleans()):
         spec["address"] = {
@@ -474,7 +529,7 @@ def _company_doc(
     return {
         "apiVersion": "b2b.reconciler/v1",
         "kind": "Company",
-        "metadata": {"name": f"co-{g}"},
+        "metadata": {"name": key},
         "spec": spec,
     }
 
@@ -576,20 +631,92 @@ def _user_docs(
             )
 
 
+def _independent_companies(
+    draw: st.DrawFn,
+    world: World,
+    groups: list[int],
+    companies: list[dict[str, Any]],
+    configs: dict[str, dict[str, Any]],
+    user_configs: dict[str, dict[str, Any]],
+) -> list[tuple[str, int | None, str]]:
+    """Independent: documents for some live companies (found by companyId, a unique uuid or a
+    unique name; some moving to another group, shared groups included) and for new companies
+    in any group. Returns ``(document name, live company id or None, key)``."""
+    names = Counter(name_key(c["companyName"]) for c in companies)
+    uuids = Counter(c["uuid"] for c in companies if c["uuid"])
+    targets: list[tuple[str, int | None, str]] = []
+    for company in companies:
+        if draw(st.integers(0, 3)) == 0:
+            continue  # unmanaged
+        cid = company["companyId"]
+        modes = ["id"]
+        if company["uuid"] and uuids[company["uuid"]] == 1:
+            modes.append("uuid")
+        if names[name_key(company["companyName"])] == 1:
+            modes.append("name")
+        mode = draw(st.sampled_from(modes))
+        here = company["customerGroupId"]
+        group = draw(st.sampled_from([here, here, *groups]))  # sometimes a group change
+        doc = _company_doc(
+            draw,
+            group,
+            company,
+            configs,
+            False,
+            False,
+            user_configs,
+            name=f"co-{cid}",
+            identity=mode,
+        )
+        world.docs.append(doc)
+        world.managed_ids.add(cid)
+        world.doc_company[f"co-{cid}"] = cid
+        targets.append((f"co-{cid}", cid, str(cid)))
+    for g in groups:
+        if draw(st.integers(0, 2)) == 0:
+            doc = _company_doc(
+                draw, g, None, configs, False, False, user_configs, name=f"co-new-{g}"
+            )
+            world.docs.append(doc)
+            world.new_names.append(doc["spec"]["companyName"])
+            targets.append((f"co-new-{g}", None, f"new-{g}"))
+    return targets
+
+
+def _price_list_docs(draw: st.DrawFn, world: World, groups: list[int]) -> None:
+    """PriceListAssignments for some groups on some channels (channelId sometimes left out)."""
+    for g in groups:
+        for channel in CHANNELS:
+            if draw(st.integers(0, 2)) != 0:
+                continue
+            spec: dict[str, Any] = {
+                "customerGroupId": g,
+                "priceListId": draw(st.sampled_from(PRICE_LISTS)),
+            }
+            if channel != 1 or draw(st.booleans()):
+                spec["channelId"] = channel
+            world.assignment_pairs.add((g, channel))
+            world.docs.append(
+                {
+                    "apiVersion": "b2b.reconciler/v1",
+                    "kind": "PriceListAssignment",
+                    "metadata": {"name": f"prices-{g}-{channel}"},
+                    "spec": spec,
+                }
+            )
+
+
 def _assignment_docs(
     draw: st.DrawFn,
     world: World,
-    managed: list[int],
-    names: dict[int, str],
-    live_of: dict[int, list[dict[str, Any]]],
+    targets: list[tuple[str, int | None, str]],
     member: dict[int, int | None],
     orders_of: dict[int, list[dict[str, Any]]],
     dependent: bool,
 ) -> None:
     """OrderAssignments the planner can carry out (each customer in at most one)."""
     free = sorted(member)
-    for g in managed:
-        target = live_of[g][0]["companyId"] if live_of[g] else None
+    for doc_name, target, key in targets:
         eligible = []
         for cid in free:
             placed = all(o["companyId"] == target for o in orders_of[cid]) and target is not None
@@ -614,8 +741,8 @@ def _assignment_docs(
             {
                 "apiVersion": "b2b.reconciler/v1",
                 "kind": "OrderAssignment",
-                "metadata": {"name": f"buyers-{g}"},
-                "spec": {"company": names[g], "customerIds": chosen},
+                "metadata": {"name": f"buyers-{key}"},
+                "spec": {"company": doc_name, "customerIds": chosen},
             }
         )
 
@@ -818,7 +945,7 @@ def _round(sb: Sandbox, api: ApiClient, found: ManifestSet, out: Outcome) -> boo
             f"the sandbox saw {seen}"
         )
     if report.refused:
-        wrote = [e for e in sb.request_log[start:] if e.method in ("POST", "PUT")]
+        wrote = [e for e in sb.request_log[start:] if e.method in ("POST", "PUT", "DELETE")]
         if wrote:
             out.violations.append(f"round {out.rounds}: refused, yet {len(wrote)} write(s) sent")
         if not report.refused.startswith("could not check"):
@@ -848,17 +975,39 @@ def check_invariants(
                 f"errors: {out.errors}"
             )
     after = sb.dump()
-    count_before = Counter(c["customerGroupId"] for c in before["companies"])
-    count_after = Counter(c["customerGroupId"] for c in after["companies"])
-    for group, n in count_after.items():
-        if n > max(1, count_before[group]):
-            out.violations.append(f"customer group {group} has {n} companies")
-    for group in world.managed_groups:
-        if count_after[group] != 1:
-            out.violations.append(f"managed group {group} has {count_after[group]} companies")
+    if world.behavior == "dependent":
+        count_before = Counter(c["customerGroupId"] for c in before["companies"])
+        count_after = Counter(c["customerGroupId"] for c in after["companies"])
+        for group, n in count_after.items():
+            if n > max(1, count_before[group]):
+                out.violations.append(f"customer group {group} has {n} companies")
+        for group in world.managed_groups:
+            if count_after[group] != 1:
+                out.violations.append(f"managed group {group} has {count_after[group]} companies")
+    else:  # never two companies where the manifests mean one
+        wanted = len(before["companies"]) + len(world.new_names)
+        if len(after["companies"]) != wanted:
+            out.violations.append(
+                f"{len(after['companies'])} companies, expected {wanted} "
+                f"({len(world.new_names)} new)"
+            )
+        carried = Counter(name_key(c["companyName"]) for c in after["companies"])
+        for name in world.new_names:
+            if carried[name_key(name)] != 1:
+                out.violations.append(f"{carried[name_key(name)]} companies named {name!r}")
+    pairs_before = _assignments_by_pair(before)
+    pairs_after = _assignments_by_pair(after)
+    for pair in sorted(set(pairs_before) | set(pairs_after), key=str):
+        if pair not in world.assignment_pairs and pairs_before.get(pair) != pairs_after.get(pair):
+            out.violations.append(
+                f"unmanaged price-list assignment {pair} changed: {pairs_before.get(pair)} -> "
+                f"{pairs_after.get(pair)}"
+            )
     now_by_id = {c["companyId"]: c for c in after["companies"]}
     for company in before["companies"]:
         if company["customerGroupId"] in world.managed_groups:
+            continue
+        if company["companyId"] in world.managed_ids:
             continue
         if now_by_id.get(company["companyId"]) != company:
             out.violations.append(
@@ -916,6 +1065,13 @@ def _users_kept(world: World, before: dict[str, Any], after: dict[str, Any], out
             out.violations.append(f"listed user {email} does not exist")
 
 
+def _assignments_by_pair(dump: dict[str, Any]) -> dict[tuple[Any, Any], int]:
+    return {
+        (a["customerGroupId"], a["channelId"]): a["priceListId"]
+        for a in dump.get("priceListAssignments", [])
+    }
+
+
 def _unnamed_extras_unchanged(
     world: World, before: dict[str, Any], after: dict[str, Any], out: Outcome
 ) -> None:
@@ -924,14 +1080,15 @@ def _unnamed_extras_unchanged(
     named: dict[tuple[str, int], set[str]] = {}
     for doc in world.docs:
         spec = doc["spec"]
-        if doc["kind"] == "Company":
-            named[("company", spec["customerGroupId"])] = set(spec.get("extraFields", {}))
+        if doc["kind"] == "Company" and doc["metadata"]["name"] in world.doc_company:
+            company_id = world.doc_company[doc["metadata"]["name"]]
+            named[("company", company_id)] = set(spec.get("extraFields", {}))
         elif doc["kind"] == "Order":
             named[("order", spec["bcOrderId"])] = set(spec.get("extraFields", {}))
     companies_now = {c["companyId"]: c for c in after["companies"]}
     orders_now = {o["bcOrderId"]: o for o in after["orders"]}
     pairs = [
-        (("company", c["customerGroupId"]), c, companies_now.get(c["companyId"]))
+        (("company", c["companyId"]), c, companies_now.get(c["companyId"]))
         for c in before["companies"]
     ] + [(("order", o["bcOrderId"]), o, orders_now.get(o["bcOrderId"])) for o in before["orders"]]
     for key, then, now in pairs:
@@ -944,6 +1101,13 @@ def _unnamed_extras_unchanged(
                     f"unmanaged extra field {name} of {key[0]} {key[1]} changed: "
                     f"{value!r} -> {seen!r}"
                 )
+
+
+def _group_of(world: World, company_id: int) -> int | None:
+    return next(
+        (c["customerGroupId"] for c in world.seed["companies"] if c["companyId"] == company_id),
+        None,
+    )
 
 
 @settings(
@@ -966,6 +1130,23 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
     finally:
         sb.close()
     chaos_figures["stores generated"] += 1
+    if world.behavior == "independent":
+        kinds_ = Counter(d["kind"] for d in world.docs)
+        moves = sum(
+            1
+            for d in world.docs
+            if d["kind"] == "Company"
+            and d["metadata"]["name"] in world.doc_company
+            and _group_of(world, world.doc_company[d["metadata"]["name"]])
+            != d["spec"]["customerGroupId"]
+        )
+        shared = Counter(c["customerGroupId"] for c in world.seed["companies"])
+        chaos_figures["independent: stores with a shared group"] += any(
+            n > 1 for n in shared.values()
+        )
+        chaos_figures["independent: group changes planned"] += moves
+        chaos_figures["independent: new companies"] += len(world.new_names)
+        chaos_figures["independent: PriceListAssignment documents"] += kinds_["PriceListAssignment"]
     chaos_figures[f"stores generated: {world.behavior}"] += 1
     if world.msf:
         chaos_figures["stores generated: dependent, Multi-Storefront"] += 1

@@ -257,7 +257,14 @@ def test_schema_command() -> None:
     code, text = run("schema")
     assert code == 0
     schemas = json.loads(text)
-    assert set(schemas) == {"Store", "Company", "CompanyUsers", "OrderAssignment", "Order"}
+    assert set(schemas) == {
+        "Store",
+        "Company",
+        "CompanyUsers",
+        "OrderAssignment",
+        "Order",
+        "PriceListAssignment",
+    }
     code, text = run("schema", "company")
     assert json.loads(text)["$id"].endswith("company.json")
     assert run("schema", "nope")[0] == 1

@@ -18,12 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent / "scenarios"
 SCENARIOS = {
     "example-store": (ROOT / "examples/store/sandbox-seed.yaml", ROOT / "examples/store"),
+    "independent-store": (
+        ROOT / "examples/independent-store/sandbox-seed.yaml",
+        ROOT / "examples/independent-store",
+    ),
     "independent": (HERE / "independent/seed.yaml", HERE / "independent/manifests"),
     "dependent-msf": (HERE / "dependent-msf/seed.yaml", HERE / "dependent-msf/manifests"),
     "extra-fields": (HERE / "extra-fields/seed.yaml", HERE / "extra-fields/manifests"),
 }
 IMPORT_FLAGS = {
     "example-store": ["--behavior", "dependent"],
+    "independent-store": ["--behavior", "independent"],
     "independent": ["--behavior", "independent"],
     "dependent-msf": ["--behavior", "dependent", "--multi-storefront"],
     "extra-fields": ["--behavior", "dependent"],
@@ -139,13 +144,29 @@ def test_import_one_group(tmp_path: Path) -> None:
     assert run("--sandbox", db, "plan", str(out), "--detailed-exitcode")[0] == 0
 
 
-def test_import_skips_a_group_shared_by_companies(
+def test_import_writes_a_shared_group_on_independent_stores(tmp_path: Path) -> None:
+    """Issue 16: on an Independent store a group shared by two companies is imported, each
+    company with its companyId; import then plan is empty."""
+    db = seeded(tmp_path, "independent")
+    out = tmp_path / "shared"
+    code, _ = run("--sandbox", db, "import", "--out", str(out), "--group", "1",
+                  *IMPORT_FLAGS["independent"])  # fmt: skip
+    assert code == 0
+    docs = [yaml.safe_load(p.read_text()) for p in sorted((out / "companies").iterdir())]
+    assert sorted((d["spec"]["companyId"], d["spec"]["customerGroupId"]) for d in docs) == [
+        (3002, 1),
+        (3003, 1),
+    ]
+    assert run("--sandbox", db, "plan", str(out), "--detailed-exitcode")[0] == 0
+
+
+def test_import_skips_a_shared_group_on_dependent_stores(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = seeded(tmp_path, "independent")
     out = tmp_path / "shared"
     code, _ = run("--sandbox", db, "import", "--out", str(out), "--group", "1",
-                  *IMPORT_FLAGS["independent"])  # fmt: skip
+                  "--behavior", "dependent")  # fmt: skip
     assert code == 1
     assert "customer group 1 has 2 companies" in capsys.readouterr().err
     assert not out.exists()
@@ -159,3 +180,34 @@ def test_import_reads_multi_storefront_from_the_api(tmp_path: Path, name: str, m
     store = yaml.safe_load((out / "store.yaml").read_text())
     assert store["spec"]["multiStorefront"] is msf
     assert run("--sandbox", db, "plan", str(out), "--detailed-exitcode")[0] == 0
+
+
+def test_independent_import_writes_every_company_and_the_groups_price_lists(
+    tmp_path: Path,
+) -> None:
+    """Issue 16: on the Independent example (after apply, and before it) import writes every
+    company with its companyId, shared groups included, and a PriceListAssignment per managed
+    group that has one; plan on them is empty."""
+    db = seeded(tmp_path, "independent-store")
+    for round_ in ("before", "after"):
+        if round_ == "after":
+            manifests = str(SCENARIOS["independent-store"][1])
+            assert run("--sandbox", db, "apply", manifests, "--auto-approve")[0] == 0
+        out = tmp_path / round_
+        assert run("--sandbox", db, "import", "--out", str(out), "--with-orders",
+                   *IMPORT_FLAGS["independent-store"])[0] == 0  # fmt: skip
+        companies = [yaml.safe_load(p.read_text()) for p in (out / "companies").iterdir()]
+        groups = sorted(d["spec"]["customerGroupId"] for d in companies)
+        assert all("companyId" in d["spec"] for d in companies)
+        prices = {
+            (d["spec"]["customerGroupId"], d["spec"]["channelId"]): d["spec"]["priceListId"]
+            for d in (yaml.safe_load(p.read_text()) for p in (out / "price-lists").iterdir())
+        }
+        if round_ == "before":
+            assert groups == [20, 20, 20, 21, 21, 21]
+            assert prices == {(20, 1): 2, (21, 1): 2}
+        else:
+            assert groups == [20, 20, 21, 21, 21, 21, 22]
+            assert prices == {(20, 1): 3, (21, 1): 2, (22, 1): 4}
+        code, text = run("--sandbox", db, "plan", str(out), "--detailed-exitcode")
+        assert code == 0, text

@@ -358,13 +358,18 @@ def test_a_change_in_the_same_second_as_the_read_makes_the_plan_stale() -> None:
 # --------------------------------------------------------------------------- the estimate
 
 
-@pytest.mark.parametrize("scenario", ["example", "independent", "extra-fields", "dependent-msf"])
+@pytest.mark.parametrize(
+    "scenario", ["example", "independent-store", "independent", "extra-fields", "dependent-msf"]
+)
 def test_the_plan_counts_every_request_a_clean_apply_makes(scenario: str) -> None:
     """``apiRequests`` covers the staleness reads, the confirm reads around each convert or
     create, the writes and the verification: exactly what a clean apply sends."""
     root = Path(__file__).resolve().parents[2]
     if scenario == "example":
         seed_file, paths = root / "examples/store/sandbox-seed.yaml", [root / "examples/store"]
+    elif scenario == "independent-store":
+        folder = root / "examples/independent-store"
+        seed_file, paths = folder / "sandbox-seed.yaml", [folder]
     else:
         folder = root / "tests/e2e/scenarios" / scenario
         seed_file, paths = folder / "seed.yaml", [folder / "manifests"]

@@ -92,7 +92,8 @@ def test_a_toy_kind_goes_through_every_stage(registered: None, tmp_path: Path) -
     )
     assert run("validate", str(manifests)) == (
         0,
-        "Valid: 0 Store, 0 Company, 0 CompanyUsers, 0 OrderAssignment, 0 Order, 1 Freeze.\n",
+        "Valid: 0 Store, 0 Company, 0 CompanyUsers, 0 OrderAssignment, 0 Order, "
+        "0 PriceListAssignment, 1 Freeze.\n",
     )
 
     plan_file = tmp_path / "plan.json"
@@ -125,5 +126,5 @@ def test_a_document_of_an_unregistered_kind_is_refused(tmp_path: Path) -> None:
     assert code == 1
     assert (
         "unknown kind 'Freeze' (expected one of Store, Company, CompanyUsers, "
-        "OrderAssignment, Order)" in text
+        "OrderAssignment, Order, PriceListAssignment)" in text
     )

@@ -336,20 +336,22 @@ def test_heavy_customers_make_paging_cheaper() -> None:
     assert plan_read_cost(two, counts).customer_orders == 3 + 1
 
 
-def test_independent_store_pages_or_queries_every_group(kit: Kit, open_client: OpenClient) -> None:
-    """On Independent stores several companies may share a group: a group seen on the first
-    page is not settled, so every managed group is queried (or everything paged)."""
+def test_independent_store_pages_every_company(kit: Kit, open_client: OpenClient) -> None:
+    """On Independent stores a document finds its company by id, uuid or name, anywhere in the
+    store, and shared groups hold companies no document names: every company is read
+    (issue 16; before it, each managed group was queried)."""
     seed = kit.big_seed(companies=600, users=0, orders=0)
     seed["store"]["companiesBehavior"] = "independent"
-    sb = Sandbox(db=":memory:", seed=seed)
-    found = kit.manifests(companies=(kit.spec("acme", 12),), behavior="independent")
-    state = read(sb, open_client, found)
-    cost = plan_read_cost(read_needs(found), ReadCounts(companies=602))
-    assert cost.companies == 2
-    # companies, then the company extra-field configs (every company PUT carries the required
-    # fields, so they are read whenever a Company document exists)
-    assert state.requests == len(sb.request_log) == 2 + 1
-    assert state.company_for_group(12) is not None
+    with Sandbox(db=":memory:", seed=seed) as sb:
+        found = kit.manifests(companies=(kit.spec("acme", 12),), behavior="independent")
+        state = read(sb, open_client, found)
+        cost = plan_read_cost(read_needs(found), ReadCounts(companies=602))
+        assert cost.companies == 3
+        # companies, then the company extra-field configs (every company PUT carries the
+        # required fields, so they are read whenever a Company document exists)
+        assert state.requests == len(sb.request_log) == 3 + 1
+        assert len(state.companies) == 602
+        assert state.company_for_group(12) is not None
 
 
 def test_several_free_groups_are_checked_with_one_page(kit: Kit, open_client: OpenClient) -> None:

@@ -206,6 +206,7 @@ def test_planning_the_examples_against_the_seed_shows_every_action(tmp_path: Pat
         "updateOrder": 2,
         "createUser": 2,
         "updateUser": 2,
+        "setPriceList": 0,
         "total": 17,
         "apiRequests": 0,
         "estimatedSeconds": 0,

@@ -154,7 +154,8 @@ def test_problems_of_every_file_are_reported_in_file_order(
     ]
     assert text.splitlines()[2] == (
         "bad-email/acme.yaml:1:1: company/acme: no Store document sets "
-        "spec.companiesBehavior, which is required once any Company or OrderAssignment exists "
+        "spec.companiesBehavior, which is required once any Company, OrderAssignment or "
+        "PriceListAssignment exists "
         "(add a Store document with companiesBehavior: dependent or independent)"
     )
 

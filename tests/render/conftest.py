@@ -167,6 +167,17 @@ UPDATE_USER = Action(
     company_id=1002,
     target_company="company/globex",
 )
+SET_PRICE_LIST = Action(
+    id="pricelistassignment/trade:setPriceList",
+    type="setPriceList",
+    resource="pricelistassignment/trade",
+    request=Request(
+        "PUT", "/v3/pricelists/8/assignments", {"customer_group_id": 20, "channel_id": 1}
+    ),
+    changes=(FieldChange("priceListId", None, 8),),
+    side_effects=("customer group 20 is shared by 2 companies ('A', 'B'): ...",),
+    customer_group_id=20,
+)
 
 ALL_ACTIONS = (
     CONVERT,
@@ -179,6 +190,7 @@ ALL_ACTIONS = (
     REASSIGN,
     ASSIGN,
     UPDATE_ORDER,
+    SET_PRICE_LIST,
 )
 
 

@@ -36,9 +36,9 @@ def test_title_summary_table_and_cost(plans: SimpleNamespace) -> None:
     assert "| action type | count |\n| --- | ---: |\n" in md
     for kind in ACTION_TYPES:
         assert f"| {kind} | 1 |" in md
-    assert "| **total** | **10** |" in md
-    assert "**27 API requests**" in md
-    assert "**13.5 s** at 120 req/min" in md
+    assert "| **total** | **11** |" in md
+    assert "**30 API requests**" in md
+    assert "**15.0 s** at 120 req/min" in md
 
 
 def test_only_present_types_in_the_table(plans: SimpleNamespace) -> None:
@@ -64,11 +64,11 @@ def test_every_action_type_renders(plans: SimpleNamespace, kind: str) -> None:
 
 def test_details_per_resource(plans: SimpleNamespace) -> None:
     md = render_plan_markdown(plans.full())
-    assert md.count("<details>") == 7
-    assert md.count("</details>") == 7
+    assert md.count("<details>") == 8
+    assert md.count("</details>") == 8
     # GitHub renders Markdown inside <details> only after a blank line
-    assert md.count("</summary>\n\n") == 7
-    assert md.count("\n\n</details>") == 7
+    assert md.count("</summary>\n\n") == 8
+    assert md.count("\n\n</details>") == 8
 
 
 def test_changes_table_and_request(plans: SimpleNamespace) -> None:

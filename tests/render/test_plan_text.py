@@ -27,6 +27,7 @@ SYMBOL = {
     "assign": "→",
     "createUser": "+",
     "updateUser": "~",
+    "setPriceList": "~",
 }
 
 
@@ -107,6 +108,7 @@ def test_groups_keep_apply_order(plans: SimpleNamespace) -> None:
         "# companyusers/globex-users",
         "# orderassignment/acme-buyers",
         "# order/po-5001",
+        "# pricelistassignment/trade",
     ]
 
 
@@ -115,8 +117,8 @@ def test_summary_line_counts_every_type(plans: SimpleNamespace) -> None:
     assert text.splitlines()[-1] == (
         "Plan: 1 to convert, 1 to create, 1 to update, 1 status to set, 1 catalog to set, "
         "1 user to create, 1 user to update, 1 customer's orders to reassign, "
-        "1 customer's orders to assign, 1 order to update "
-        "(27 API requests, ~13.5 s at 120 req/min)."
+        "1 customer's orders to assign, 1 order to update, 1 price list to set "
+        "(30 API requests, ~15.0 s at 120 req/min)."
     )
 
 

@@ -76,7 +76,7 @@ def test_plan_json_has_the_contract_shape(plans: SimpleNamespace) -> None:
     assert set(data["summary"]) == SUMMARY_KEYS
     for kind in ACTION_TYPES:
         assert data["summary"][kind] == 1
-    assert data["summary"]["total"] == 10
+    assert data["summary"]["total"] == 11
     assert data["summary"]["apiRequests"] == api_requests(plan)
     assert data["summary"]["estimatedSeconds"] == estimated_seconds(plan)
     assert data["unmanaged"] == {"companies": 4}
@@ -404,7 +404,7 @@ def _delete(path: tuple[Any, ...]) -> Any:
         (_set(("createdAt",), 5), "createdAt: expected a string"),
         (_set(("actions",), {}), "actions: expected a list"),
         (_set(("actions", 0, "type"), "delete"), "actions[0].type: 'delete' is not one of"),
-        (_set(("actions", 2, "request", "method"), "DELETE"), "actions[2].request.method"),
+        (_set(("actions", 2, "request", "method"), "PATCH"), "actions[2].request.method"),
         (_set(("actions", 2, "request", "path"), "companies"), "does not start with '/'"),
         (_delete(("actions", 1, "request", "body")), "actions[1].request: missing key 'body'"),
         (_set(("actions", 1, "irreversible"), 0), "actions[1].irreversible: expected true"),

@@ -1,4 +1,7 @@
-"""Company: a B2B company, identified by its customer group (``customerGroupId``).
+"""Company: a B2B company, identified by its customer group (``customerGroupId``) on Dependent
+stores, and by ``companyId``, else a unique ``uuid``, else a unique ``companyName`` on Independent
+ones (``reconciler.kinds.identity``), where ``customerGroupId`` is an ordinary field: changing it
+is an ``update`` that moves the company's users to that group and its prices.
 
 A missing company is converted from its group (Dependent without Multi-Storefront) or created
 for it (Independent). Every field a spec names is enforced with the fewest calls: one ``update``

@@ -19,7 +19,10 @@ from reconciler.kinds.company.spec import CompanySpec
 
 
 def _project_company(
-    spec: CompanySpec, live: LiveCompany | None, configs: Mapping[str, ExtraFieldConfig]
+    spec: CompanySpec,
+    live: LiveCompany | None,
+    configs: Mapping[str, ExtraFieldConfig],
+    independent: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Project desired and live onto the fields the spec names, normalized."""
     want: dict[str, Any] = {
@@ -34,6 +37,10 @@ def _project_company(
             "companyEmail": live.company_email,
             "companyPhone": live.company_phone,
         }
+    if independent:  # an ordinary field there; the identity on Dependent stores
+        want["customerGroupId"] = spec.customer_group_id
+        if live is not None:
+            have["customerGroupId"] = live.customer_group_id
     if spec.status is not None:
         want["status"] = spec.status
         if live is not None:
@@ -73,10 +80,15 @@ def _project_company(
 
 
 def company_changes(
-    spec: CompanySpec, live: LiveCompany | None, configs: Mapping[str, ExtraFieldConfig]
+    spec: CompanySpec,
+    live: LiveCompany | None,
+    configs: Mapping[str, ExtraFieldConfig],
+    *,
+    independent: bool = False,
 ) -> tuple[FieldChange, ...]:
-    """Field changes that make ``live`` match ``spec`` (every named field when live is None)."""
-    want, have = _project_company(spec, live, configs)
+    """Field changes that make ``live`` match ``spec`` (every named field when live is None);
+    on Independent stores ``customerGroupId`` is one of the fields."""
+    want, have = _project_company(spec, live, configs, independent)
     if live is None:
         have = {}
     return changes(want, have)
@@ -88,6 +100,8 @@ def company_field(live: LiveCompany, path: str) -> Any:
     match head:
         case "companyName":
             return live.company_name
+        case "customerGroupId":
+            return live.customer_group_id
         case "companyEmail":
             return live.company_email
         case "companyPhone":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, UncertainWriteError
+from reconciler.kinds.identity import name_key
 from reconciler.model import (
     Action,
     LiveCompany,
@@ -31,6 +32,8 @@ def create_company(client: ApiClient, action: Action, request: Request) -> tuple
     group = action.customer_group_id
     assert group is not None
     wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
+    if action.type == "create":
+        return _create_by_name(client, request, str(wanted or ""))
     existing = _company_of_group(client, group)
     if existing is not None:
         return _adopt(existing, group, wanted), (
@@ -62,6 +65,66 @@ def create_company(client: ApiClient, action: Action, request: Request) -> tuple
                     "whose outcome was uncertain or refused; taken as this action's, not "
                     "created twice"
                 )
+            except ApiError as exc:
+                raise exc from last
+        if last.status is not None and last.status < 500:
+            raise last  # refused for another reason, and nothing was created
+    assert last is not None
+    raise last
+
+
+def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[int, str]:
+    """Independent create: the identity is the name (the group may hold other companies).
+
+    Right before the POST one read (``q=<name>``) confirms no company carries the name: one
+    that does (made since planning, or by a run that was cut off) is adopted, two are refused;
+    after the POST one read confirms the company the API named carries it. A POST whose outcome
+    is uncertain is sent again only after a read shows no company with the name."""
+
+    def named() -> list[LiveCompany]:
+        companies, _ = client.b2b.list_companies(q=wanted)
+        key = name_key(wanted)
+        return [c for c in companies if name_key(c.company_name) == key and c.status != "deleted"]
+
+    def adopt(found: list[LiveCompany], when: str) -> tuple[int, str]:
+        if len(found) > 1:
+            ids = ", ".join(str(c.company_id) for c in found)
+            raise ApiError(
+                f"{len(found)} companies are named {wanted!r} ({ids}) {when}; nothing was "
+                "created. Run plan again (it asks for companyId)"
+            )
+        return found[0].company_id, (
+            f"company {found[0].company_id} named {wanted!r} already existed {when}; adopted "
+            "it, nothing was created"
+        )
+
+    existing = named()
+    if existing:
+        return adopt(existing, "(made since planning)")
+    last: ApiError | None = None
+    for _ in range(POST_ATTEMPTS):
+        try:
+            data = client.b2b.send(request, idempotent=False)
+            company_id = client.b2b.created_company_id(data)
+        except UncertainWriteError as exc:
+            last = exc
+        except ApiError as exc:
+            if exc.status is None or exc.status in (401, 403):
+                raise
+            last = exc
+        else:
+            ids = [c.company_id for c in named()]
+            if company_id not in ids:
+                raise ApiError(
+                    f"the API answered company {company_id}, but the companies named "
+                    f"{wanted!r} are: {', '.join(map(str, ids)) or 'none'}; its id is not "
+                    "used. Run plan again"
+                )
+            return company_id, f"company {company_id} created"
+        existing = named()
+        if existing:
+            try:
+                return adopt(existing, "after a POST whose outcome was uncertain or refused")
             except ApiError as exc:
                 raise exc from last
         if last.status is not None and last.status < 500:

@@ -24,7 +24,6 @@ from reconciler.model import (
     API_VERSION,
     Action,
     LiveCompany,
-    LiveState,
     PriceListAssignment,
     ReadNeeds,
     Request,
@@ -35,8 +34,9 @@ if TYPE_CHECKING:
     from reconciler.api import ApiClient
 from reconciler.kinds.company.compare import company_field
 from reconciler.kinds.company.create import create_company
-from reconciler.kinds.company.plan import plan_company
+from reconciler.kinds.company.plan import plan_company, plan_independent
 from reconciler.kinds.company.spec import AdminSpec, CompanySpec
+from reconciler.kinds.identity import name_key
 
 
 class CompanyKind(Kind[CompanySpec]):
@@ -76,10 +76,23 @@ class CompanyKind(Kind[CompanySpec]):
         store: Checked | None,
         issues: Issues,
     ) -> None:
-        """One company per customer group; companiesBehavior decides catalogId vs
-        priceListAssign."""
-        unique_field(docs, "customerGroupId", "customer group {} is already used by", issues)
+        """Dependent: one company per customer group. Independent: one document per companyId,
+        and documents without one must not find the same company by uuid or name.
+        companiesBehavior decides catalogId vs priceListAssign."""
         behavior = store.field("companiesBehavior") if store else None
+        if behavior == "independent":
+            _check_independent_identity(docs, issues)
+        else:
+            unique_field(docs, "customerGroupId", "customer group {} is already used by", issues)
+            for company in docs:
+                if "companyId" in company.spec() and behavior == "dependent":
+                    issues.add(
+                        company.at("companyId"),
+                        company.resource,
+                        "spec.companyId: only for companiesBehavior: independent; on a "
+                        "Dependent store a company is identified by its customerGroupId, so "
+                        "remove companyId",
+                    )
         msf = store.field("multiStorefront") if store else None
         msf = False if msf is None else msf
         if behavior not in ("dependent", "independent") or not isinstance(msf, bool):
@@ -123,6 +136,7 @@ class CompanyKind(Kind[CompanySpec]):
         return CompanySpec(
             name=doc.name or "",
             customer_group_id=spec["customerGroupId"],
+            company_id=spec.get("companyId"),
             company_name=spec["companyName"],
             company_email=spec["companyEmail"],
             company_phone=spec["companyPhone"],
@@ -155,25 +169,37 @@ class CompanyKind(Kind[CompanySpec]):
     def needs(self, specs: Sequence[CompanySpec], store: StoreSpec | None) -> ReadNeeds:
         """The companies of the managed groups, their configs, price lists and channels."""
         msf = bool(store and store.multi_storefront)
+        independent = bool(store and store.companies_behavior == "independent")
         return ReadNeeds(
+            every_company=independent and bool(specs),
             groups=tuple(dict.fromkeys(c.customer_group_id for c in specs)),
             company_extra_fields=bool(specs),
             price_lists=any(bool(c.catalog_id) or bool(c.price_list_assign) for c in specs),
             channels=msf and any(bool(c.price_list_assign) for c in specs),
         )
 
-    def unmanaged(self, specs: Sequence[CompanySpec], live: LiveState) -> int:
-        """Companies in the store outside the managed customer groups."""
+    def unmanaged(self, specs: Sequence[CompanySpec], ctx: PlanContext) -> int:
+        """Companies in the store that no document manages: outside the managed customer
+        groups (Dependent), or matched by no document (Independent)."""
+        live = ctx.live
+        total = live.company_total if live.company_total is not None else len(live.companies)
+        if ctx.behavior == "independent":
+            return max(0, total - len({c.company_id for c in ctx.matched.values()}))
         managed_groups = {c.customer_group_id for c in specs}
         managed_live = sum(1 for c in live.companies if c.customer_group_id in managed_groups)
-        total = live.company_total if live.company_total is not None else len(live.companies)
         return max(0, total - managed_live)
 
     def plan(self, specs: Sequence[CompanySpec], ctx: PlanContext) -> None:
         """Convert or create missing companies, then update what differs."""
         configs = {c.name: c for c in ctx.live.company_field_configs}
+        if ctx.behavior == "independent":
+            plan_independent(ctx, specs, configs)
+            return
         for spec in specs:
-            plan_company(ctx, spec, configs)
+            live = ctx.company_for_group(spec.customer_group_id)
+            if live is not None:
+                ctx.matched[spec.resource] = live
+            plan_company(ctx, spec, configs, live)
 
     def apply_requests(self, actions: Sequence[Action]) -> int:
         """Each write; two reads per convert or create (right before it, one confirms the group
@@ -215,6 +241,7 @@ class CompanyKind(Kind[CompanySpec]):
     ) -> dict[str, Any]:
         """The Company manifest that matches a live company exactly."""
         spec: dict[str, Any] = {
+            "companyId": company.company_id if behavior == "independent" else None,
             "customerGroupId": company.customer_group_id,
             "companyName": company.company_name,
             "companyEmail": company.company_email,
@@ -242,6 +269,31 @@ class CompanyKind(Kind[CompanySpec]):
             "metadata": {"name": name},
             "spec": spec,
         }
+
+
+def _check_independent_identity(docs: Sequence[Checked], issues: Issues) -> None:
+    """Independent stores: each companyId is named once, and documents without one must not
+    find the same company by uuid or by name (two such documents would manage one company, or
+    create two that no document could tell apart)."""
+    unique_field(docs, "companyId", "company {} is already named by", issues)
+    seen: dict[tuple[str, str], Checked] = {}
+    for company in docs:
+        if company.field("companyId") is not None:
+            continue
+        for key in ("uuid", "companyName"):
+            value = company.field(key)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            first = seen.setdefault((key, name_key(value)), company)
+            if first is not company:
+                there = first.doc.loc(("spec", key))
+                issues.add(
+                    company.at(key),
+                    company.resource,
+                    f"spec.{key}: {value!r} is also the {key} of {first.resource} "
+                    f"({there.path}:{there.line}); without companyId both would find the same "
+                    "company (or create two alike); give them their companyId",
+                )
 
 
 def _check_price_lists(company: Checked, issues: Issues) -> None:

@@ -29,15 +29,48 @@ if TYPE_CHECKING:
     pass
 from reconciler.kinds.company.compare import company_changes
 from reconciler.kinds.company.spec import CREATED_STATUS, CompanySpec
+from reconciler.kinds.identity import match_company
+
+
+def plan_independent(
+    ctx: PlanContext, specs: Sequence[CompanySpec], configs: Mapping[str, ExtraFieldConfig]
+) -> None:
+    """Match every document first (identity, CONTRACT.md), then plan: a company matched by two
+    documents, or a document with more than one candidate, is a plan error and nothing is
+    created while it stands."""
+    owner: dict[int, CompanySpec] = {}
+    for spec in specs:
+        found = match_company(
+            spec.company_id, spec.uuid, spec.company_name, ctx.live.companies, ctx.live.store_hash
+        )
+        if found.problem is not None:
+            ctx.issue(spec.loc_of(found.field), spec.resource, found.problem)
+            continue
+        company = found.company
+        if company is not None:
+            first = owner.setdefault(company.company_id, spec)
+            if first is not spec:
+                ctx.issue(
+                    spec.loc_of(found.by or "companyName"),
+                    spec.resource,
+                    f"spec.{found.by}: finds company {company.company_id} "
+                    f"({company.company_name!r}), which {first.resource} already manages; give "
+                    "each document its own companyId",
+                )
+                continue
+            ctx.matched[spec.resource] = company
+        plan_company(ctx, spec, configs, company)
 
 
 def plan_company(
-    ctx: PlanContext, spec: CompanySpec, configs: Mapping[str, ExtraFieldConfig]
+    ctx: PlanContext,
+    spec: CompanySpec,
+    configs: Mapping[str, ExtraFieldConfig],
+    live: LiveCompany | None,
 ) -> None:
-    live = ctx.company_for_group(spec.customer_group_id)
     res = spec.resource
     holders = [c.company_id for c in ctx.by_group.get(spec.customer_group_id, ())]
-    if len(holders) > 1:
+    if ctx.behavior != "independent" and len(holders) > 1:
         ctx.issue(
             spec.loc_of("customerGroupId"),
             res,
@@ -61,7 +94,18 @@ def plan_company(
     if live is None:
         _plan_creation(ctx, spec, configs)
         return
-    changes = company_changes(spec, live, configs)
+    moving = live.customer_group_id != spec.customer_group_id
+    unknown = spec.customer_group_id not in ctx.live.customer_groups
+    if ctx.behavior == "independent" and moving and unknown:
+        ctx.issue(
+            spec.loc_of("customerGroupId"),
+            res,
+            f"spec.customerGroupId: customer group {spec.customer_group_id} does not exist in "
+            f"store {ctx.live.store_hash}; create the group in BigCommerce first or fix the id",
+        )
+        return
+    independent = ctx.behavior == "independent"
+    changes = company_changes(spec, live, configs, independent=independent)
     _plan_company_updates(ctx, spec, live, changes, configs, after=None)
 
 
@@ -106,11 +150,16 @@ def _plan_creation(
                 if not v
             ]
     if missing:
+        why = (
+            "(no live company matches it by companyId, uuid or companyName)"
+            if ctx.behavior == "independent"
+            else "(no company exists for it yet)"
+        )
         ctx.issue(
             spec.loc,
             res,
-            f"{', '.join(missing)}: required to create the company for customer group {group}"
-            " (no company exists for it yet)",
+            f"{', '.join(missing)}: required to create the company for customer group {group} "
+            + why,
         )
         return
     assert admin is not None
@@ -154,8 +203,15 @@ def _plan_creation(
         kind = "create"
         body["customerGroupId"] = group
         request = Request("POST", "/companies", body)
-    created = {"companyName", "companyEmail", "companyPhone", "extraFields", "catalogId"}
-    all_changes = company_changes(spec, None, {})
+    created = {
+        "companyName",
+        "companyEmail",
+        "companyPhone",
+        "extraFields",
+        "catalogId",
+        "customerGroupId",
+    }
+    all_changes = company_changes(spec, None, {}, independent=kind == "create")
     effects = [
         f"the admin e-mail {admin.email} links the existing BigCommerce customer with that "
         "e-mail, or a new customer is created",
@@ -197,6 +253,8 @@ def _plan_company_updates(
 ) -> None:
     res = spec.resource
     company_path = f"/companies/{live.company_id}" if live else f"/companies/{{{res}.companyId}}"
+    # The staleness check re-reads the companies of this group: the one it is in now.
+    group = live.customer_group_id if live is not None else spec.customer_group_id
 
     def add(
         kind: ActionType,
@@ -214,7 +272,7 @@ def _plan_company_updates(
                 depends_on=(after,) if after else (),
                 changes=tuple(changed),
                 side_effects=effects,
-                customer_group_id=spec.customer_group_id,
+                customer_group_id=group,
                 company_id=live.company_id if live else None,
             )
         )
@@ -249,7 +307,7 @@ def _plan_company_updates(
             return
         if extras:
             body["extraFields"] = extras
-        add("update", body, "", update)
+        add("update", body, "", update, _group_effects(ctx, update))
     for change in changes:
         if change.path == "status":
             body = {"companyStatus": status_code(change.after)}
@@ -265,6 +323,21 @@ def _plan_company_updates(
                 continue
             effect = "the company's buyers see the prices of the new price list"
             add("setCatalog", {"catalogId": str(change.after)}, "/catalogs", (change,), (effect,))
+
+
+def _group_effects(ctx: PlanContext, update: Sequence[FieldChange]) -> tuple[str, ...]:
+    """What a change of customer group does on an Independent store."""
+    for change in update:
+        if change.path == "customerGroupId":
+            after = change.after
+            others = len(ctx.by_group.get(after, ()))
+            return (
+                f"the company's users move from customer group {change.before} to {after} "
+                "(their BigCommerce customer accounts follow the company) and so get the prices "
+                f"of group {after}'s price list; {others} other compan"
+                f"{'y is' if others == 1 else 'ies are'} in that group now",
+            )
+    return ()
 
 
 def _status_effects(status: str) -> tuple[str, ...]:

@@ -39,6 +39,8 @@ class CompanySpec:
     company_name: str
     company_email: str
     company_phone: str
+    company_id: int | None = None
+    """Independent stores: pins the live company (``import`` writes it)."""
     address: Mapping[str, str] | None = None
     status: str | None = None
     uuid: str | None = None
