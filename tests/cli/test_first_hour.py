@@ -567,3 +567,39 @@ def test_show_compact_and_schema_out_checked(
     blocker.write_text("")
     assert run("schema", "--out", str(blocker / "schemas"))[0] == 1
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_readme_command_table_names_every_option() -> None:
+    import argparse
+
+    readme = (ROOT / "README.md").read_text()
+    rows: dict[str, str] = {}
+    for m in re.finditer(r"^\| `(\w+)[ `][^|]*\|.*$", readme, re.M):
+        rows.setdefault(m.group(1), m.group(0))  # the command table comes first
+    parser = build_parser()
+    glob = {o for a in parser._actions for o in a.option_strings}
+
+    def commands(p: argparse.ArgumentParser, prefix: str = "") -> dict[str, object]:
+        found: dict[str, object] = {}
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    found[prefix + name] = child
+                    found.update(commands(child, prefix + name + " "))
+        return found
+
+    for name, child in commands(parser).items():
+        assert isinstance(child, argparse.ArgumentParser)
+        row = rows.get(name.split()[0], "")
+        assert row, f"README's command table has no row for {name}"
+        options = {
+            o
+            for a in child._actions
+            if a.help != argparse.SUPPRESS
+            for o in a.option_strings
+            if o.startswith("--")
+        } - glob
+        for option in sorted(options):
+            shown = option in row or option.replace("--no-", "--[no-]") in row
+            shown = shown or "--[no-]" + option.removeprefix("--") in row
+            assert shown, f"{name} {option} is missing from the README's command table"
