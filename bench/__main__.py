@@ -17,6 +17,8 @@ BENCHMARKS = {
     "apply_bench": "apply 1,000 actions (converts, updates, reassigns): achieved vs allowed "
     "request rate, 429s, convergence under 10% injected 5xx (~30 s)",
     "sandbox_lists": "sandbox list-page throughput, in-process and over loopback (~15 s)",
+    "hostile_servers": "the CLI against servers that stall, trickle, never end, allow one "
+    "request a day or refuse the token, and under SIGTERM / Ctrl-C: time, exit, RSS (~3 min)",
 }
 
 
