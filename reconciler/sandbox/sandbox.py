@@ -45,19 +45,24 @@ class Sandbox:
             raise SandboxError(str(exc)) from None
         except (sqlite3.Error, OSError) as exc:
             raise SandboxError(f"cannot open sandbox database {db!r}: {exc}") from None
-        self._store.ensure_store(int(clock()))
         self._log = RequestLog()
         self._faults = Faults(clock, started=clock())
         self._b2b_limit = FixedWindow(150, 60.0, clock)
         self._core_limit = FixedWindow(450, 30.0, clock)
         self._served: list[ServedSandbox] = []
-        self.set_rate_limit(*rate_limit)
-        self.set_core_rate_limit(*core_rate_limit)
-        self._faults.set(seeding.stored_faults(self._store))
-        if seed is not None:
-            self.load_seed(seed)
-        if faults is not None:
-            self.set_faults(faults)
+        try:
+            # An invalid seed, fault rule or rate limit must not leave the database open.
+            self._store.ensure_store(int(clock()))
+            self.set_rate_limit(*rate_limit)
+            self.set_core_rate_limit(*core_rate_limit)
+            self._faults.set(seeding.stored_faults(self._store))
+            if seed is not None:
+                self.load_seed(seed)
+            if faults is not None:
+                self.set_faults(faults)
+        except BaseException:
+            self._store.close()
+            raise
         self.app = SandboxApp(
             self._store,
             clock=clock,

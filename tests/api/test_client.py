@@ -27,6 +27,8 @@ from reconciler.errors import (
 from reconciler.model import LiveCompany, PriceListAssignment, Request
 from reconciler.sandbox import Sandbox
 
+NewSandbox = Callable[..., Sandbox]  # the new_sandbox fixture (tests/conftest.py)
+
 ClientFactory = Callable[..., ApiClient]
 Kit = Any  # the ``kit`` fixture of conftest.py
 TOKEN = "sandbox-token-7f3a91c2"
@@ -84,8 +86,10 @@ def every_read(client: ApiClient) -> dict[str, Any]:
     }
 
 
-def test_reads_decode_to_clean_values(kit: Kit, make_client: ClientFactory) -> None:
-    client = make_client(Sandbox(db=":memory:", seed=kit.seed()))
+def test_reads_decode_to_clean_values(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    client = make_client(new_sandbox(db=":memory:", seed=kit.seed()))
     reads = every_read(client)
     companies, total = reads["companies"]
     assert total == 2
@@ -130,35 +134,39 @@ def test_reads_decode_to_clean_values(kit: Kit, make_client: ClientFactory) -> N
     "quirks", QUIRKS[1:], ids=lambda q: ",".join(f"{k}={v}" for k, v in q.items())
 )
 def test_every_quirk_decodes_the_same(
-    kit: Kit, make_client: ClientFactory, quirks: dict[str, Any]
+    kit: Kit, make_client: ClientFactory, quirks: dict[str, Any], new_sandbox: NewSandbox
 ) -> None:
-    plain = every_read(make_client(Sandbox(db=":memory:", seed=kit.seed())))
-    quirky = every_read(make_client(Sandbox(db=":memory:", seed=kit.seed(quirks=quirks))))
+    plain = every_read(make_client(new_sandbox(db=":memory:", seed=kit.seed())))
+    quirky = every_read(make_client(new_sandbox(db=":memory:", seed=kit.seed(quirks=quirks))))
     assert quirky == plain
 
 
-def test_orders_without_a_date_filter_hide_old_orders(kit: Kit, make_client: ClientFactory) -> None:
+def test_orders_without_a_date_filter_hide_old_orders(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     """Why list_orders always sends minCreated: the API's default one-year window."""
-    client = make_client(Sandbox(db=":memory:", seed=kit.seed()))
+    client = make_client(new_sandbox(db=":memory:", seed=kit.seed()))
     body = client.http.b2b("GET", "/orders", params={"limit": 200})
     ids = {o["bcOrderId"] for o in body["data"]}
     assert 5001 not in ids
     assert 5001 in {o.bc_order_id for o in client.b2b.list_orders()}
 
 
-def test_full_order_reads_send_a_real_date(kit: Kit, make_client: ClientFactory) -> None:
+def test_full_order_reads_send_a_real_date(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     """§9.11: minCreated=0 may count as "no filter" (one-year window); minCreated=1 never does."""
-    sb = Sandbox(db=":memory:", seed=kit.seed(quirks={"zeroDateIsAbsent": True}))
+    sb = new_sandbox(db=":memory:", seed=kit.seed(quirks={"zeroDateIsAbsent": True}))
     client = make_client(sb)
     assert 5001 in {o.bc_order_id for o in client.b2b.list_orders()}  # created in 2017
     assert "minCreated=1&" in sb.request_log[-1].query + "&"
 
 
 def test_a_403_that_is_not_about_multi_storefront_is_an_error(
-    kit: Kit, make_client: ClientFactory
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
 ) -> None:
     """§9.14: only the documented body means "off"; a scope 403 says what to check."""
-    sb = Sandbox(db=":memory:", seed=kit.seed())
+    sb = new_sandbox(db=":memory:", seed=kit.seed())
     sb.set_faults([{"method": "GET", "path": "/channels$", "status": 403}])
     client = make_client(sb)
     with pytest.raises(UsageError) as caught:
@@ -170,8 +178,10 @@ def test_a_403_that_is_not_about_multi_storefront_is_an_error(
     assert TOKEN not in text
 
 
-def test_core_orders_204_with_no_body(kit: Kit, make_client: ClientFactory) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed())
+def test_core_orders_204_with_no_body(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed())
     client = make_client(sb)
     assert client.core.order_ids_for_customer(400) == ()
     entry = sb.request_log[-1]
@@ -179,7 +189,9 @@ def test_core_orders_204_with_no_body(kit: Kit, make_client: ClientFactory) -> N
     assert entry.status == 204
 
 
-def test_paging_many_companies_and_users(kit: Kit, make_client: ClientFactory) -> None:
+def test_paging_many_companies_and_users(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     companies = [
         {
             "companyId": 2000 + i,
@@ -194,7 +206,7 @@ def test_paging_many_companies_and_users(kit: Kit, make_client: ClientFactory) -
         for i in range(260)
     ]
     groups = [{"id": 100 + i, "name": f"G{i}"} for i in range(260)]
-    sb = Sandbox(
+    sb = new_sandbox(
         db=":memory:",
         seed=kit.seed(companies=companies, customerGroups=groups, users=[], orders=[]),
     )
@@ -207,8 +219,10 @@ def test_paging_many_companies_and_users(kit: Kit, make_client: ClientFactory) -
     assert client.stats.by_endpoint["GET /v2/customer_groups"] == 2
 
 
-def test_writes_send_exactly_the_planned_request(kit: Kit, make_client: ClientFactory) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed())
+def test_writes_send_exactly_the_planned_request(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed())
     client = make_client(sb)
     data = client.b2b.send(
         Request("PUT", "/companies/1001", {"companyPhone": "999", "uuid": "ERP-1"}),
@@ -245,24 +259,30 @@ CONVERT_INITECH = Request(
 """Convert customer group 14 (which the tests add to the kit's seed) into a company."""
 
 
-def test_convert_returns_the_new_company_id(kit: Kit, make_client: ClientFactory) -> None:
+def test_convert_returns_the_new_company_id(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     groups = [*kit.seed()["customerGroups"], {"id": 14, "name": "Initech"}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(customerGroups=groups))
+    sb = new_sandbox(db=":memory:", seed=kit.seed(customerGroups=groups))
     client = make_client(sb)
     data = client.b2b.send(CONVERT_INITECH, idempotent=False)
     new_id = client.b2b.created_company_id(data)
     assert client.b2b.get_company(new_id).customer_group_id == 14
 
 
-def test_unresolved_placeholder_is_refused(kit: Kit, make_client: ClientFactory) -> None:
-    client = make_client(Sandbox(db=":memory:", seed=kit.seed()))
+def test_unresolved_placeholder_is_refused(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    client = make_client(new_sandbox(db=":memory:", seed=kit.seed()))
     with pytest.raises(ApiError.__mro__[1]):  # UsageError, a ReconcilerError
         client.b2b.send(Request("PUT", "/companies/{company/acme.companyId}", {}), idempotent=True)
     assert client.stats.requests == 0
 
 
-def test_422_message_prefers_errmsg(kit: Kit, make_client: ClientFactory) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed())
+def test_422_message_prefers_errmsg(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed())
     client = make_client(sb)
     with pytest.raises(ApiError) as info:
         client.http.b2b("GET", "/users", params={"limit": "many"})
@@ -286,11 +306,11 @@ def _max_in_window(times: list[float], window: float) -> int:
 
 @pytest.mark.parametrize(("rpm", "share"), [(120, 8), (150, 10), (30, 2)])
 def test_pacing_adopts_the_server_window_and_keeps_our_share(
-    kit: Kit, make_client: ClientFactory, rpm: int, share: int
+    kit: Kit, make_client: ClientFactory, rpm: int, share: int, new_sandbox: NewSandbox
 ) -> None:
     clock = kit.FakeClock()
     sleeps = kit.Sleeps(clock)
-    sb = Sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 1.0), clock=clock)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 1.0), clock=clock)
     client = make_client(sb, sleep=sleeps, clock=clock, rpm=rpm)
     for _ in range(40):
         client.b2b.count_companies()
@@ -303,11 +323,13 @@ def test_pacing_adopts_the_server_window_and_keeps_our_share(
     assert sleeps.total >= 40 / share - 1.5
 
 
-def test_pacing_leaves_the_others_their_part(kit: Kit, make_client: ClientFactory) -> None:
+def test_pacing_leaves_the_others_their_part(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     """Another integration spent 5 of 10: we stop at the 2 others may still use."""
     clock = kit.FakeClock()
     sleeps = kit.Sleeps(clock)
-    sb = Sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 1.0), clock=clock)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 1.0), clock=clock)
     other = make_client(sb, clock=clock, sleep=kit.Sleeps(clock), rpm=150)
     for _ in range(5):
         other.b2b.count_companies()
@@ -319,8 +341,10 @@ def test_pacing_leaves_the_others_their_part(kit: Kit, make_client: ClientFactor
     assert len(sleeps.calls) == 1
 
 
-def test_pacing_real_short_window_burst_sees_no_429(kit: Kit, make_client: ClientFactory) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 0.5))
+def test_pacing_real_short_window_burst_sees_no_429(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 0.5))
     client = make_client(sb, sleep=time.sleep, rpm=120)
     started = time.monotonic()
     for _ in range(20):
@@ -333,9 +357,11 @@ def test_pacing_real_short_window_burst_sees_no_429(kit: Kit, make_client: Clien
 
 
 @pytest.mark.parametrize("retry_after", [False, True])
-def test_429_is_waited_out(kit: Kit, make_client: ClientFactory, retry_after: bool) -> None:
+def test_429_is_waited_out(
+    kit: Kit, make_client: ClientFactory, retry_after: bool, new_sandbox: NewSandbox
+) -> None:
     faults = [{"method": "GET", "path": "/companies$", "status": 429, "times": 2}]
-    sb = Sandbox(
+    sb = new_sandbox(
         db=":memory:", seed=kit.seed(quirks={"retryAfterHeader": retry_after}), faults=faults
     )
     sleeps = kit.Sleeps()
@@ -351,19 +377,23 @@ def test_429_is_waited_out(kit: Kit, make_client: ClientFactory, retry_after: bo
     assert client.stats.backoff_seconds == pytest.approx(sleeps.total)
 
 
-def test_post_is_resent_after_429(kit: Kit, make_client: ClientFactory) -> None:
+def test_post_is_resent_after_429(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     groups = [*kit.seed()["customerGroups"], {"id": 14, "name": "Initech"}]
     faults = [{"method": "POST", "path": "/companies$", "status": 429, "times": 1}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(customerGroups=groups), faults=faults)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(customerGroups=groups), faults=faults)
     client = make_client(sb)
     data = client.b2b.send(CONVERT_INITECH, idempotent=False)
     assert client.b2b.created_company_id(data) > 0
     assert [e.status for e in sb.request_log if e.method == "POST"] == [429, 200]
 
 
-def test_429_forever_is_rate_limited_error(kit: Kit, make_client: ClientFactory) -> None:
+def test_429_forever_is_rate_limited_error(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     faults = [{"method": "GET", "path": "/companies$", "status": 429}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(), faults=faults)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), faults=faults)
     client = make_client(sb, retry=RetryPolicy(max_throttled=3))
     with pytest.raises(RateLimitedError) as info:
         client.b2b.count_companies()
@@ -387,9 +417,9 @@ def test_429_forever_is_rate_limited_error(kit: Kit, make_client: ClientFactory)
     ],
 )
 def test_idempotent_calls_are_retried(
-    kit: Kit, make_client: ClientFactory, fault: dict[str, Any]
+    kit: Kit, make_client: ClientFactory, fault: dict[str, Any], new_sandbox: NewSandbox
 ) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed(), faults=[fault])
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), faults=[fault])
     sleeps = kit.Sleeps()
     client = make_client(sb, sleep=sleeps)
     if fault["method"] == "PUT":
@@ -405,9 +435,11 @@ def test_idempotent_calls_are_retried(
     assert all(0 < s <= 8.0 for s in sleeps.calls)
 
 
-def test_retries_run_out_with_a_clear_error(kit: Kit, make_client: ClientFactory) -> None:
+def test_retries_run_out_with_a_clear_error(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     faults = [{"method": "GET", "path": "/companies/1001$", "status": 503}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(), faults=faults)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), faults=faults)
     sleeps = kit.Sleeps()
     client = make_client(sb, sleep=sleeps)
     with pytest.raises(ApiError) as info:
@@ -426,9 +458,11 @@ def test_retries_run_out_with_a_clear_error(kit: Kit, make_client: ClientFactory
     assert sleeps.calls == sorted(sleeps.calls) or max(sleeps.calls) <= 8.0
 
 
-def test_drops_run_out_as_transport_error(kit: Kit, make_client: ClientFactory) -> None:
+def test_drops_run_out_as_transport_error(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     faults = [{"method": "GET", "path": "/companies$", "action": "drop"}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(), faults=faults)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), faults=faults)
     client = make_client(sb)
     with pytest.raises(TransportError) as info:
         client.b2b.count_companies()
@@ -447,10 +481,10 @@ def test_drops_run_out_as_transport_error(kit: Kit, make_client: ClientFactory) 
     ],
 )
 def test_post_on_5xx_or_drop_is_uncertain_and_not_resent(
-    kit: Kit, make_client: ClientFactory, fault: dict[str, Any]
+    kit: Kit, make_client: ClientFactory, fault: dict[str, Any], new_sandbox: NewSandbox
 ) -> None:
     groups = [*kit.seed()["customerGroups"], {"id": 14, "name": "Initech"}]
-    sb = Sandbox(db=":memory:", seed=kit.seed(customerGroups=groups), faults=[fault])
+    sb = new_sandbox(db=":memory:", seed=kit.seed(customerGroups=groups), faults=[fault])
     client = make_client(sb)
     body = {
         "companyName": "Initech",
@@ -474,8 +508,10 @@ def test_post_on_5xx_or_drop_is_uncertain_and_not_resent(
 # ----------------------------------------------------------------------------- auth and secrets
 
 
-def test_401_is_auth_error_without_the_token(kit: Kit, make_client: ClientFactory) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed())
+def test_401_is_auth_error_without_the_token(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed())
     wrong = "wrong-token-0d5e1f"
     client = make_client(sb, token=wrong)
     with pytest.raises(AuthError) as info:
@@ -491,7 +527,7 @@ def test_401_is_auth_error_without_the_token(kit: Kit, make_client: ClientFactor
 
 
 def test_the_token_is_in_no_error_and_no_log_line(
-    kit: Kit, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+    kit: Kit, make_client: ClientFactory, caplog: pytest.LogCaptureFixture, new_sandbox: NewSandbox
 ) -> None:
     caplog.set_level(logging.DEBUG)
     faults = [
@@ -499,7 +535,7 @@ def test_the_token_is_in_no_error_and_no_log_line(
         {"method": "GET", "path": "/orders$", "action": "drop"},
         {"method": "POST", "path": ".*", "status": 500},
     ]
-    sb = Sandbox(db=":memory:", seed=kit.seed(), faults=faults)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), faults=faults)
     client = make_client(sb)
     errors: list[BaseException] = []
     calls = [
@@ -536,8 +572,10 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
 # ----------------------------------------------------------------------------- accounting
 
 
-def test_stats_count_per_endpoint_template(kit: Kit, make_client: ClientFactory) -> None:
-    client = make_client(Sandbox(db=":memory:", seed=kit.seed()))
+def test_stats_count_per_endpoint_template(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
+    client = make_client(new_sandbox(db=":memory:", seed=kit.seed()))
     client.b2b.user_by_customer(321)
     client.b2b.user_by_customer(400)
     client.b2b.get_company(1001)
@@ -557,12 +595,14 @@ def test_stats_count_per_endpoint_template(kit: Kit, make_client: ClientFactory)
     assert client.stats.requests == 5
 
 
-def test_price_list_assign_and_msf(kit: Kit, make_client: ClientFactory) -> None:
+def test_price_list_assign_and_msf(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     store = {**kit.seed()["store"], "multiStorefront": True}
     companies = kit.seed()["companies"]
     companies[0]["priceListAssign"] = [{"channelId": 1, "priceListId": 7}]
     companies[0]["catalogId"] = ""
-    sb = Sandbox(db=":memory:", seed=kit.seed(store=store, companies=companies))
+    sb = new_sandbox(db=":memory:", seed=kit.seed(store=store, companies=companies))
     client = make_client(sb)
     company = client.b2b.get_company(1001)
     assert company.price_list_assign == (PriceListAssignment(channel_id=1, price_list_id=7),)
@@ -573,8 +613,8 @@ def test_price_list_assign_and_msf(kit: Kit, make_client: ClientFactory) -> None
 
 
 @pytest.mark.served
-def test_served_sandbox_over_loopback(kit: Kit) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed())
+def test_served_sandbox_over_loopback(kit: Kit, new_sandbox: NewSandbox) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed())
     server = sb.serve(port=0)
     try:
         url = server.url.rstrip("/")
@@ -595,10 +635,12 @@ def test_served_sandbox_over_loopback(kit: Kit) -> None:
         server.shutdown()
 
 
-def test_core_budget_pauses_until_reset(kit: Kit, make_client: ClientFactory) -> None:
+def test_core_budget_pauses_until_reset(
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+) -> None:
     clock = kit.FakeClock()
     sleeps = kit.Sleeps(clock)
-    sb = Sandbox(db=":memory:", seed=kit.seed(), core_rate_limit=(5, 1.0), clock=clock)
+    sb = new_sandbox(db=":memory:", seed=kit.seed(), core_rate_limit=(5, 1.0), clock=clock)
     client = make_client(sb, sleep=sleeps, clock=clock)
     for _ in range(12):
         client.core.customer_group_exists(12)
@@ -633,9 +675,9 @@ def test_a_post_that_never_connected_is_resent_then_transport_error(kit: Kit) ->
     ids=["top-level-message", "meta-message", "detail-array"],
 )
 def test_order_writes_decode_under_every_envelope(
-    kit: Kit, make_client: ClientFactory, quirks: dict[str, Any]
+    kit: Kit, make_client: ClientFactory, quirks: dict[str, Any], new_sandbox: NewSandbox
 ) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.seed(quirks=quirks))
+    sb = new_sandbox(db=":memory:", seed=kit.seed(quirks=quirks))
     client = make_client(sb)
     data = client.b2b.send(Request("PUT", "/orders/5002", {"poNumber": "PO-2"}), idempotent=True)
     order = data[0] if isinstance(data, list) else data

@@ -896,14 +896,18 @@ class Outcome:
 def run_world(world: World, found: ManifestSet) -> tuple[Sandbox, Outcome, dict[str, Any]]:
     """Rounds of what ``apply --auto-approve`` does (read, plan, staleness check, apply)."""
     sb = Sandbox(db=":memory:", seed=world.seed, rate_limit=(100_000, 60.0))
-    before = sb.dump()
-    sb.set_faults(world.faults)
-    out = Outcome()
-    while out.rounds < MAX_ROUNDS:
-        out.rounds += 1
-        with client(sb) as api:
-            if not _round(sb, api, found, out):
-                break
+    try:
+        before = sb.dump()
+        sb.set_faults(world.faults)
+        out = Outcome()
+        while out.rounds < MAX_ROUNDS:
+            out.rounds += 1
+            with client(sb) as api:
+                if not _round(sb, api, found, out):
+                    break
+    except BaseException:
+        sb.close()  # the caller closes it only when it gets it
+        raise
     return sb, out, before
 
 

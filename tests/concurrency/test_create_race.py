@@ -45,15 +45,19 @@ def client(sb: Sandbox) -> ApiClient:
 def race(case: str) -> tuple[Sandbox, ApplyReport, ApplyReport]:
     seed, manifests = CASES[case]
     sb = Sandbox(seed=yaml.safe_load(seed.read_text(encoding="utf-8")))
-    found = load([manifests])
-    with client(sb) as api:
-        plan = build_plan(found, read_live(api, found), created_at="2026-11-24T00:00:00Z")
-    assert plan.counts()["convert"] + plan.counts()["create"] >= 1
-    with client(sb) as a, client(sb) as b:
-        check_stale(a, plan)
-        check_stale(b, plan)  # both pass: nothing has been written yet
-        first = apply_plan(a, plan, check_fresh=False)
-        second = apply_plan(b, plan, check_fresh=False)  # B checked before A wrote
+    try:
+        found = load([manifests])
+        with client(sb) as api:
+            plan = build_plan(found, read_live(api, found), created_at="2026-11-24T00:00:00Z")
+        assert plan.counts()["convert"] + plan.counts()["create"] >= 1
+        with client(sb) as a, client(sb) as b:
+            check_stale(a, plan)
+            check_stale(b, plan)  # both pass: nothing has been written yet
+            first = apply_plan(a, plan, check_fresh=False)
+            second = apply_plan(b, plan, check_fresh=False)  # B checked before A wrote
+    except BaseException:
+        sb.close()  # the caller closes it only when it gets it
+        raise
     return sb, first, second
 
 

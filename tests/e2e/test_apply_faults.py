@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,12 @@ EXAMPLE = ROOT / "examples/store"
 CONVERT = re.compile(r"^/api/v3/io/customer-groups/\d+/companies$")
 
 
-def sandbox() -> Sandbox:
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    """The example store's sandbox, closed after the test."""
     seed = yaml.safe_load((EXAMPLE / "sandbox-seed.yaml").read_text())
-    return Sandbox(db=":memory:", seed=seed)
+    with Sandbox(db=":memory:", seed=seed) as sandbox:
+        yield sandbox
 
 
 def client(sb: Sandbox) -> ApiClient:
@@ -102,8 +106,7 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
-def test_faults_still_converge_in_one_apply(name: str) -> None:
-    sb = sandbox()
+def test_faults_still_converge_in_one_apply(name: str, sb: Sandbox) -> None:
     plan = make_plan(sb)
     assert plan.counts()["convert"] >= 1
     sb.set_faults(FAULTS[name])
@@ -124,8 +127,7 @@ def test_faults_still_converge_in_one_apply(name: str) -> None:
     assert sum(report.requests.values()) == len(log)
 
 
-def test_commit_then_fail_convert_is_never_sent_twice() -> None:
-    sb = sandbox()
+def test_commit_then_fail_convert_is_never_sent_twice(sb: Sandbox) -> None:
     plan = make_plan(sb)
     sb.set_faults(FAULTS["commit-then-fail-convert"])
     sb.clear_log()
@@ -136,8 +138,7 @@ def test_commit_then_fail_convert_is_never_sent_twice() -> None:
     assert len(converts) == plan.counts()["convert"]  # one POST per group, despite the 502s
 
 
-def test_stale_saved_plan_sends_zero_writes(tmp_path: Path) -> None:
-    sb = sandbox()
+def test_stale_saved_plan_sends_zero_writes(tmp_path: Path, sb: Sandbox) -> None:
     plan = make_plan(sb)
     save_plan(plan, tmp_path / "plan.json")
     touched = next(a for a in plan.actions if a.type == "update" and a.company_id)
@@ -153,8 +154,7 @@ def test_stale_saved_plan_sends_zero_writes(tmp_path: Path) -> None:
     assert writes(sb) == []
 
 
-def test_fresh_plan_is_not_stale() -> None:
-    sb = sandbox()
+def test_fresh_plan_is_not_stale(sb: Sandbox) -> None:
     plan = make_plan(sb)
     sb.clear_log()
     with client(sb) as api:
@@ -163,8 +163,7 @@ def test_fresh_plan_is_not_stale() -> None:
     assert 1 <= len(sb.request_log) <= 3
 
 
-def test_a_group_converted_meanwhile_makes_the_plan_stale() -> None:
-    sb = sandbox()
+def test_a_group_converted_meanwhile_makes_the_plan_stale(sb: Sandbox) -> None:
     plan = make_plan(sb)
     convert = next(a for a in plan.actions if a.type == "convert")
     with client(sb) as api:
@@ -173,8 +172,7 @@ def test_a_group_converted_meanwhile_makes_the_plan_stale() -> None:
         check_stale(api, plan)
 
 
-def test_safety_threshold_refuses_large_plans() -> None:
-    sb = sandbox()
+def test_safety_threshold_refuses_large_plans(sb: Sandbox) -> None:
     plan = make_plan(sb)
     assert plan.managed_objects >= 10
     strict = replace(plan, store=replace(plan.store, max_change_percent=5))
@@ -183,8 +181,7 @@ def test_safety_threshold_refuses_large_plans() -> None:
     check_safety(strict, force=True)
 
 
-def test_partial_failure_skips_only_dependents() -> None:
-    sb = sandbox()
+def test_partial_failure_skips_only_dependents(sb: Sandbox) -> None:
     plan = make_plan(sb)
     convert = next(a for a in plan.actions if a.type == "convert")
     group = convert.customer_group_id
@@ -212,8 +209,7 @@ def test_partial_failure_skips_only_dependents() -> None:
     assert {a.id for a in remaining.actions} == {convert.id} | dependents
 
 
-def test_interrupted_apply_leaves_the_rest_pending() -> None:
-    sb = sandbox()
+def test_interrupted_apply_leaves_the_rest_pending(sb: Sandbox) -> None:
     plan = make_plan(sb)
     calls = []
 
@@ -230,8 +226,7 @@ def test_interrupted_apply_leaves_the_rest_pending() -> None:
     assert len(make_plan(sb).actions) < len(plan.actions)
 
 
-def test_apply_refuses_a_stale_plan_and_counts_its_reads() -> None:
-    sb = sandbox()
+def test_apply_refuses_a_stale_plan_and_counts_its_reads(sb: Sandbox) -> None:
     plan = make_plan(sb)
     touched = next(a for a in plan.actions if a.type == "update" and a.company_id)
     with client(sb) as api:

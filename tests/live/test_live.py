@@ -24,6 +24,8 @@ from reconciler.live import (
 from reconciler.model import LiveCustomer, LiveState, PriceListAssignment
 from reconciler.sandbox import Sandbox
 
+NewSandbox = Callable[..., Sandbox]  # the new_sandbox fixture (tests/conftest.py)
+
 Kit = Any  # the ``kit`` fixture of conftest.py
 OpenClient = Callable[[Sandbox], ApiClient]
 
@@ -72,8 +74,10 @@ def read(sb: Sandbox, open_client: OpenClient, manifests: Any) -> LiveState:
     return read_live(open_client(sb), manifests, wall_clock=lambda: 1_760_000_000.0)
 
 
-def test_reads_what_the_manifests_need(kit: Kit, open_client: OpenClient) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.base_seed())
+def test_reads_what_the_manifests_need(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.base_seed())
     state = read(sb, open_client, full_manifests(kit))
     assert state.store_hash == "live01"
     assert state.read_at == 1_760_000_000
@@ -105,11 +109,11 @@ def test_reads_what_the_manifests_need(kit: Kit, open_client: OpenClient) -> Non
 
 @pytest.mark.parametrize("quirks", QUIRKS, ids=lambda q: ",".join(f"{k}={v}" for k, v in q.items()))
 def test_every_quirk_reads_the_same_state(
-    kit: Kit, open_client: OpenClient, quirks: dict[str, Any]
+    kit: Kit, open_client: OpenClient, quirks: dict[str, Any], new_sandbox: NewSandbox
 ) -> None:
-    plain = read(Sandbox(db=":memory:", seed=kit.base_seed()), open_client, full_manifests(kit))
+    plain = read(new_sandbox(db=":memory:", seed=kit.base_seed()), open_client, full_manifests(kit))
     seed = kit.with_quirks(kit.base_seed(), quirks)
-    quirky = read(Sandbox(db=":memory:", seed=seed), open_client, full_manifests(kit))
+    quirky = read(new_sandbox(db=":memory:", seed=seed), open_client, full_manifests(kit))
     if quirks.get("companyAddressInResponses"):
         # The one documented difference: address fields appear when the API returns them.
         assert all(c.address for c in quirky.companies)
@@ -118,17 +122,21 @@ def test_every_quirk_reads_the_same_state(
     assert replace(quirky, read_at=0) == replace(plain, read_at=0)
 
 
-def test_nothing_to_read_costs_nothing(kit: Kit, open_client: OpenClient) -> None:
-    sb = Sandbox(db=":memory:", seed=kit.base_seed())
+def test_nothing_to_read_costs_nothing(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.base_seed())
     state = read(sb, open_client, kit.manifests())
     assert state.requests == 0
     assert sb.request_log == []
     assert lower_bound(read_needs(kit.manifests()), ReadCounts()) == 0
 
 
-def test_small_store_makes_exactly_the_lower_bound(kit: Kit, open_client: OpenClient) -> None:
+def test_small_store_makes_exactly_the_lower_bound(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     seed = kit.base_seed()
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     found = full_manifests(kit)
     state = read(sb, open_client, found)
     counts = ReadCounts(
@@ -162,11 +170,13 @@ def test_small_store_makes_exactly_the_lower_bound(kit: Kit, open_client: OpenCl
     )
 
 
-def test_large_store_per_object_lookups(kit: Kit, open_client: OpenClient) -> None:
+def test_large_store_per_object_lookups(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     """900 companies, 800 users, 700 orders, few managed objects: the first pages tell the
     totals, and look-ups of the few managed objects beat paging through the rest."""
     seed = kit.big_seed(companies=900, users=800, orders=700)
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     found = kit.manifests(
         companies=(kit.spec("acme", 12), kit.spec("globex", 13)),
         assignments=(OrderAssignmentSpec(name="buyers", company="acme", customer_ids=(321, 322)),),
@@ -199,10 +209,12 @@ def test_large_store_per_object_lookups(kit: Kit, open_client: OpenClient) -> No
     }
 
 
-def test_large_store_paging_beats_lookups(kit: Kit, open_client: OpenClient) -> None:
+def test_large_store_paging_beats_lookups(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     """Many managed objects on a mid-sized store: the remaining pages are cheaper."""
     seed = kit.big_seed(companies=300, users=300, orders=250)
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     specs = tuple(kit.spec(f"filler-{i}", 1000 + i) for i in range(5))
     customers = (321, 322, 10000, 10001, 10002)
     found = kit.manifests(
@@ -245,7 +257,9 @@ def _core_order_requests(sb: Sandbox) -> list[str]:
     ]
 
 
-def test_customer_orders_paging_every_order_wins(kit: Kit, open_client: OpenClient) -> None:
+def test_customer_orders_paging_every_order_wins(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     """40 customers, 500 core orders: one count and 2 pages of every order (the count ends the
     pass, so no empty third page) beat 40 per-customer lists."""
     seed = kit.big_seed(companies=3, users=60, orders=497)
@@ -254,7 +268,7 @@ def test_customer_orders_paging_every_order_wins(kit: Kit, open_client: OpenClie
          "updatedAt": 1700000000}
     )  # fmt: skip
     seed["orders"] = [o for o in seed["orders"] if o["bcOrderId"] != 90496]  # 500 in all
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     customers = (321, 322, *range(10000, 10038))
     found = kit.manifests(
         companies=(kit.spec("acme", 12),),
@@ -283,11 +297,13 @@ def test_customer_orders_paging_every_order_wins(kit: Kit, open_client: OpenClie
     assert state.customers[321].order_ids == (5001, 5002)
 
 
-def test_customer_orders_count_then_per_customer(kit: Kit, open_client: OpenClient) -> None:
+def test_customer_orders_count_then_per_customer(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     """3 customers on a store of 1,003 orders: after the count, 5 pages would be dearer than 3
     per-customer lists, so the count is the one request spent on the choice."""
     seed = kit.big_seed(companies=3, users=10, orders=1000)
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     customers = (321, 322, 10001)
     found = kit.manifests(
         companies=(kit.spec("acme", 12),),
@@ -336,13 +352,15 @@ def test_heavy_customers_make_paging_cheaper() -> None:
     assert plan_read_cost(two, counts).customer_orders == 3 + 1
 
 
-def test_independent_store_pages_every_company(kit: Kit, open_client: OpenClient) -> None:
+def test_independent_store_pages_every_company(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     """On Independent stores a document finds its company by id, uuid or name, anywhere in the
     store, and shared groups hold companies no document names: every company is read
     (issue 16; before it, each managed group was queried)."""
     seed = kit.big_seed(companies=600, users=0, orders=0)
     seed["store"]["companiesBehavior"] = "independent"
-    with Sandbox(db=":memory:", seed=seed) as sb:
+    with new_sandbox(db=":memory:", seed=seed) as sb:
         found = kit.manifests(companies=(kit.spec("acme", 12),), behavior="independent")
         state = read(sb, open_client, found)
         cost = plan_read_cost(read_needs(found), ReadCounts(companies=602))
@@ -354,10 +372,12 @@ def test_independent_store_pages_every_company(kit: Kit, open_client: OpenClient
         assert state.company_for_group(12) is not None
 
 
-def test_several_free_groups_are_checked_with_one_page(kit: Kit, open_client: OpenClient) -> None:
+def test_several_free_groups_are_checked_with_one_page(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     seed = kit.base_seed()
     seed["customerGroups"].append({"id": 15, "name": "Hooli"})
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     found = kit.manifests(
         companies=(kit.spec("initech", 14), kit.spec("hooli", 15), kit.spec("ghost", 99))
     )
@@ -369,10 +389,12 @@ def test_several_free_groups_are_checked_with_one_page(kit: Kit, open_client: Op
     assert state.requests == len(sb.request_log) == cost.total
 
 
-def test_channels_only_for_multi_storefront_price_lists(kit: Kit, open_client: OpenClient) -> None:
+def test_channels_only_for_multi_storefront_price_lists(
+    kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox
+) -> None:
     seed = kit.base_seed()
     seed["store"]["multiStorefront"] = True
-    sb = Sandbox(db=":memory:", seed=seed)
+    sb = new_sandbox(db=":memory:", seed=seed)
     pair = (PriceListAssignment(channel_id=1, price_list_id=7),)
     found = kit.manifests(companies=(kit.spec("acme", 12, price_list_assign=pair),), msf=True)
     state = read(sb, open_client, found)
@@ -382,14 +404,14 @@ def test_channels_only_for_multi_storefront_price_lists(kit: Kit, open_client: O
     assert [c.name for c in state.company_field_configs] == ["licenseNo"]
 
 
-def test_read_survives_faults(kit: Kit, open_client: OpenClient) -> None:
+def test_read_survives_faults(kit: Kit, open_client: OpenClient, new_sandbox: NewSandbox) -> None:
     faults = [
         {"method": "GET", "path": "^/api/v3/io/", "status": 429, "every": 3},
         {"method": "GET", "path": "/v2/orders", "action": "drop", "times": 1},
         {"method": "GET", "path": "/users", "status": 503, "times": 1},
     ]
-    plain = read(Sandbox(db=":memory:", seed=kit.base_seed()), open_client, full_manifests(kit))
-    sb = Sandbox(db=":memory:", seed=kit.base_seed(), faults=faults)
+    plain = read(new_sandbox(db=":memory:", seed=kit.base_seed()), open_client, full_manifests(kit))
+    sb = new_sandbox(db=":memory:", seed=kit.base_seed(), faults=faults)
     faulty = read(sb, open_client, full_manifests(kit))
     assert faulty.requests > plain.requests
     assert replace(faulty, requests=plain.requests) == plain

@@ -206,6 +206,37 @@ def test_db_file_errors(tmp_path: Path) -> None:
         Sandbox(db=str(old))
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"seed": {"nope": 1}},
+        {"seed": {"customerGroups": [{"id": "twelve"}]}},
+        {"faults": [{"method": "GET", "path": "(", "status": 500}]},
+        {"rate_limit": (0, 60.0)},
+    ],
+    ids=["unknown-key", "bad-group", "bad-fault", "bad-rate-limit"],
+)
+def test_a_refused_sandbox_closes_its_database(
+    bad: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandbox.__init__ refusing its arguments leaves no SQLite connection open behind it."""
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def tracking_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", tracking_connect)
+    with pytest.raises(SandboxError):
+        Sandbox(db=str(tmp_path / "store.db"), **bad)
+    assert opened, "the sandbox opened its database before refusing"
+    for conn in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")
+
+
 _names = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=20)
 _values = st.dictionaries(st.sampled_from(["licenseNo", "tier", "x y"]), _names, max_size=3)
 
