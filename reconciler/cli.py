@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("validate", "check manifests offline")
     p.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)
     p.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT_HELP)
+    p.add_argument(
+        "--skip-other-yaml",
+        action="store_true",
+        help="skip named files that are plainly not manifests (workflows, seeds, other tools' "
+        "YAML) instead of reporting them; for pre-commit's changed-files hook",
+    )
 
     p = command("plan", "show the calls that would be made; send no write")
     p.add_argument("paths", nargs="*", metavar="PATH", help=paths_help)

@@ -119,8 +119,9 @@ def check_output(path: str | None, flag: str, *, folder: bool = False) -> None:
 def validate(args: argparse.Namespace, console: Console) -> int:
     """Check manifests offline; print every problem."""
     try:
-        found = manifest_io.load(_paths(args))
-        if _nothing_found(found):
+        found = manifest_io.load(_paths(args), skip_other_yaml=args.skip_other_yaml)
+        # A commit that changes only other YAML gives the changed-files hook nothing to check.
+        if _nothing_found(found) and not found.skipped:
             raise _no_manifests(args)
     except ManifestError as exc:
         if args.format == "json":
@@ -130,6 +131,8 @@ def validate(args: argparse.Namespace, console: Console) -> int:
         _annotate(exc, console)
         console.note(f"{len(exc.issues)} problem(s) found.")
         return EXIT_ERROR
+    for skipped in found.skipped:
+        console.note(f"{skipped}: skipped, not a b2b-reconciler manifest")
     if args.format == "json":
         console.print(render_issues_json([]))
     else:

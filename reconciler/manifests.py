@@ -13,7 +13,10 @@ folders (``.git``) skipped; a file named as a PATH is read whatever its name; a 
 is read once; a PATH that does not exist is an issue. While walking a folder, a YAML file none of
 whose documents has any envelope key (``apiVersion``, ``kind``, ``metadata``, ``spec``, in any
 case) is not a manifest and is skipped: the sandbox seed and CI configs can live beside
-manifests. Issues are sorted by file (in the order found), line and column.
+manifests. A file named as a PATH is checked as a manifest unless ``skip_other_yaml`` is set (the
+pre-commit hook that passes changed files): then a named file that parses and plainly belongs to
+something else is skipped too (see `_plainly_other`). Issues are sorted by file (in the order
+found), line and column.
 
 Schema semantics differ from stock jsonschema in two places, both to match what users mean:
 ``integer`` does not accept ``12.0``, and a ``pattern`` ending in ``$`` does not match before a
@@ -536,11 +539,39 @@ def _foreign(loaded: yamlload.LoadedFile) -> bool:
     )
 
 
+def _ours(value: object) -> bool:
+    """A document that is, or is meant to be, a b2b-reconciler manifest: it names our apiVersion
+    (any version: a wrong one is an error to report) or one of our kinds, or it has envelope keys
+    but no apiVersion at all (``Kind: Store``, a forgotten apiVersion)."""
+    if not isinstance(value, dict):
+        return False
+    keys = {str(k).lower(): v for k, v in value.items()}
+    if not _ENVELOPE & keys.keys():
+        return False
+    if "apiversion" not in keys:
+        return True
+    api_version, kind = keys["apiversion"], keys.get("kind")
+    return (isinstance(api_version, str) and "b2b.reconciler" in api_version.lower()) or (
+        isinstance(kind, str) and kind.lower() in {k.lower() for k in kind_names()}
+    )
+
+
+def _plainly_other(loaded: yamlload.LoadedFile) -> bool:
+    """True for a named file that parses and none of whose documents is ours: a workflow, a
+    seed, a Kubernetes manifest (another apiVersion, another kind), a list, an empty file. A
+    file that does not parse is never plainly other: it may be a broken manifest."""
+    return not loaded.problems and not any(_ours(d.value) for d in loaded.documents)
+
+
 # --------------------------------------------------------------------------- load
 
 
-def load(paths: Sequence[str | Path]) -> ManifestSet:
-    """Load and check every manifest under the paths; raise ManifestError with every problem."""
+def load(paths: Sequence[str | Path], *, skip_other_yaml: bool = False) -> ManifestSet:
+    """Load and check every manifest under the paths; raise ManifestError with every problem.
+
+    ``skip_other_yaml``: files named as PATHs that are plainly not manifests are skipped (and
+    listed in ``ManifestSet.skipped``) instead of being checked as manifests.
+    """
     if isinstance(paths, str | Path):
         paths = [paths]
     if not paths:
@@ -550,9 +581,13 @@ def load(paths: Sequence[str | Path]) -> ManifestSet:
     rank = {str(p): i for i, p in enumerate(paths)}
     rank |= {display: len(paths) + i for i, (_, display, _) in enumerate(files)}
     checked: list[Checked] = []
+    skipped: list[str] = []
     for file, display, explicit in files:
         loaded = yamlload.load_path(file, display)
         if not explicit and _foreign(loaded):
+            continue
+        if explicit and skip_other_yaml and _plainly_other(loaded):
+            skipped.append(display)
             continue
         for doc in loaded.documents:
             result = _check_document(doc, issues)
@@ -572,6 +607,7 @@ def load(paths: Sequence[str | Path]) -> ManifestSet:
             kind.build(c) for kind in kinds.registry() for c in by_name if c.kind == kind.name
         ),
         digest=_digest(checked),
+        skipped=tuple(skipped),
     )
 
 

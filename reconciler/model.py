@@ -118,6 +118,8 @@ class ManifestSet:
     specs: tuple[Any, ...] = ()
     digest: str = ""
     """``sha256:<hex>`` over the canonical content of every document."""
+    skipped: tuple[str, ...] = ()
+    """Files named as PATHs but skipped as not manifests (``load(skip_other_yaml=True)``)."""
 
     def of(self, spec_type: type[T]) -> tuple[T, ...]:
         """The specs of one type, in order."""

@@ -586,7 +586,7 @@ def test_pre_commit_hooks() -> None:
     assert hooks["b2b-reconcile-validate-files"]["pass_filenames"] is True
     for hook_id, hook in hooks.items():
         assert hook["language"] == "python"
-        assert hook["entry"] == "b2b-reconcile validate"
+        assert hook["entry"].startswith("b2b-reconcile validate")
         files = re.compile(hook["files"])
         assert files.search("manifests/acme.yaml")
         assert files.search("companies.yml")
@@ -599,6 +599,58 @@ def test_pre_commit_hooks() -> None:
         if hook["pass_filenames"]:
             ns = parse([*argv, "manifests/a.yaml", "manifests/b.yml"], hook_id)
             assert ns.paths == ["manifests/a.yaml", "manifests/b.yml"]
+            # Every changed YAML file is passed: those that are not manifests must not fail it.
+            assert ns.skip_other_yaml is True
+
+
+def _run_hook(hook_id: str, files: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run an offered hook as pre-commit does: entry, then args, then the file names."""
+    hook = {hook["id"]: hook for hook in load(HOOKS)}[hook_id]
+    argv = shlex.split(hook["entry"])[1:] + list(hook.get("args", []))
+    if hook["pass_filenames"]:
+        argv += files
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *argv],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_changed_files_hook_skips_yaml_that_is_not_manifests(tmp_path: Path) -> None:
+    """A commit that changes a manifest, a workflow, the sandbox seed and the hooks file: the
+    changed-files hook checks the manifest and skips the rest; a broken manifest still fails."""
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / "manifests" / "store.yaml").write_text(MANIFEST, encoding="utf-8")
+    (tmp_path / ".github" / "workflows" / "b2b-plan.yml").write_bytes(PLAN_WF.read_bytes())
+    (tmp_path / "sandbox-seed.yaml").write_text(SEED, encoding="utf-8")
+    (tmp_path / ".pre-commit-hooks.yaml").write_bytes(HOOKS.read_bytes())
+    changed = [
+        "manifests/store.yaml",
+        ".github/workflows/b2b-plan.yml",
+        "sandbox-seed.yaml",
+        ".pre-commit-hooks.yaml",
+    ]
+    done = _run_hook("b2b-reconcile-validate-files", changed, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == "Valid: 1 Store, 1 Company, 0 OrderAssignment, 0 Order.\n"
+    assert done.stderr.splitlines() == [
+        f"{name}: skipped, not a b2b-reconciler manifest" for name in changed[1:]
+    ]
+
+    # A commit that changes no manifest at all: nothing to check, not "no manifests found".
+    done = _run_hook("b2b-reconcile-validate-files", changed[1:], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    broken = MANIFEST.replace("companyPhone:", "companyPhon:")
+    (tmp_path / "manifests" / "store.yaml").write_text(broken, encoding="utf-8")
+    done = _run_hook("b2b-reconcile-validate-files", changed, tmp_path)
+    assert done.returncode == 1
+    assert "manifests/store.yaml:13:3: company/acme: spec.companyPhon: unknown field" in done.stdout
 
 
 def test_pre_commit_example_uses_the_offered_hooks() -> None:

@@ -180,6 +180,61 @@ def test_a_file_looking_like_a_manifest_is_never_skipped(tmp_path: Path) -> None
     )
 
 
+OTHER_YAML = {
+    "workflow.yml": "name: plan\non: [pull_request]\njobs: {plan: {runs-on: ubuntu-latest}}\n",
+    "deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {}\n",
+    "hooks.yaml": "- id: check\n  entry: check\n",
+    "empty.yaml": "",
+    "anchors.yml": "base: &b {a: 1}\nuse:\n  <<: *b\n  c: 2\n",
+}
+
+
+def test_named_other_yaml_is_skipped_only_when_asked(tmp_path: Path) -> None:
+    """``skip_other_yaml`` (the changed-files pre-commit hook): named files that are plainly
+    not manifests are skipped; without it, a named file is always checked."""
+    for name, text in OTHER_YAML.items():
+        (tmp_path / name).write_text(text)
+    named = [tmp_path / name for name in OTHER_YAML] + [EXAMPLES / "sandbox-seed.yaml"]
+    found = manifests.load(named, skip_other_yaml=True)
+    assert found.skipped == tuple(str(p) for p in named)
+    assert (found.store, found.companies) == (None, ())
+    for path in named:
+        if path.name != "empty.yaml":
+            assert issues_text([path]) != "", path
+    manifest = EXAMPLES / "companies" / "northwind-supply.yaml"
+    together = manifests.load([*named, EXAMPLES / "store.yaml", manifest], skip_other_yaml=True)
+    assert together.skipped == found.skipped
+    assert together.store is not None
+    assert together.companies
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "apiVersion: b2b.reconciler/v2\nkind: Store\nmetadata: {name: main}\nspec: {}\n",
+            "x.yaml:1:13: store/main: apiVersion: must be 'b2b.reconciler/v1'",
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Company\nmetadata: {name: acme}\nspec: {}\n",
+            "x.yaml:1:13: company/acme: apiVersion: must be 'b2b.reconciler/v1' (got 'apps/v1')",
+        ),
+        ("Kind: Store\nMetadata: {name: main}\n", "x.yaml:1:1: Kind: unknown field"),
+        ("kind: Store\nmetadata: {name: main}\nspec: {}\n", "apiVersion: required field missing"),
+        ("apiVersion: b2b.reconciler/v1\nkind: [", "x.yaml:3:1: YAML syntax error"),
+    ],
+    ids=["other-version", "our-kind", "typo", "no-apiversion", "syntax-error"],
+)
+def test_a_named_file_meant_as_a_manifest_is_never_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("x.yaml").write_text(text)
+    with pytest.raises(ManifestError) as caught:
+        manifests.load(["x.yaml"], skip_other_yaml=True)
+    assert expected in "".join(issue.format() + "\n" for issue in caught.value.issues)
+
+
 def test_only_yaml_files_and_no_hidden_ones_are_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "x.yaml").write_text("a: [")
