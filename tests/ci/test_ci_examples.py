@@ -35,6 +35,7 @@ GITLAB = CI / "gitlab" / ".gitlab-ci.yml"
 PRECOMMIT_EXAMPLE = CI / "pre-commit-config.yaml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 README = CI / "README.md"
+CHANGELOG = ROOT / "CHANGELOG.md"
 YAML_FILES = (*WORKFLOWS, GITLAB, PRECOMMIT_EXAMPLE, HOOKS)
 ALL_FILES = (*YAML_FILES, README)
 
@@ -357,18 +358,14 @@ def test_plan_workflow() -> None:
         assert perms.get("contents", "read") == "read"
     steps = _steps(workflow)
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in steps)
-    assert any(
-        s.get("uses", "").startswith("actions/setup-python@")
-        and str(s["with"]["python-version"]) == "3.11"
-        for s in steps
-    )
+    # Python comes with the tool: the action sets up its own (action.yml).
+    assert any(s.get("uses", "").startswith(TOOL_REPO + "@") for s in steps)
     script_steps = [s for s in steps if s.get("uses", "").startswith("actions/github-script@")]
     assert script_steps
     assert PLAN_MARKER in script_steps[0]["with"]["script"]
     assert "updateComment" in script_steps[0]["with"]["script"]
     assert "createComment" in script_steps[0]["with"]["script"]
-    assert "b2b-reconciler==" in PLAN_WF.read_text(encoding="utf-8")
-    assert workflow["env"]["B2B_RECONCILER_VERSION"]
+    assert "b2b-reconciler==" not in PLAN_WF.read_text(encoding="utf-8"), "no index has it"
 
     commands = parsed(github_scripts(PLAN_WF))
     find(commands, "validate", paths=["manifests/"])
@@ -425,13 +422,72 @@ def test_drift_workflow() -> None:
     assert "exit 1" in plan_step["run"], "a failing plan fails the job"
 
 
+# The tool's repository as the examples name it, and the forms a pin may take.
+TOOL_REPO = "your-org/b2b-reconciler"
+PIN = re.compile(r"v(\d+\.\d+\.\d+)|[0-9a-f]{40}")
+
+
+def assert_pinned(ref: str, where: str) -> None:
+    """A release tag that CHANGELOG.md has a section for, or a full commit SHA."""
+    match = PIN.fullmatch(ref)
+    assert match, f"{where}: {ref!r} is neither a release tag nor a full commit SHA"
+    if match.group(1):
+        released = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", CHANGELOG.read_text("utf-8"), re.M)
+        assert match.group(1) in released, f"{where}: {ref} has no section in CHANGELOG.md"
+
+
+def example_pins() -> dict[str, str]:
+    """Every place an example pins the tool, and the ref it pins."""
+    pins = {
+        f"{wf.name}:{job_id}": step["uses"].split("@", 1)[1]
+        for wf in WORKFLOWS
+        for job_id, job in load(wf)["jobs"].items()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith(TOOL_REPO + "@")
+    }
+    pins[".gitlab-ci.yml"] = load(GITLAB)["variables"]["B2B_RECONCILER_REF"]
+    for repo in load(PRECOMMIT_EXAMPLE)["repos"]:
+        if repo["repo"].endswith(TOOL_REPO):
+            pins["pre-commit-config.yaml"] = repo["rev"]
+    commented = re.search(r"git\+https://\S+@(\S+?)\"", PRECOMMIT_EXAMPLE.read_text("utf-8"))
+    assert commented
+    pins["pre-commit-config.yaml (local hook)"] = commented.group(1)
+    return pins
+
+
+def test_every_example_pins_the_same_release() -> None:
+    pins = example_pins()
+    assert len(pins) == 7, pins
+    for where, ref in pins.items():
+        assert_pinned(ref, where)
+    assert len(set(pins.values())) == 1, pins
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_workflows_install_the_pinned_release(path: Path) -> None:
-    workflow = load(path)
-    assert re.fullmatch(r"\d+\.\d+\.\d+", workflow["env"]["B2B_RECONCILER_VERSION"])
-    installs = [s["run"] for s in _steps(workflow) if "pip install" in s.get("run", "")]
-    assert installs
-    assert all("b2b-reconciler==${B2B_RECONCILER_VERSION}" in run for run in installs)
+def test_workflows_install_the_tool_with_the_action(path: Path) -> None:
+    """Each job that runs b2b-reconcile first installs it with the repository's action, at a
+    pinned ref; nothing installs it from a package index."""
+    for job_id, job in load(path)["jobs"].items():
+        steps = job.get("steps", [])
+        uses_tool = [i for i, s in enumerate(steps) if "run" in s and commands_in_script(s["run"])]
+        if not uses_tool:
+            continue
+        installs = [i for i, s in enumerate(steps) if s.get("uses", "").startswith(TOOL_REPO + "@")]
+        assert len(installs) == 1, f"{path.name}:{job_id}: install once"
+        assert installs[0] < uses_tool[0], f"{path.name}:{job_id}: install before use"
+    assert "pip install" not in path.read_text(encoding="utf-8")
+
+
+def test_gitlab_installs_from_git_at_the_pinned_ref() -> None:
+    pipeline = load(GITLAB)
+    assert pipeline["variables"]["B2B_RECONCILER_GIT"] == f"https://github.com/{TOOL_REPO}"
+    install = pipeline["default"]["before_script"]
+    assert install == [
+        'python -m pip install --quiet "b2b-reconciler @ '
+        'git+${B2B_RECONCILER_GIT}@${B2B_RECONCILER_REF}"'
+    ]
+    assert "slim" not in pipeline["default"]["image"], "pip needs git for a Git URL"
+    assert "b2b-reconciler==" not in GITLAB.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- GitLab
@@ -748,7 +804,6 @@ def workspace(tmp_path: Path) -> Workspace:
         "BIGCOMMERCE_STORE_HASH": "abc123",
         "BIGCOMMERCE_ACCESS_TOKEN": token,
         "NO_COLOR": "1",
-        "B2B_RECONCILER_VERSION": "0.1.0",
         "GITHUB_ACTIONS": "true",
         "GITHUB_OUTPUT": str(tmp_path / "github-output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary.md"),
