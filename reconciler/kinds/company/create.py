@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, UncertainWriteError
@@ -40,37 +41,23 @@ def create_company(client: ApiClient, action: Action, request: Request) -> tuple
             f"company {existing.company_id} already existed in customer group {group} "
             "(made since planning); adopted it, nothing was created"
         )
-    last: ApiError | None = None
-    for _ in range(POST_ATTEMPTS):
-        try:
-            data = client.b2b.send(request, idempotent=False)
-            company_id = client.b2b.created_company_id(data)
-        except UncertainWriteError as exc:
-            last = exc
-        except ApiError as exc:
-            # A refusal may mean another run created it meanwhile ("Convert failed" 400, a 409,
-            # or 422 "Email already exists" for the admin): look before reporting a failure.
-            if exc.status is None or exc.status in (401, 403):
-                raise
-            last = exc
-        else:
-            _confirm_created(client, group, company_id)
-            return company_id, f"company {company_id} created"
-        # The outcome is uncertain: look before sending again.
+
+    def look_after(last: ApiError) -> tuple[int, str] | None:
         existing = _company_of_group(client, group)
-        if existing is not None:
-            try:
-                return _adopt(existing, group, wanted), (
-                    f"company {existing.company_id} is in customer group {group} after a POST "
-                    "whose outcome was uncertain or refused; taken as this action's, not "
-                    "created twice"
-                )
-            except ApiError as exc:
-                raise exc from last
-        if last.status is not None and last.status < 500:
-            raise last  # refused for another reason, and nothing was created
-    assert last is not None
-    raise last
+        if existing is None:
+            return None
+        try:
+            return _adopt(existing, group, wanted), (
+                f"company {existing.company_id} is in customer group {group} after a POST "
+                "whose outcome was uncertain or refused; taken as this action's, not "
+                "created twice"
+            )
+        except ApiError as exc:
+            raise exc from last
+
+    return _send_once_per_absence(
+        client, request, lambda company_id: _confirm_created(client, group, company_id), look_after
+    )
 
 
 def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[int, str]:
@@ -101,6 +88,39 @@ def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[i
     existing = named()
     if existing:
         return adopt(existing, "(made since planning)")
+
+    def confirm(company_id: int) -> None:
+        ids = [c.company_id for c in named()]
+        if company_id not in ids:
+            raise ApiError(
+                f"the API answered company {company_id}, but the companies named "
+                f"{wanted!r} are: {', '.join(map(str, ids)) or 'none'}; its id is not "
+                "used. Run plan again"
+            )
+
+    def look_after(last: ApiError) -> tuple[int, str] | None:
+        existing = named()
+        if not existing:
+            return None
+        try:
+            return adopt(existing, "after a POST whose outcome was uncertain or refused")
+        except ApiError as exc:
+            raise exc from last
+
+    return _send_once_per_absence(client, request, confirm, look_after)
+
+
+def _send_once_per_absence(
+    client: ApiClient,
+    request: Request,
+    confirm: Callable[[int], None],
+    look_after: Callable[[ApiError], tuple[int, str] | None],
+) -> tuple[int, str]:
+    """POST a convert or create; after an uncertain or refused POST, look before sending again.
+
+    ``confirm`` checks the id the API answered before it is used; ``look_after`` reads whether
+    the company exists after all (its id and what happened, adopted) or not (None).
+    """
     last: ApiError | None = None
     for _ in range(POST_ATTEMPTS):
         try:
@@ -109,24 +129,17 @@ def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[i
         except UncertainWriteError as exc:
             last = exc
         except ApiError as exc:
+            # A refusal may mean another run created it meanwhile ("Convert failed" 400, a 409,
+            # or 422 "Email already exists" for the admin): look before reporting a failure.
             if exc.status is None or exc.status in (401, 403):
                 raise
             last = exc
         else:
-            ids = [c.company_id for c in named()]
-            if company_id not in ids:
-                raise ApiError(
-                    f"the API answered company {company_id}, but the companies named "
-                    f"{wanted!r} are: {', '.join(map(str, ids)) or 'none'}; its id is not "
-                    "used. Run plan again"
-                )
+            confirm(company_id)
             return company_id, f"company {company_id} created"
-        existing = named()
-        if existing:
-            try:
-                return adopt(existing, "after a POST whose outcome was uncertain or refused")
-            except ApiError as exc:
-                raise exc from last
+        found = look_after(last)
+        if found is not None:
+            return found
         if last.status is not None and last.status < 500:
             raise last  # refused for another reason, and nothing was created
     assert last is not None
