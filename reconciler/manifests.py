@@ -10,13 +10,14 @@ offending key or value (a missing field at the mapping that lacks it) and worded
 
 Which files: ``*.yaml``/``*.yml`` under each folder, recursively and sorted, hidden files and
 folders (``.git``) skipped; a file named as a PATH is read whatever its name; a file reached twice
-is read once; a PATH that does not exist is an issue. While walking a folder, a YAML file none of
-whose documents has any envelope key (``apiVersion``, ``kind``, ``metadata``, ``spec``, in any
-case) is not a manifest and is skipped: the sandbox seed and CI configs can live beside
-manifests. A file named as a PATH is checked as a manifest unless ``skip_other_yaml`` is set (the
-pre-commit hook that passes changed files): then a named file that parses and plainly belongs to
-something else is skipped too (see `_plainly_other`). Issues are sorted by file (in the order
-found), line and column.
+is read once; a PATH that does not exist is an issue, and so is a ``*.yaml`` entry that is not a
+regular file (a FIFO, a device, a dangling link): it is named, never read. While walking a
+folder, a YAML file none of whose documents has any envelope key (``apiVersion``, ``kind``,
+``metadata``, ``spec``, in any case) is not a manifest and is skipped: the sandbox seed and CI
+configs can live beside manifests. A file named as a PATH is checked as a manifest unless
+``skip_other_yaml`` is set (the pre-commit hook that passes changed files): then a named file that
+parses and plainly belongs to something else is skipped too (see `_plainly_other`). Issues are
+sorted by file (in the order found), line and column.
 
 Schema semantics differ from stock jsonschema in two places, both to match what users mean:
 ``integer`` does not accept ``12.0``, and a ``pattern`` ending in ``$`` does not match before a
@@ -512,8 +513,7 @@ def _find_files(paths: Sequence[str | Path], issues: Issues) -> list[tuple[Path,
                     if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
                 )
             for file in sorted(files, key=lambda f: f.relative_to(root).parts):
-                if file.is_file():
-                    take(file, explicit=False)
+                take(file, explicit=False)  # not a regular file (a FIFO): an issue, never read
         elif root.is_file():
             take(root, explicit=True)
         elif root.exists():

@@ -11,7 +11,8 @@ refused where it appears.
 
 The rules, all reported as located problems, never as exceptions:
 
-- A file larger than ``MAX_FILE_BYTES`` (5 MiB) is refused from its size alone, before reading.
+- A file larger than ``MAX_FILE_BYTES`` (5 MiB) is refused from its size alone, before reading;
+  so is anything but a regular file (a FIFO named ``*.yaml`` would block the read forever).
 - The file must be UTF-8 text (a BOM is allowed): NUL bytes mean a binary file; invalid UTF-8
   and control characters other than tab, CR and LF are refused, with their position.
 - YAML syntax errors are reported at the parser's own line and column. Documents before the
@@ -48,6 +49,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.localfile import LocalFileProblem, read_capped
 from reconciler.model import Location
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -301,13 +303,16 @@ def _offset_loc(path: str, text: str | bytes, offset: int) -> Location:
 
 
 def load_path(file: Path, display: str) -> LoadedFile:
-    """Read and load one file, naming it ``display`` in every location."""
+    """Read and load one file, naming it ``display`` in every location. Only a regular file is
+    read: a FIFO (which would block the read forever), a device or a socket is refused, checked
+    on the open descriptor as for the token and plan files (`reconciler.localfile`)."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
             return _refuse(display, f"file is too large ({size:,} bytes; the limit is 5 MiB)")
-        with file.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = read_capped(file, MAX_FILE_BYTES)
+    except LocalFileProblem as exc:
+        return _refuse(display, f"file {exc}")
     except OSError as exc:
         return _refuse(display, f"cannot read file: {exc.strerror or exc}")
     return load_bytes(data, display)

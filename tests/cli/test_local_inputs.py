@@ -1,4 +1,5 @@
-"""Local inputs (token file, saved plan, sandbox seed and faults) must be small regular files.
+"""Local inputs (token file, saved plan, sandbox seed and faults, manifests) must be small regular
+files.
 
 A FIFO with no writer must not hang the command, a device or a huge file must not exhaust
 memory: each is refused with one clear line naming the file, exit 1, nothing sent. Every run
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import yamlload
 from reconciler.cli import main
 from reconciler.localfile import LocalFileProblem, read_capped
+from reconciler.model import Location
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
 
@@ -36,11 +39,15 @@ def _release(fifo: Path) -> None:
 
 
 def run_bounded(
-    argv: list[str], capsys: pytest.CaptureFixture[str], fifo: Path | None = None
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    fifo: Path | None = None,
+    out: io.StringIO | None = None,
 ) -> tuple[int, str]:
-    """Run the CLI in a thread; fail (not hang) if it is still running after ``BOUND``."""
+    """Run the CLI in a thread; fail (not hang) if it is still running after ``BOUND``. Its
+    standard output goes to ``out`` when given."""
     result: dict[str, int] = {}
-    out = io.StringIO()
+    out = out or io.StringIO()
 
     def target() -> None:
         result["code"] = main(argv, out=out)
@@ -169,3 +176,41 @@ def test_huge_seed_and_faults_files_are_refused(
     )
     assert code == 1
     assert "faults file /dev/zero is a FIFO, device or socket, not a regular file" in err
+
+
+# --------------------------------------------------------------------------- manifests
+
+
+def test_manifest_reader_refuses_a_fifo_on_the_open_file(fifo: Path) -> None:
+    """The folder walk finds files first and reads them later; a FIFO put in a file's place
+    between the two is still refused, not read (the check is on the open descriptor)."""
+    result: dict[str, yamlload.LoadedFile] = {}
+    thread = threading.Thread(
+        target=lambda: result.update(loaded=yamlload.load_path(fifo, "m/pipe.yaml")), daemon=True
+    )
+    thread.start()
+    thread.join(BOUND)
+    hung = thread.is_alive()
+    if hung:
+        _release(fifo)
+        thread.join(BOUND)
+    assert not hung, "reading a FIFO as a manifest hung"
+    assert result["loaded"].problems == [
+        (Location("m/pipe.yaml", 1, 1), "file is a FIFO (named pipe), not a regular file")
+    ]
+
+
+def test_validate_names_a_fifo_in_the_manifests_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "store.yaml").write_bytes((EXAMPLE / "store.yaml").read_bytes())
+    fifo = folder / "zz-pipe.yaml"
+    os.mkfifo(fifo)
+    out = io.StringIO()
+    code, _err = run_bounded(["validate", str(folder)], capsys, fifo=fifo, out=out)
+    assert code == 1
+    assert out.getvalue().splitlines() == [
+        f"{fifo}:1:1: file is a FIFO (named pipe), not a regular file"
+    ]

@@ -254,11 +254,22 @@ def test_an_unreadable_file_is_an_issue(tmp_path: Path) -> None:  # pragma: no c
     assert issues_text([tmp_path]) == f"{secret}:1:1: cannot read file: Permission denied\n"
 
 
-def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+def test_a_fifo_or_device_is_named_never_read(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
-    os.mkfifo(fifo)
-    assert issues_text([tmp_path]) == ""  # not a regular file: skipped while walking
+    os.mkfifo(fifo)  # read, it would block validate forever (no writer)
+    expected = f"{fifo}:1:1: file is a FIFO (named pipe), not a regular file\n"
+    assert issues_text([tmp_path]) == expected  # it was skipped silently while walking
     assert issues_text([fifo]) == f"{fifo}:1:1: not a regular file or folder\n"
+    fifo.unlink()
+    device = tmp_path / "zero.yaml"
+    device.symlink_to("/dev/zero")  # endless: it would be read up to the 5 MiB cap
+    expected = f"{device}:1:1: file is a character device, not a regular file\n"
+    assert issues_text([tmp_path]) == expected
+    device.unlink()
+    dangling = tmp_path / "gone.yaml"
+    dangling.symlink_to(tmp_path / "nowhere.yaml")
+    expected = f"{dangling}:1:1: cannot read file: No such file or directory\n"
+    assert issues_text([tmp_path]) == expected
 
 
 def test_empty_files_and_documents_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
