@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from reconciler import kinds
 from reconciler.api import ApiClient
 from reconciler.errors import ApiError, AuthError, NotFoundError, StalePlanError, StoppedError
+from reconciler.kinds.base import ApplyRun
 from reconciler.model import (
     Action,
     ActionResult,
@@ -35,6 +36,12 @@ from reconciler.model import (
 )
 
 PLACEHOLDER = re.compile(r"\{([a-z]+/[a-z0-9-]+)\.companyId\}")
+MODIFIED_MARGIN = 300
+"""Seconds before apply's start (on our clock) from which its ``minModified`` listings start:
+room for clock skew between us and the API and for the one-second resolution of
+``updatedAt``. An object apply touched that a listing misses anyway (a larger skew, or an API
+that does not move ``updatedAt``) is read on its own, so the margin decides cost, never
+correctness."""
 
 Progress = Callable[[int, int, float], None]
 
@@ -43,9 +50,12 @@ Progress = Callable[[int, int, float], None]
 class _Run:
     client: ApiClient
     plan: Plan
-    outputs: dict[str, int] = field(default_factory=dict)
-    """``company/acme`` -> companyId, known before apply or learned from creations."""
+    state: ApplyRun
     results: dict[str, ActionResult] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> dict[str, int]:
+        return self.state.outputs
 
 
 def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) -> None:
@@ -202,6 +212,7 @@ def apply_plan(
     clock: Callable[[], float] = time.monotonic,
     check_fresh: bool = True,
     plan_file: str | None = None,
+    wall_clock: Callable[[], float] = time.time,
 ) -> ApplyReport:
     """Check the plan is fresh, run every action and verify the result.
 
@@ -209,6 +220,7 @@ def apply_plan(
     no write sent, and the report counts every request apply made, the staleness check included.
     """
     start = clock()
+    since = max(0, int(wall_clock()) - MODIFIED_MARGIN)
     before = client.stats.snapshot()
     if check_fresh:
         try:
@@ -228,7 +240,7 @@ def apply_plan(
                 seconds=clock() - start,
                 refused=reason,
             )
-    run = _Run(client, plan)
+    run = _Run(client, plan, ApplyRun(since=since, live=plan.live, actions=plan.actions))
     for action in plan.actions:
         if action.company_id is not None:  # the company an action's resource is or moves to
             run.outputs[action.target_company or action.resource] = action.company_id
@@ -239,6 +251,7 @@ def apply_plan(
         stopped = control.reason() or ("interrupted" if should_stop() else "")
         if stopped:
             break
+        run.state.position = index
         try:
             run.results[action.id] = _run_action(run, action, clock)
         finally:
@@ -282,7 +295,7 @@ def _run_action(run: _Run, action: Action, clock: Callable[[], float]) -> Action
         kind = kinds.kind_of_action(action.type)
         if kind is None:  # a saved plan is checked on load; keep apply total
             raise ApiError(f"unknown action type {action.type!r}")
-        message, company_id = kind.send(run.client, action, request)
+        message, company_id = kind.send(run.client, action, request, run.state)
         if company_id is not None:
             run.outputs[action.resource] = company_id
     except StoppedError as exc:
@@ -352,7 +365,7 @@ def _verify(run: _Run) -> tuple[str, ...]:
         for kind in kinds.registry():
             mine = [a for a in applied if a.type in kind.action_types]
             if mine:
-                problems += kind.verify(run.client, mine, run.outputs)
+                problems += kind.verify(run.client, mine, run.state)
     except NotFoundError as exc:
         problems.append(f"inconsistent result after apply: {exc}")
     except (ApiError, StoppedError) as exc:

@@ -514,7 +514,9 @@ class Plan:
 
 
 COMPANY_LIST_PAGE = 250
-"""Companies per page of ``GET /companies`` (the documented maximum)."""
+USER_LIST_PAGE = 250
+ORDER_LIST_PAGE = 200
+"""Objects per page of ``GET /companies``, ``/users`` and ``/orders`` (the documented maxima)."""
 
 
 def touched_groups(plan: Plan) -> tuple[int, ...]:

@@ -295,9 +295,18 @@ class B2BApi:
 
     @staticmethod
     def _user_params(
-        company_id: int | None, email: str | None, query: str | None
+        company_id: int | None,
+        email: str | None,
+        query: str | None,
+        min_modified: int | None = None,
     ) -> dict[str, Any]:
-        return {"companyId": company_id, "email": email, "q": query, "isIncludeExtraFields": "1"}
+        return {
+            "companyId": company_id,
+            "email": email,
+            "q": query,
+            "minModified": min_modified,
+            "isIncludeExtraFields": "1",
+        }
 
     def company_users_page(
         self,
@@ -305,12 +314,13 @@ class B2BApi:
         company_id: int | None = None,
         email: str | None = None,
         query: str | None = None,
+        min_modified: int | None = None,
         offset: int = 0,
         limit: int = USER_PAGE,
     ) -> Page[LiveUser]:
         """One page of ``GET /users`` with extra fields (of one company, or all; ``email`` is
         the exact-match filter, ``query`` the ``q`` search)."""
-        params = self._user_params(company_id, email, query)
+        params = self._user_params(company_id, email, query, min_modified)
         return self._page("/users", params, offset, limit, decode.live_user, "users")
 
     def rest_of_company_users(
@@ -320,9 +330,10 @@ class B2BApi:
         company_id: int | None = None,
         email: str | None = None,
         query: str | None = None,
+        min_modified: int | None = None,
     ) -> tuple[list[LiveUser], int]:
         """Every user after ``first`` was read (same filters), and the total."""
-        params = self._user_params(company_id, email, query)
+        params = self._user_params(company_id, email, query, min_modified)
         return self._rest(first, "/users", params, decode.live_user, "users", _live_user_key)
 
     def list_company_users(

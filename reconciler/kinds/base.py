@@ -35,7 +35,7 @@ from reconciler.model import (
 if TYPE_CHECKING:
     from reconciler.api import ApiClient
 
-__all__ = ["ActionInfo", "Kind", "PlanContext", "Spec"]
+__all__ = ["ActionInfo", "ApplyRun", "Kind", "PlanContext", "Spec"]
 
 
 class Spec(Protocol):
@@ -110,6 +110,26 @@ class PlanContext:
         self.issues.append(Issue.at(loc, resource, message))
 
 
+@dataclass
+class ApplyRun:
+    """What one apply shares with the kinds while it sends and verifies."""
+
+    outputs: dict[str, int] = field(default_factory=dict)
+    """``company/acme`` -> companyId, known before apply or learned from creations."""
+    since: int | None = None
+    """A time on the API's clock (Unix seconds) at or before every write of this apply (its
+    start on our clock less a margin for skew and the one-second resolution of ``updatedAt``):
+    a ``minModified=since`` listing shows what apply changed. None: read objects one by one."""
+    live: LiveState | None = None
+    """The live state the plan was made from (its recorded part, for a saved plan)."""
+    actions: tuple[Action, ...] = ()
+    """Every action of the plan, in order."""
+    position: int = 0
+    """Index in ``actions`` of the action being sent."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Scratch space a kind keeps across its actions in this apply (by key)."""
+
+
 class Kind(Generic[S]):
     """A resource kind. Subclasses set the class attributes and override what they need."""
 
@@ -179,18 +199,19 @@ class Kind(Generic[S]):
 
     # -- applying
 
-    def apply_requests(self, actions: Sequence[Action]) -> int:
-        """Requests apply makes for these actions when nothing fails: sending them, and any
-        reads around them and in their verification (the writes alone by default)."""
+    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
+        """Requests apply makes for these actions when nothing fails and nobody else writes:
+        sending them, and any reads around them and in their verification (the writes alone
+        by default). ``live``: the state the plan was made from."""
         return len(actions)
 
-    def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
+    def send(
+        self, client: ApiClient, action: Action, request: Request, run: ApplyRun
+    ) -> tuple[str, int | None]:
         """Send one action's request; return a message and the company id it created, if any."""
         client.b2b.send(request, idempotent=True)
         return "done", None
 
-    def verify(
-        self, client: ApiClient, actions: Sequence[Action], outputs: Mapping[str, int]
-    ) -> list[str]:
+    def verify(self, client: ApiClient, actions: Sequence[Action], run: ApplyRun) -> list[str]:
         """Re-read what these applied actions touched; return inconsistencies."""
         return []

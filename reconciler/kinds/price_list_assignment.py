@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.base import ActionInfo, Kind, PlanContext
+from reconciler.kinds.base import ActionInfo, ApplyRun, Kind, PlanContext
 from reconciler.kinds.documents import Checked, Issues, field_locs, first_at
 from reconciler.model import (
     API_VERSION,
@@ -29,6 +29,7 @@ from reconciler.model import (
     Action,
     FieldChange,
     LivePriceListAssignment,
+    LiveState,
     Location,
     ReadNeeds,
     Request,
@@ -170,22 +171,22 @@ class PriceListAssignmentKind(Kind[PriceListAssignmentSpec]):
         for spec in specs:
             _plan_one(ctx, spec, held.get((spec.customer_group_id, spec.channel_id)))
 
-    def apply_requests(self, actions: Sequence[Action]) -> int:
+    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
         """Each write, and one verification read of the upserted groups' assignments per 50
         groups (the staleness check's read is counted with the preconditions)."""
         groups = {a.customer_group_id for a in actions if a.request.method == "PUT"}
         return len(actions) + -(-len(groups) // ASSIGNMENT_GROUPS_PER_READ)
 
-    def send(self, client: ApiClient, action: Action, request: Request) -> tuple[str, int | None]:
+    def send(
+        self, client: ApiClient, action: Action, request: Request, run: ApplyRun
+    ) -> tuple[str, int | None]:
         """Send the core call (both are idempotent and may be retried)."""
         client.core.send((request.method, request.path, request.body))
         if request.method == "DELETE":
             return "the group's previous assignment was deleted", None
         return "price list assigned", None
 
-    def verify(
-        self, client: ApiClient, actions: Sequence[Action], outputs: Mapping[str, int]
-    ) -> list[str]:
+    def verify(self, client: ApiClient, actions: Sequence[Action], run: ApplyRun) -> list[str]:
         """Read the touched groups' assignments once: each pair must have the planned list."""
         wanted: dict[tuple[int, int], tuple[int, str]] = {}
         for action in actions:

@@ -159,13 +159,17 @@ class SandboxApp:
         """The ``delete-companies`` fault: another client deletes companies right now."""
         store = self.store
         with store.transaction():
-            ctx = Ctx(store=store, settings=store.settings, now=int(self.clock()))
+            ctx = Ctx(store=store, settings=store.settings, now=self.now(store))
             ids = list(company_ids) or [
                 int(r["id"])
                 for r in store.rows("SELECT id FROM companies ORDER BY id LIMIT ?", (count,))
             ]
             for company_id in ids:
                 remove_company(ctx, company_id)
+
+    def now(self, store: Store) -> int:
+        """The store's clock: the sandbox's, moved by the ``clockSkew`` quirk."""
+        return int(self.clock()) + int(store.settings.quirks["clockSkew"])
 
     def fault_response(self, req: Request, status: int) -> Response:
         """A fault's answer: the default error body of the API the path belongs to."""
@@ -247,7 +251,7 @@ class SandboxApp:
         store = self.store
         try:
             with store.transaction(write=req.method != "GET"):
-                ctx = Ctx(store=store, settings=store.settings, now=int(self.clock()))
+                ctx = Ctx(store=store, settings=store.settings, now=self.now(store))
                 response = handler(ctx, req, **params)
                 return response
         except HttpError as exc:

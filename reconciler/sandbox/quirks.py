@@ -68,10 +68,15 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     "userCreateMovesOrders": True,
     # companyId of company-less (B2C/guest) orders: null (default) or 0 (b2b-api.md §9.8).
     "ordersNoCompanyAsZero": False,
+    # Seconds the store's clock is ahead of the client's (negative: behind): every createdAt /
+    # updatedAt it writes and every "now" it compares with. The docs promise nothing about the
+    # API's clock; a client that lists by minModified must not trust its own.
+    "clockSkew": 0,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {"limitAboveMax": ("413", "clamp")}
 _SECONDS = ("ordersSyncLag",)
+_SIGNED_SECONDS = ("clockSkew",)
 
 
 def validate_quirks(raw: object, where: str = "quirks") -> dict[str, Any]:
@@ -85,7 +90,11 @@ def validate_quirks(raw: object, where: str = "quirks") -> dict[str, Any]:
         if key not in DEFAULT_QUIRKS:
             known = ", ".join(sorted(DEFAULT_QUIRKS))
             raise SandboxError(f"{where}: unknown quirk {key!r} (known: {known})")
-        if key in _SECONDS:
+        if key in _SIGNED_SECONDS:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SandboxError(f"{where}.{key}: must be a whole number of seconds")
+            out[key] = value
+        elif key in _SECONDS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise SandboxError(f"{where}.{key}: must be a whole number of seconds >= 0")
             out[key] = value

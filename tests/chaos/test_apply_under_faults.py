@@ -126,6 +126,8 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "userPutRequiresExtraFields": st.booleans(),
     "userCreateMovesOrders": st.booleans(),
     "priceListUpsertRefused": st.booleans(),
+    # The store's clock against ours: apply's minModified listings must not depend on it.
+    "clockSkew": st.sampled_from([-3600, -2, 2, 3600]),
 }
 READINGS = (
     "companyPutRequiresExtraFields",

@@ -118,7 +118,7 @@ def test_summary_line_counts_every_type(plans: SimpleNamespace) -> None:
         "Plan: 1 to convert, 1 to create, 1 to update, 1 status to set, 1 catalog to set, "
         "1 user to create, 1 user to update, 1 customer's orders to reassign, "
         "1 customer's orders to assign, 1 order to update, 1 price list to set "
-        "(30 API requests, ~15.0 s at 120 req/min)."
+        "(27 API requests, ~13.5 s at 120 req/min)."
     )
 
 
@@ -135,7 +135,7 @@ def test_summary_plurals_and_long_estimates(plans: SimpleNamespace) -> None:
         for i in range(3)
     )
     text = render_plan_text(plans.empty(actions=updates, store=store), color=False)
-    assert "Plan: 3 orders to update (6 API requests, ~6 min at 1 req/min)." in text
+    assert "Plan: 3 orders to update (4 API requests, ~4 min at 1 req/min)." in text
 
 
 def test_placeholders_are_known_after_apply(plans: SimpleNamespace) -> None:

@@ -485,3 +485,16 @@ def test_quirk_address_in_responses(make_sandbox: Any, kit: Any) -> None:
         assert detail["addressLine1"] == ""
         api.put("/companies/1001", json={"city": "Austin"})
         assert _company(api, 1001)["city"] == "Austin"
+
+
+def test_quirk_clock_skew(make_sandbox: Any, kit: Any) -> None:
+    """clockSkew moves the store's clock: what it stamps and what minModified compares with."""
+    with kit.client(make_sandbox(kit.seed(quirks={"clockSkew": -3600}))) as api:
+        api.put("/companies/1001", json={"companyPhone": "555-0101"})
+        assert int(_company(api, 1001)["updatedAt"]) == kit.NOW - 3600
+        since = {"minModified": kit.NOW - 300}
+        assert api.get("/companies", params=since).json()["data"] == []
+        since = {"minModified": kit.NOW - 3600}
+        assert [c["companyId"] for c in api.get("/companies", params=since).json()["data"]] == [
+            "1001"
+        ]

@@ -188,6 +188,7 @@ def test_default_quirks_exported() -> None:
         "userExtraFieldsReplace": False,
         "userPutRequiresExtraFields": False,
         "userCreateMovesOrders": True,
+        "clockSkew": 0,
     }
 
 
