@@ -240,7 +240,13 @@ def apply_plan(
                 seconds=clock() - start,
                 refused=reason,
             )
-    run = _Run(client, plan, ApplyRun(since=since, live=plan.live, actions=plan.actions))
+    # The free groups were last proved empty by the staleness check (after ``since``), or,
+    # when apply does not check, by the plan's own read.
+    fresh_since: int | None = since
+    if not check_fresh:
+        fresh_since = None if plan.live is None else max(0, plan.live.read_at - MODIFIED_MARGIN)
+    state = ApplyRun(since=since, fresh_since=fresh_since, live=plan.live, actions=plan.actions)
+    run = _Run(client, plan, state)
     for action in plan.actions:
         if action.company_id is not None:  # the company an action's resource is or moves to
             run.outputs[action.target_company or action.resource] = action.company_id

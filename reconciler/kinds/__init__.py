@@ -100,7 +100,7 @@ def api_requests(plan: Plan) -> int:
     for kind in KINDS:
         mine = [a for a in plan.actions if a.type in kind.action_types]
         if mine:
-            total += kind.apply_requests(mine, plan.live)
+            total += kind.apply_requests(mine, plan.live, plan.actions)
     return total
 
 

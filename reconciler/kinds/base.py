@@ -120,6 +120,10 @@ class ApplyRun:
     """A time on the API's clock (Unix seconds) at or before every write of this apply (its
     start on our clock less a margin for skew and the one-second resolution of ``updatedAt``):
     a ``minModified=since`` listing shows what apply changed. None: read objects one by one."""
+    fresh_since: int | None = None
+    """A time on the API's clock from which a ``minModified`` listing shows every company that
+    can have appeared since the last read that proved the plan's free groups empty (apply's
+    staleness check, or the plan's own read when apply does not check). None: no such read."""
     live: LiveState | None = None
     """The live state the plan was made from (its recorded part, for a saved plan)."""
     actions: tuple[Action, ...] = ()
@@ -199,10 +203,12 @@ class Kind(Generic[S]):
 
     # -- applying
 
-    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
+    def apply_requests(
+        self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
+    ) -> int:
         """Requests apply makes for these actions when nothing fails and nobody else writes:
         sending them, and any reads around them and in their verification (the writes alone
-        by default). ``live``: the state the plan was made from."""
+        by default). ``live``: the state the plan was made from; ``every``: all its actions."""
         return len(actions)
 
     def send(

@@ -217,7 +217,9 @@ class CompanyUsersKind(Kind[CompanyUsersSpec]):
                 continue
             _plan_users(ctx, spec, company, configs, by_email)
 
-    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
+    def apply_requests(
+        self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
+    ) -> int:
         """The writes; one read before each createUser (the e-mail is free) and before each
         update of the admin a company creation made (their user id); in verification, one
         listing of the users modified since apply started when that is cheaper, else one user

@@ -123,7 +123,9 @@ class OrderKind(Kind[OrderSpec]):
         for spec in specs:
             _plan_order(ctx, spec, configs)
 
-    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
+    def apply_requests(
+        self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
+    ) -> int:
         """Each update; in verification, the updated orders: one listing of the orders
         modified since apply started when that is cheaper than one read per order."""
         touched = len({a.bc_order_id for a in actions})

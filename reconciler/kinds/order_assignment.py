@@ -140,7 +140,9 @@ class OrderAssignmentKind(Kind[OrderAssignmentSpec]):
         for spec in specs:
             _plan_assignment(ctx, spec, companies)
 
-    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
+    def apply_requests(
+        self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
+    ) -> int:
         """Each move; in verification, one listing of the orders modified since apply started
         (every order of a reassigned customer, the moved ones of an assigned customer) when
         that is cheaper, else one order listing per company that receives orders (a first

@@ -171,7 +171,9 @@ class PriceListAssignmentKind(Kind[PriceListAssignmentSpec]):
         for spec in specs:
             _plan_one(ctx, spec, held.get((spec.customer_group_id, spec.channel_id)))
 
-    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
+    def apply_requests(
+        self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
+    ) -> int:
         """Each write, and one verification read of the upserted groups' assignments per 50
         groups (the staleness check's read is counted with the preconditions)."""
         groups = {a.customer_group_id for a in actions if a.request.method == "PUT"}

@@ -389,3 +389,97 @@ def test_the_plan_counts_every_request_a_clean_apply_makes(scenario: str) -> Non
             report = apply_plan(api, plan)
         assert report.ok
         assert sum(report.requests.values()) == len(sb.request_log) == api_requests(plan)
+
+
+# --------------------------------------------------------------------------- runs of converts
+
+
+def _free_groups_seed(quirks: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Dependent store with groups 301-304 free (positions 300-303 convert them)."""
+    data = seed("dependent")
+    data["customerGroups"] += [{"id": g, "name": f"Group {g}"} for g in range(302, 305)]
+    data["store"]["quirks"] = quirks or {}
+    return data
+
+
+@pytest.mark.parametrize("skew", [0, -3600], ids=["same-clock", "store-an-hour-behind"])
+def test_a_run_of_converts_looks_once_and_still_never_converts_a_group_twice(skew: int) -> None:
+    """Four converts in a row: one listing of the companies modified since the plan's read
+    stands for four group reads. A company another client made since planning in one of the
+    groups is adopted from that listing; when the store's clock is an hour behind ours the
+    listing misses it, B2B Edition refuses the convert (one company per group), and the read
+    after the refusal adopts it. Either way each group ends with one company."""
+    with Sandbox(db=":memory:", seed=_free_groups_seed({"clockSkew": skew})) as sb:
+        found = manifests("dependent", positions=range(300, 304))
+        with client(sb) as api:
+            plan = plan_for(api, found)
+            assert [a.type for a in plan.actions] == ["convert"] * 4
+            api.b2b.send(
+                Request("POST", "/customer-groups/303/companies", _body(302)), idempotent=False
+            )
+            sb.clear_log()
+            report = apply_plan(api, plan, check_fresh=False)  # the plan's read is the proof
+        assert report.ok, (report.results, report.verification)
+        adopted = "adopted it, nothing was created" if skew == 0 else "not created twice"
+        assert adopted in report.results[2].message
+        assert (
+            per_group(sb)[301]
+            == per_group(sb)[302]
+            == per_group(sb)[303]
+            == per_group(sb)[304]
+            == 1
+        )
+        before_first_post = sb.request_log[: sb.request_log.index(posts(sb)[0])]
+        assert [(e.path, "minModified=" in e.query) for e in before_first_post] == [
+            ("/api/v3/io/companies", True)
+        ]
+        raced = [e for e in posts(sb) if e.path.endswith("/303/companies")]
+        group_reads = [e for e in sb.request_log if "bcGroupId=" in e.query]
+        if skew == 0:
+            assert raced == []
+            assert group_reads == []
+            assert len(sb.request_log) == 1 + 3 + 1  # the look, three POSTs, verification
+        else:  # refused, then the group read found the company
+            assert [e.status for e in raced] == [400]
+            assert len(group_reads) == 1
+            assert "bcGroupId=303" in group_reads[0].query
+
+
+def test_a_convert_whose_id_nothing_uses_is_confirmed_by_verification() -> None:
+    """No later action names the new company's id, so no read follows the POST; a wrong id in
+    the answer is still caught, by verification (the company is not in the group)."""
+    with Sandbox(db=":memory:", seed=seed("dependent")) as sb:
+        found = manifests("dependent", positions=[300])
+
+        def lie(request: httpx.Request, answer: httpx.Response) -> httpx.Response:
+            if request.method == "POST" and answer.status_code == 200:
+                return rewritten(answer, {"code": 200, "data": {"companyId": "1000"}, "meta": {}})
+            return answer
+
+        with client(sb, Proxy(sb.transport(), response=lie)) as api:
+            plan = plan_for(api, found)
+            assert [a.type for a in plan.actions] == ["convert"]
+            sb.clear_log()
+            report = apply_plan(api, plan)
+        assert [r.outcome for r in report.results] == ["applied"]
+        after_post = sb.request_log[sb.request_log.index(posts(sb)[0]) + 1 :]
+        assert all("bcGroupId" not in e.query for e in after_post)
+        assert (
+            "inconsistent result after apply: company/co-300 is company 1000 in customer group 1, "
+            "expected customer group 301 (company/co-300:convert)"
+        ) in report.verification
+        assert not [e for e in sb.request_log if e.method == "PUT"]
+
+
+def test_the_plan_counts_the_look_before_a_run_of_converts() -> None:
+    """apiRequests stays exact with converts in a run: the staleness check, one look, the
+    POSTs, no confirm read (nothing uses the ids), one verification listing."""
+    with Sandbox(db=":memory:", seed=_free_groups_seed()) as sb:
+        found = manifests("dependent", positions=range(300, 304))
+        with client(sb) as api:
+            plan = plan_for(api, found)
+            sb.clear_log()
+            report = apply_plan(api, plan)
+        assert report.ok, (report.results, report.verification)
+        assert sum(report.requests.values()) == len(sb.request_log) == api_requests(plan)
+        assert sum(1 for e in sb.request_log if e.method == "GET") == len(sb.request_log) - 4

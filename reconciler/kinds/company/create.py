@@ -1,13 +1,40 @@
-"""Creating a company without ever creating two: confirm, send, re-read when uncertain, adopt."""
+"""Creating a company without ever creating two: confirm, send, re-read when uncertain, adopt.
+
+Converts (Dependent stores) come in runs: a plan converting many groups lists their converts one
+after another. Right before a run (at most ``CONVERTS_PER_LOOK`` converts) one listing of the
+companies modified since the free groups were last proved empty (``ApplyRun.fresh_since``: the
+staleness check, or the plan's read) stands for one read per group, when it is cheaper: a
+company made in one of those groups since that proof was modified since then, so it is in the
+listing, and it is adopted (or the convert fails) exactly as a per-group read would decide.
+Why that keeps "never two companies for one group":
+
+- the listing is made after every earlier action finished, so the run's POSTs follow it as the
+  single read followed one POST, only by up to ``CONVERTS_PER_LOOK`` requests more;
+- B2B Edition refuses to convert a group that already has a company (company.yaml, Convert: it
+  "cannot convert a group that already has a company"), so a company made in that short window
+  (or one the listing misses: a store clock further behind than the margin) makes the POST
+  fail, and a refused POST is followed by a read of that group before anything else (adopted
+  when it carries the planned name, never sent again otherwise);
+- a POST is re-sent only after a read of its group proved the company absent, as before.
+
+After the POST, one read confirms the company the API named is the group's before any later
+action uses its id; when no later action names it, verification (which reads every touched
+company, and checks a converted company's group) confirms it instead.
+Independent creates (identity by name, no API guard) keep one read of the name right before
+each POST and one right after it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, UncertainWriteError
+from reconciler.kinds.base import ApplyRun
 from reconciler.kinds.identity import name_key
+from reconciler.kinds.listing import listing_cheaper, pages
 from reconciler.model import (
+    COMPANY_LIST_PAGE,
     Action,
     LiveCompany,
     Request,
@@ -19,23 +46,84 @@ if TYPE_CHECKING:
 
 POST_ATTEMPTS = 5
 """Sends of one convert/create at most, each after a read proved the company absent."""
+CONVERTS_PER_LOOK = 25
+"""Converts sent after one listing at most (about 10 s at 150 requests a minute)."""
+COMPANY_TYPES = ("convert", "create", "update", "setStatus", "setCatalog")
 
 
-def create_company(client: ApiClient, action: Action, request: Request) -> tuple[int, str]:
+def touched_before(actions: Sequence[Action], position: int) -> int:
+    """Companies the Company actions before ``position`` touch (what a listing since apply
+    started holds, when nobody else writes)."""
+    return len({a.resource for a in actions[:position] if a.type in COMPANY_TYPES})
+
+
+def used_later(actions: Sequence[Action], position: int) -> bool:
+    """True when an action after ``position`` names the id ``actions[position]`` creates."""
+    marker = f"{{{actions[position].resource}.companyId}}"
+    for later in actions[position + 1 :]:
+        body = later.request.body
+        if marker in later.request.path or (
+            isinstance(body, dict) and body.get("companyId") == marker
+        ):
+            return True
+    return False
+
+
+def convert_chunk(actions: Sequence[Action], position: int) -> tuple[int, int]:
+    """``[start, end)`` of the converts one look stands for, around ``actions[position]``:
+    the run of consecutive converts holding it, cut into chunks of ``CONVERTS_PER_LOOK``."""
+    first = position
+    while first > 0 and actions[first - 1].type == "convert":
+        first -= 1
+    start = first + (position - first) // CONVERTS_PER_LOOK * CONVERTS_PER_LOOK
+    end = start
+    while end < len(actions) and actions[end].type == "convert" and end - start < CONVERTS_PER_LOOK:
+        end += 1
+    return start, end
+
+
+def _look_cheaper(actions: Sequence[Action], start: int, end: int) -> bool:
+    """One listing costs fewer requests than one read per group of the chunk."""
+    return listing_cheaper(end - start, touched_before(actions, start), COMPANY_LIST_PAGE)
+
+
+def creation_reads(actions: Sequence[Action]) -> int:
+    """Reads around the converts and creates of a plan's ``actions`` when nothing fails: per
+    chunk of converts, one listing or one read per group (the cheaper), and one confirm read
+    per convert whose id a later action names; two reads per create (``create_company``)."""
+    total = 0
+    for position, action in enumerate(actions):
+        if action.type == "create":
+            total += 2
+        if action.type != "convert":
+            continue
+        total += used_later(actions, position)
+        start, end = convert_chunk(actions, position)
+        if not _look_cheaper(actions, start, end):
+            total += 1
+        elif position == start:
+            total += pages(touched_before(actions, start), COMPANY_LIST_PAGE)
+    return total
+
+
+def create_company(
+    client: ApiClient, action: Action, request: Request, run: ApplyRun
+) -> tuple[int, str]:
     """Convert or create a company at most once per proven absence; return its id and what
     happened.
 
-    Right before the POST one read confirms the group still has no company: a company found
-    there (made since planning, or by a run that was cut off) is adopted when it carries the
-    planned name, never duplicated. After the POST one read confirms the company the API named
-    is the group's, before any later action uses its id.
+    Right before the POST a read (one listing for a run of converts, see the module) confirms
+    the group still has no company: a company found there (made since planning, or by a run
+    that was cut off) is adopted when it carries the planned name, never duplicated. After the
+    POST one read confirms the company the API named is the group's, before any later action
+    uses its id.
     """
     group = action.customer_group_id
     assert group is not None
     wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
     if action.type == "create":
         return _create_by_name(client, request, str(wanted or ""))
-    existing = _company_of_group(client, group)
+    existing = _company_before_convert(client, run, action)
     if existing is not None:
         return _adopt(existing, group, wanted), (
             f"company {existing.company_id} already existed in customer group {group} "
@@ -55,9 +143,44 @@ def create_company(client: ApiClient, action: Action, request: Request) -> tuple
         except ApiError as exc:
             raise exc from last
 
-    return _send_once_per_absence(
-        client, request, lambda company_id: _confirm_created(client, group, company_id), look_after
-    )
+    def confirm(company_id: int) -> None:
+        if (
+            not _in_run(run)
+            or run.actions[run.position] != action
+            or used_later(run.actions, run.position)
+        ):
+            _confirm_created(client, group, company_id)
+
+    return _send_once_per_absence(client, request, confirm, look_after)
+
+
+def _company_before_convert(client: ApiClient, run: ApplyRun, action: Action) -> LiveCompany | None:
+    """The company of the convert's group right before it (None: it has none), from the
+    listing made for this chunk of converts, or from a read of the group."""
+    group = action.customer_group_id
+    assert group is not None
+    since = run.fresh_since
+    if since is None or not _in_run(run) or run.actions[run.position] != action:
+        return _company_of_group(client, group)
+    look = run.memo.get("convert-look")
+    position = run.position
+    if isinstance(look, tuple) and look[0] <= position < look[1]:
+        found: LiveCompany | None = look[2].get(group)
+        return found
+    start, end = convert_chunk(run.actions, position)
+    if position != start or not _look_cheaper(run.actions, start, end):
+        return _company_of_group(client, group)
+    companies, _ = client.b2b.list_companies(min_modified=since)
+    by_group: dict[int | None, LiveCompany] = {}
+    for company in companies:
+        by_group.setdefault(company.customer_group_id, company)
+    run.memo["convert-look"] = (start, end, by_group)
+    return by_group.get(group)
+
+
+def _in_run(run: ApplyRun) -> bool:
+    """True when the action being sent is ``run.actions[run.position]`` (a plan's apply)."""
+    return 0 <= run.position < len(run.actions)
 
 
 def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[int, str]:

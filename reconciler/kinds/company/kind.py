@@ -36,7 +36,7 @@ from reconciler.model import (
 if TYPE_CHECKING:
     from reconciler.api import ApiClient
 from reconciler.kinds.company.compare import company_field
-from reconciler.kinds.company.create import create_company
+from reconciler.kinds.company.create import create_company, creation_reads
 from reconciler.kinds.company.plan import plan_company, plan_independent
 from reconciler.kinds.company.spec import AdminSpec, CompanySpec
 from reconciler.kinds.identity import name_key
@@ -204,20 +204,24 @@ class CompanyKind(Kind[CompanySpec]):
                 ctx.matched[spec.resource] = live
             plan_company(ctx, spec, configs, live)
 
-    def apply_requests(self, actions: Sequence[Action], live: LiveState | None = None) -> int:
-        """Each write; two reads per convert or create (right before it, one confirms the group
-        still has no company; right after it, one confirms the returned company is the
-        group's); in verification, the touched companies: one listing of those modified since
+    def apply_requests(
+        self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
+    ) -> int:
+        """Each write; the reads around converts and creates (``creation_reads``: right before
+        them, that the company is still absent, one listing for a run of converts when that is
+        cheaper; right after, that the API named the right company, where a later action uses
+        its id); in verification, the touched companies: one listing of those modified since
         apply started when that is cheaper than one read per company."""
-        creates = sum(1 for a in actions if a.type in ("convert", "create"))
-        return len(actions) + 2 * creates + _verify_requests(len({a.resource for a in actions}))
+        touched = len({a.resource for a in actions})
+        reads = creation_reads(every or actions)
+        return len(actions) + reads + _verify_requests(touched)
 
     def send(
         self, client: ApiClient, action: Action, request: Request, run: ApplyRun
     ) -> tuple[str, int | None]:
         """Send a PUT; a convert/create at most once per proven absence of the company."""
         if action.type in ("convert", "create"):
-            company_id, message = create_company(client, action, request)
+            company_id, message = create_company(client, action, request, run)
             return message, company_id
         return super().send(client, action, request, run)
 
@@ -244,6 +248,14 @@ class CompanyKind(Kind[CompanySpec]):
         for resource, touched in by_company.items():
             company = listed.get(ids[resource]) or client.b2b.get_company(ids[resource])
             for action in touched:
+                group = action.customer_group_id
+                if action.type == "convert" and company.customer_group_id != group:
+                    # A convert's id is confirmed here when no later action used it.
+                    problems.append(
+                        f"inconsistent result after apply: {resource} is company "
+                        f"{company.company_id} in customer group {company.customer_group_id}, "
+                        f"expected customer group {group} ({action.id})"
+                    )
                 for change in action.changes:
                     have = company_field(company, change.path)
                     if not same_value(change.after, have):
