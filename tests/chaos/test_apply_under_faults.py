@@ -18,7 +18,9 @@ Every sandbox switch is drawn, the readings the docs leave open included (b2b-ap
 Independent stores (issue 16) have groups shared by two companies; documents for some live
 companies (found by companyId, a unique uuid or a unique name), some moving to another group,
 and for new companies in any group; and core price-list assignments, seeded and managed
-(PriceListAssignment) per group and channel.
+(PriceListAssignment) per group and channel. On both kinds of store, CompanyUsers documents list
+some Company documents' users: their own users, B2C customers who join, the admin a creation
+makes and new e-mails.
 
 Then, with the faults off:
 
@@ -432,12 +434,12 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
         targets.append((f"co-{g}", live["companyId"] if live else None, str(g)))
         if live is not None:
             world.doc_company[f"co-{g}"] = live["companyId"]
-    _user_docs(draw, world, managed, live_of, users, customers, user_configs)
     if not dependent:
         targets = _independent_companies(
             draw, world, groups, seeded_companies, company_configs, user_configs
         )
         _price_list_docs(draw, world, groups)
+    _user_docs(draw, world, targets, users, customers, user_configs)
     _assignment_docs(draw, world, targets, member, orders_of, dependent)
     _order_docs(draw, world, orders, order_configs)
     world.faults = draw(fault_schedules())
@@ -583,26 +585,26 @@ def _user_entry(
 def _user_docs(
     draw: st.DrawFn,
     world: World,
-    managed: list[int],
-    live_of: dict[int, list[dict[str, Any]]],
+    targets: list[tuple[str, int | None, str]],
     users: list[dict[str, Any]],
     customers: list[dict[str, Any]],
     configs: dict[str, dict[str, Any]],
 ) -> None:
-    """CompanyUsers the planner can carry out: users of the company itself, new e-mails, B2C
-    customers who join (their orders may move), the admin a creation makes; each once."""
+    """CompanyUsers the planner can carry out, for some Company documents (``targets``:
+    document name, the live company it manages or None, key): users of the company itself, new
+    e-mails, B2C customers who join (their orders may move), the admin a creation makes; each
+    once."""
     customer_of = {c["id"]: c for c in customers}
     user_of = {u["customerId"]: u for u in users}
     loose = [c["id"] for c in customers if c["id"] not in user_of and c["id"] < 1000]
     admins = {
-        d["spec"]["customerGroupId"]: d["spec"]["admin"]
+        d["metadata"]["name"]: d["spec"]["admin"]
         for d in world.docs
         if d["kind"] == "Company" and "admin" in d["spec"]
     }
-    for g in managed:
+    for doc_name, target, key in targets:
         if not draw(st.booleans()):
             continue
-        target = live_of[g][0]["companyId"] if live_of[g] else None
         entries = []
         for user in users:
             if user["companyId"] == target and target is not None and draw(st.booleans()):
@@ -618,12 +620,12 @@ def _user_docs(
                 entries.append(
                     _user_entry(draw, customer["email"], None, customer, configs, world.msf)
                 )
-        if target is None and g in admins and draw(st.booleans()):
-            admin = admins[g]
+        if target is None and doc_name in admins and draw(st.booleans()):
+            admin = admins[doc_name]
             entries.append(_user_entry(draw, admin["email"], None, None, configs, world.msf))
         for k in range(draw(st.integers(0, 2))):
             entries.append(
-                _user_entry(draw, f"new{g}-{k}@users.example", None, None, configs, world.msf)
+                _user_entry(draw, f"new{key}-{k}@users.example", None, None, configs, world.msf)
             )
         if entries:
             world.listed_users.update(e["email"].lower() for e in entries)
@@ -631,8 +633,8 @@ def _user_docs(
                 {
                     "apiVersion": "b2b.reconciler/v1",
                     "kind": "CompanyUsers",
-                    "metadata": {"name": f"users-{g}"},
-                    "spec": {"company": f"co-{g}", "users": entries},
+                    "metadata": {"name": f"users-{key}"},
+                    "spec": {"company": doc_name, "users": entries},
                 }
             )
 
@@ -1190,6 +1192,7 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
         chaos_figures["independent: group changes planned"] += moves
         chaos_figures["independent: new companies"] += len(world.new_names)
         chaos_figures["independent: PriceListAssignment documents"] += kinds_["PriceListAssignment"]
+        chaos_figures["independent: CompanyUsers documents"] += kinds_["CompanyUsers"]
     chaos_figures[f"stores generated: {world.behavior}"] += 1
     if world.msf:
         chaos_figures["stores generated: dependent, Multi-Storefront"] += 1
