@@ -16,6 +16,9 @@ BENCHMARKS = {
     "(~4 min)",
     "apply_bench": "apply 1,000 actions (converts, updates, reassigns): achieved vs allowed "
     "request rate, 429s, convergence under 10% injected 5xx (~30 s)",
+    "plan_process": "plan as users run it (the CLI as a process) at 10k and 50k companies: "
+    "requests of full and incremental reads against the lower bound, CPU-s and peak RSS of the "
+    "plan process; --help and validate wall time against python -c pass (~15 min)",
     "sandbox_lists": "sandbox list-page throughput, in-process and over loopback (~15 s)",
     "hostile_servers": "the CLI against servers that stall, trickle, never end, allow one "
     "request a day or refuse the token, and under SIGTERM / Ctrl-C: time, exit, RSS (~3 min)",

@@ -67,6 +67,8 @@ class Scenario:
     """Listed users whose role changes (``updateUser``)."""
     new_users: int = 10
     """Listed users who do not exist yet (``createUser``), spread over those companies."""
+    unmanaged: int = 0
+    """Companies (just before the CompanyUsers ones) that no document names."""
     guest_share: float = 0.05
     rng_seed: int = 42
     requests_per_minute: int = 120
@@ -116,6 +118,14 @@ class Scenario:
     def user_doc_companies(self) -> range:
         """The companies (1..C) with a CompanyUsers document."""
         return range(max(1, self.companies - self.user_docs + 1), self.companies + 1)
+
+    def unmanaged_companies(self) -> range:
+        """The companies (1..C) without a Company document."""
+        end = self.user_doc_companies().start
+        out = range(max(1, end - self.unmanaged), end)
+        if self.unmanaged and out.start < self.changed_companies()["deactivated"].stop:
+            raise ValueError("too few companies for this many unmanaged ones")
+        return out
 
     def users_of(self) -> dict[int, list[tuple[int, str]]]:
         """``company -> [(customer, e-mail)]`` of the companies with a CompanyUsers document:
@@ -280,7 +290,10 @@ class Scenario:
         """Every company managed (a few hundred changed), OrderAssignments, Order documents."""
         changed = self.changed_companies()
         specs: list[CompanySpec] = []
+        unmanaged = set(self.unmanaged_companies())
         for i in range(1, self.companies + 1):
+            if i in unmanaged:
+                continue
             name = f"Company {i}"
             tier = self._tier(i)
             catalog = "1"

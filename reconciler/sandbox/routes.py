@@ -57,7 +57,12 @@ def b2b_router() -> Router:
     r.add("/users", GET=users.list_users, POST=user_writes.create_user)
     r.add("/users/extra-fields", GET=users.user_extra_fields)
     r.add("/users/customer/{customer_id}", GET=users.get_user_by_customer)
-    r.add("/users/{user_id}", GET=users.get_user, PUT=user_writes.update_user)
+    r.add(
+        "/users/{user_id}",
+        GET=users.get_user,
+        PUT=user_writes.update_user,
+        DELETE=user_writes.delete_user,
+    )
     r.add("/orders", GET=orders.list_orders, POST=orders.create_order)
     r.add("/orders/extra-fields", GET=orders.order_extra_fields)
     r.add("/orders/{bc_order_id}", GET=orders.get_order, PUT=orders.update_order)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -91,6 +92,16 @@ class Sandbox:
         seeding.load_seed(self._store, top, int(self._clock()))
         if top.get("faults") is not None:
             self._faults.set(top["faults"])
+
+    def delete_orders(self, bc_order_ids: Iterable[int]) -> int:
+        """Delete orders as the merchant does in the control panel (no B2B endpoint does it):
+        neither API lists or finds them afterwards. Returns how many existed."""
+        ids = json.dumps([int(i) for i in bc_order_ids])
+        with self._store.transaction():
+            gone = self._store.execute(
+                "DELETE FROM orders WHERE bc_order_id IN (SELECT value FROM json_each(?))", (ids,)
+            ).rowcount
+        return int(gone)
 
     def dump(self) -> dict[str, Any]:
         """The whole state in the seed's shape, with the active fault rules."""

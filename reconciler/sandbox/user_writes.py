@@ -286,3 +286,21 @@ def _extras(
         error=field_error,
     )
     return merged
+
+
+def delete_user(ctx: Ctx, req: Request, user_id: str) -> Response:
+    """DELETE /users/{userId} (user.yaml ``companies_user_delete``): the B2B user goes, the
+    BigCommerce customer stays. The docs say nothing of its customer group or its orders: both
+    are left as they are. The last user of a company cannot be deleted (422 Last User Error);
+    deleting every admin is allowed."""
+    row = ctx.store.row("SELECT id, company_id FROM users WHERE id = ?", (int(user_id),))
+    if row is None:
+        raise user_not_found()
+    uid, company_id = int(row["id"]), int(row["company_id"])
+    others = ctx.store.scalar(
+        "SELECT COUNT(*) FROM users WHERE company_id = ? AND id != ?", (company_id, uid)
+    )
+    if not others:
+        raise logical_error("The last user in company can not be deleted.")
+    ctx.store.execute("DELETE FROM users WHERE id = ?", (uid,))
+    return json_response(200, ok({"userId": uid}))

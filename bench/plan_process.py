@@ -1,0 +1,376 @@
+"""``plan`` as users run it: the real CLI in its own process, against a store served by another.
+
+    python -m bench.plan_process [--sizes 10k,50k] [--compress 100] [--repeats 7] [--json FILE]
+
+For each store size (``10k``: 10,000 companies / 100,000 orders / 2,000 OrderAssignment
+customers, as ``bench.plan_bench``; ``50k``: 50,000 / 500,000 / 10,000), a spawned process
+seeds the sandbox from ``bench/scenario.py``, writes the manifests as YAML files (one per
+document, as ``import`` lays them out) and serves the store on a loopback port with its rate
+limits compressed in time (see ``bench/harness.py``). The benchmark then runs
+``b2b-reconcile plan FOLDER --format json`` as a child process and takes from ``os.wait4`` its
+CPU seconds (user + system) and its peak RSS (``ru_maxrss``). The requests are those the
+sandbox logged; the lower bound is ``reconciler.live.lower_bound`` for the store's true sizes.
+The plan must hold exactly the actions the scenario expects, else the benchmark stops.
+
+Startup: ``b2b-reconcile --help``, ``validate`` on the example store and on the 10k manifests,
+and ``python -c pass`` as the floor, each timed as a process (wall time), interleaved, the
+median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Budget, count, peak_rss_mb, table
+from bench.scenario import TOKEN, Scenario
+from bench.store_process import StoreProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "store"
+SIZES = {"10k": 10_000, "50k": 50_000}
+TARGETS = {"cpu10k": 3.0, "rss50k": 300.0, "help": 0.15}
+
+
+def cli() -> list[str]:
+    """The console script next to this interpreter (what users run), else ``-m reconciler``."""
+    script = Path(sys.executable).parent / "b2b-reconcile"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]
+
+
+def child_env(cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("B2B_", "BIGCOMMERCE_"))}
+    env["BIGCOMMERCE_ACCESS_TOKEN"] = TOKEN
+    env["B2B_RECONCILE_CACHE_DIR"] = str(cache)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def measured(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """Run ``argv`` to its end; its wall time, exit code, CPU seconds and peak RSS, with
+    stdout and stderr kept in files (never in this process's memory while it runs)."""
+    out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "exit": proc.returncode,
+        "wallSeconds": wall,
+        "cpuSeconds": usage.ru_utime + usage.ru_stime,
+        "userSeconds": usage.ru_utime,
+        "systemSeconds": usage.ru_stime,
+        "peakRssMB": usage.ru_maxrss / 1024.0,
+        "stdout": out_path.read_text(encoding="utf-8", errors="replace"),
+        "stderr": err_path.read_text(encoding="utf-8", errors="replace")[-2000:],
+    }
+
+
+def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
+    """One ``plan --format json`` process against the store; its costs and the plan."""
+    url = store.info["url"]
+    argv = [
+        *cli(),
+        "plan",
+        str(work / "manifests"),
+        "--format",
+        "json",
+        "--api-url",
+        f"{url}/api/v3/io",
+        "--core-api-url",
+        url,
+        *extra,
+    ]
+    store.log()  # clear
+    launcher_rss = peak_rss_mb()
+    run = measured(argv, child_env(work / "cache"), work)
+    run["requests"] = store.log()
+    run["launcherPeakRssMB"] = launcher_rss
+    if run["exit"] != 0:
+        raise SystemExit(f"plan exited {run['exit']}:\n{run['stderr']}")
+    plan = json.loads(run.pop("stdout"))
+    run["actions"] = plan["actions"]
+    run["counts"] = {k: v for k, v in plan["summary"].items() if isinstance(v, int) and v}
+    return run
+
+
+def by_type(actions: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for action in actions:
+        out[action["type"]] = out.get(action["type"], 0) + 1
+    return out
+
+
+def supports_refresh() -> bool:
+    """Whether this CLI's ``plan`` takes ``--refresh`` (incremental refresh, issue 17 item 1)."""
+    shown = subprocess.run([*cli(), "plan", "--help"], capture_output=True, text=True, check=False)
+    return "--refresh" in shown.stdout
+
+
+def outside_changes(scenario: Scenario) -> list[tuple[str, dict[str, Any]]]:
+    """One managed company renamed, one OrderAssignment customer's orders moved to another
+    company, one (unmanaged) company deleted: ``(reconciler.sandbox.outside function, args)``."""
+    quiet = scenario.changed_companies()["deactivated"].stop + 5  # managed, otherwise unchanged
+    customer = scenario.oa_customer_ids()[-1]  # all its orders in its own company
+    home = scenario.assigned_company(customer - scenario.companies)
+    gone = scenario.unmanaged_companies()[0]
+    return [
+        ("rename_company", {"company_id": scenario.company_id(quiet), "name": "Renamed outside"}),
+        ("reassign_orders", {"customer_id": customer, "group_id": home % scenario.companies + 1}),
+        ("delete_company", {"company_id": scenario.company_id(gone)}),
+    ]
+
+
+def _progress(label: str, run: dict[str, Any]) -> None:
+    req = run["requests"]
+    print(
+        f"  {label}: {req['b2b'] + req['core']:,} requests, {run['cpuSeconds']:.2f} CPU-s, "
+        f"{run['peakRssMB']:.0f} MB, {run['wallSeconds']:.1f} s",
+        file=sys.stderr,
+    )
+
+
+def measure_size(label: str, compress: float, incremental: bool) -> dict[str, Any]:
+    n = SIZES[label]
+    scenario = Scenario(companies=n, orders=10 * n, oa_customers=n // 5, buyers=n, unmanaged=10)
+    budget = Budget(compress, scenario.requests_per_minute)
+    work = Path(tempfile.mkdtemp(prefix=f"plan-process-{label}-"))
+    try:
+        print(f"{label}: seeding the store and writing the manifests ...", file=sys.stderr)
+        store = StoreProcess(scenario.params(), compress, work / "manifests")
+        try:
+            info = store.info
+            print(
+                f"  {info['companies']:,} companies, {info['orders']:,} orders, "
+                f"{info['users']:,} users; sandbox seeded in {info['seedSeconds']:.1f} s; "
+                f"{info['documents']:,} manifest files written in {info['writeSeconds']:.1f} s",
+                file=sys.stderr,
+            )
+            out: dict[str, Any] = {
+                "size": label,
+                "store": {k: info[k] for k in ("companies", "orders", "users", "documents")},
+                "seedSeconds": info["seedSeconds"],
+                "lowerBound": info["lowerBound"],
+                "adminChecks": info["adminChecks"],
+                "lowerBoundParts": info["lowerBoundParts"],
+            }
+            full_flag = ["--refresh", "full"] if incremental else []
+            time.sleep(budget.b2b[1])  # a fresh window
+            full = run_plan(store, work, full_flag)
+            _progress("plan (full read)", full)
+            expected = {k: v for k, v in info["expected"].items() if v}
+            if by_type(full["actions"]) != expected:
+                raise SystemExit(f"{label}: unexpected plan {by_type(full['actions'])}")
+            out["full"] = {k: v for k, v in full.items() if k != "actions"}
+            if not incremental:
+                return out
+            time.sleep(budget.b2b[1])
+            same = run_plan(store, work, ["--refresh", "auto"])
+            _progress("plan --refresh auto, no change", same)
+            changes = outside_changes(scenario)
+            for name, kwargs in changes:
+                store.call("outside", name, kwargs)
+            time.sleep(budget.b2b[1])
+            after = run_plan(store, work, ["--refresh", "auto"])
+            _progress("plan --refresh auto, after outside changes", after)
+            time.sleep(budget.b2b[1])
+            truth = run_plan(store, work, ["--refresh", "full"])
+            _progress("plan --refresh full, after outside changes", truth)
+            out["incremental"] = {
+                "noChange": {k: v for k, v in same.items() if k != "actions"},
+                "noChangeEqualsFull": same["actions"] == full["actions"],
+                "changes": [{"change": name, **kwargs} for name, kwargs in changes],
+                "afterChanges": {k: v for k, v in after.items() if k != "actions"},
+                "fullAfterChanges": {k: v for k, v in truth.items() if k != "actions"},
+                "afterChangesEqualsFull": after["actions"] == truth["actions"],
+                "actionsAfterChanges": by_type(truth["actions"]),
+            }
+            return out
+        finally:
+            store.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- startup
+
+
+def startup(repeats: int) -> dict[str, Any]:
+    """Wall time of short commands against ``python -c pass``, interleaved, medians."""
+    work = Path(tempfile.mkdtemp(prefix="plan-process-startup-"))
+    try:
+        example = work / "example"
+        shutil.copytree(
+            EXAMPLE, example, ignore=shutil.ignore_patterns("sandbox-seed.yaml", "*.md")
+        )
+        big = work / "big"
+        from bench.manifest_files import write_manifests
+
+        write_manifests(Scenario(), big)
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "b2b-reconcile --help": [*cli(), "--help"],
+            "b2b-reconcile validate (example store, 6 documents)": [
+                *cli(),
+                "validate",
+                str(example),
+            ],
+            "b2b-reconcile validate (10k manifests, 11,541 files)": [*cli(), "validate", str(big)],
+        }
+        env = child_env(work / "cache")
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(repeats):
+            for name, argv in commands.items():
+                run = measured(argv, env, work)
+                if run["exit"] != 0:
+                    raise SystemExit(f"{name} exited {run['exit']}: {run['stderr']}")
+                times[name].append(run["wallSeconds"])
+                cpu[name].append(run["cpuSeconds"])
+        return {
+            name: {
+                "wallMedian": statistics.median(times[name]),
+                "wallAll": times[name],
+                "cpuMedian": statistics.median(cpu[name]),
+            }
+            for name in commands
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _row(size: str, what: str, run: dict[str, Any], bound: str, equal: str) -> tuple[Any, ...]:
+    req = run["requests"]
+    return (
+        size,
+        what,
+        count(req["b2b"] + req["core"]),
+        f"{req['b2b']:,} + {req['core']:,}",
+        bound,
+        req["b2b429"] + req["core429"],
+        equal,
+        f"{run['cpuSeconds']:.2f}",
+        f"{run['peakRssMB']:.0f}",
+        f"{run['wallSeconds']:.1f}",
+    )
+
+
+def report(out: dict[str, Any]) -> str:
+    rows = []
+    for size in out["sizes"]:
+        label = f"{size['size']} ({size['store']['companies']:,} / {size['store']['orders']:,})"
+        bound = f"{size['lowerBound']:,} + {size['adminChecks']}"
+        rows.append(_row(label, "full read", size["full"], bound, ""))
+        inc = size.get("incremental")
+        if inc:
+            same = "yes" if inc["noChangeEqualsFull"] else "NO"
+            after = "yes" if inc["afterChangesEqualsFull"] else "NO"
+            rows.append(_row("", "incremental, no change", inc["noChange"], "", same))
+            rows.append(
+                _row("", "incremental, after outside changes", inc["afterChanges"], "", after)
+            )
+            rows.append(
+                _row("", "full read, after outside changes", inc["fullAfterChanges"], "", "")
+            )
+    lines = [
+        table(
+            (
+                "store (companies / orders)",
+                "plan",
+                "requests",
+                "B2B + core",
+                "lower bound + admin e-mail checks",
+                "429s",
+                "plan equals the full read's",
+                "plan process CPU-s",
+                "peak RSS MB",
+                "wall s",
+            ),
+            rows,
+        )
+    ]
+    if out.get("startup"):
+        base = out["startup"]["python -c pass"]["wallMedian"]
+        lines += [
+            "",
+            table(
+                ("command (a process each)", "wall s (median)", "minus `python -c pass`", "CPU-s"),
+                [
+                    (
+                        f"`{name}`",
+                        f"{s['wallMedian']:.3f}",
+                        f"{s['wallMedian'] - base:+.3f}",
+                        f"{s['cpuMedian']:.3f}",
+                    )
+                    for name, s in out["startup"].items()
+                ],
+            ),
+        ]
+    checks = []
+    for size in out["sizes"]:
+        full = size["full"]
+        inc = size.get("incremental")
+        if inc:
+            equal = inc["noChangeEqualsFull"] and inc["afterChangesEqualsFull"]
+            checks.append((f"{size['size']} incremental plans equal the full read's", equal))
+        if size["size"] == "10k" and inc:
+            req = inc["noChange"]["requests"]
+            total = req["b2b"] + req["core"]
+            checks.append((f"10k no-change plan {total} requests <= 12", total <= 12))
+        if size["size"] == "10k":
+            cpu = full["cpuSeconds"]
+            checks.append((f"10k plan process {cpu:.2f} CPU-s < 3", cpu < TARGETS["cpu10k"]))
+        if size["size"] == "50k":
+            rss = full["peakRssMB"]
+            checks.append((f"50k plan process {rss:.0f} MB < 300", rss < TARGETS["rss50k"]))
+    if out.get("startup"):
+        helped = out["startup"]["b2b-reconcile --help"]["wallMedian"]
+        checks.append((f"--help {helped:.3f} s < 0.15", helped < TARGETS["help"]))
+    lines.append("")
+    lines += [f"- {'met ' if ok else 'MISSED'} {text}" for text, ok in checks]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.plan_process", description=(__doc__ or "").splitlines()[0]
+    )
+    parser.add_argument("--sizes", default="10k,50k", help="comma-separated: 10k, 50k")
+    parser.add_argument("--compress", type=float, default=100.0, help="time compression factor")
+    parser.add_argument("--repeats", type=int, default=7, help="startup runs per command")
+    parser.add_argument("--json", help="also write the raw results to this file")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size {unknown[0]!r}; one of: {', '.join(SIZES)}")
+    out: dict[str, Any] = {"compress": args.compress, "sizes": []}
+    if args.repeats > 0:
+        print("startup: --help and validate against python -c pass ...", file=sys.stderr)
+        out["startup"] = startup(args.repeats)
+    incremental = supports_refresh()
+    for label in sizes:
+        out["sizes"].append(measure_size(label, args.compress, incremental))
+    out["report"] = report(out)
+    print(out["report"])
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()
