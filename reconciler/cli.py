@@ -118,14 +118,48 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _age(text: str) -> int:
+    """A duration: seconds, or a number with s, m, h or d (``--snapshot-max-age``)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    raw = text.strip().lower()
+    scale = units.get(raw[-1:], 0)
+    number = raw[:-1] if scale else raw
+    try:
+        value = float(number) * (scale or 1)
+    except ValueError:
+        value = math.nan
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 3600, 90m, 24h or 2d, got {text!r}"
+        )
+    return int(value)
+
+
+def _refresh_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--refresh",
+        choices=("auto", "full"),
+        default="auto",
+        help="auto (default): start from the snapshot of the last read kept in --cache-dir and "
+        "read only what changed since, where the API can show that; full: read everything "
+        "(the snapshot is still written)",
+    )
+    p.add_argument(
+        "--snapshot-max-age",
+        type=_age,
+        metavar="DURATION",
+        help="ignore a snapshot older than this (default 24h; e.g. 3600, 90m, 24h, 2d)",
+    )
+
+
 _FORMAT_HELP = "output format (json: stdout holds exactly one JSON document)"
 _COMPACT_HELP = (
     "markdown: a summary table and the first N resources (default 20); the rest are counted "
     "(for pull-request comments)"
 )
 _CACHE_HELP = (
-    "where the record of the companies the manifests managed at the last apply is kept, so "
-    "that plan names one whose document was removed (default: env B2B_RECONCILE_CACHE_DIR, "
+    "where the snapshot of the last live read (per store) and the record of the companies the "
+    "manifests managed at the last apply are kept (default: env B2B_RECONCILE_CACHE_DIR, "
     "else .b2b-reconcile)"
 )
 
@@ -182,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the unmanaged companies by id and name (also with -v)",
     )
     p.add_argument("--cache-dir", metavar="DIR", help=_CACHE_HELP)
+    _refresh_options(p)
     p.add_argument(
         "--compact",
         type=int,
@@ -201,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="FILE", help="write the apply report (JSON) here")
     p.add_argument("--target", action="append", default=[], metavar="KIND/NAME", help=target_help)
     p.add_argument("--cache-dir", metavar="DIR", help=_CACHE_HELP)
+    _refresh_options(p)
 
     p = command("import", "write manifests for the live store")
     p.add_argument(

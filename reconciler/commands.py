@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler import kinds, managed
+from reconciler import incremental, kinds, managed, snapshot
 from reconciler import manifests as manifest_io
 from reconciler.console import Console
 from reconciler.errors import (
@@ -29,7 +29,7 @@ from reconciler.errors import (
     UsageError,
 )
 from reconciler.executor import apply_plan
-from reconciler.live import read_admin_users, read_live
+from reconciler.live import read_admin_users
 from reconciler.model import ApplyReport, Issue, ManifestSet, Plan, StoreSpec
 from reconciler.planfile import load_plan, save_plan
 from reconciler.planner import build_plan
@@ -159,12 +159,14 @@ def _check_targets(found: ManifestSet, targets: Sequence[str]) -> None:
 def _make_plan(
     session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
 ) -> tuple[Plan, managed.Managed]:
-    live = read_admin_users(session.client, found, read_live(session.client, found))
+    got = _read(session, found, args, console)
+    live = read_admin_users(session.client, found, got.live)
     try:
         the_plan = build_plan(found, live, created_at=_now_iso(), targets=args.target)
     except PlanError as exc:
         _annotate(exc, console)
         raise
+    the_plan = replace(the_plan, refresh=got.refresh)
     # Name what the manifests managed at the last apply and no longer do (see managed.py).
     record = managed.Managed(
         managed.key(session.store_hash, _paths(args)), managed.managed_now(found, live.companies)
@@ -174,6 +176,29 @@ def _make_plan(
     if notes:
         the_plan = replace(the_plan, warnings=(*the_plan.warnings, *notes))
     return the_plan, record
+
+
+def _read(
+    session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
+) -> incremental.Refreshed:
+    """The live read: from the store's snapshot and what changed since (``--refresh auto``,
+    when the snapshot is usable), else in full; then the snapshot of this read is saved."""
+    cache = _cache_dir(args)
+    mode = getattr(args, "refresh", None) or "auto"
+    snap: snapshot.Snapshot | None = None
+    reason = "--refresh full"
+    if mode == "auto":
+        max_age = getattr(args, "snapshot_max_age", None)
+        if max_age is None:
+            max_age = snapshot.DEFAULT_MAX_AGE
+        snap, reason = snapshot.load(
+            cache, session.store_hash, now=int(time.time()), max_age=int(max_age)
+        )
+    got = incremental.read(session.client, found, snapshot=snap, reason=reason)
+    problem = snapshot.save(cache, got.snapshot)
+    if problem:
+        console.note(f"note: {problem}")
+    return got
 
 
 def _cache_dir(args: argparse.Namespace) -> str:

@@ -71,7 +71,14 @@ from dataclasses import dataclass, field, fields, replace
 
 from reconciler import kinds
 from reconciler.api import ApiClient
-from reconciler.api.b2b import COMPANY_PAGE, ORDER_CONFIG_PAGE, ORDER_PAGE, USER_PAGE, pages_for
+from reconciler.api.b2b import (
+    COMPANY_PAGE,
+    ORDER_CONFIG_PAGE,
+    ORDER_PAGE,
+    USER_PAGE,
+    Page,
+    pages_for,
+)
 from reconciler.api.core import IDS_PER_FILTER, V2_PAGE, V3_PAGE
 from reconciler.api.decode import DecodeError
 from reconciler.errors import NotFoundError
@@ -93,10 +100,12 @@ __all__ = [
     "ReadCost",
     "ReadCounts",
     "ReadNeeds",
+    "Reader",
     "lower_bound",
     "plan_read_cost",
     "read_live",
     "read_needs",
+    "run_reader",
 ]
 
 
@@ -307,7 +316,11 @@ def read_live(
     wall_clock: Callable[[], float] = time.time,
 ) -> LiveState:
     """Fetch what the manifests need (see the module doc for the strategy and its cost)."""
-    reader = _Reader(client, read_needs(manifests))
+    return run_reader(Reader(client, read_needs(manifests)), client, wall_clock)
+
+
+def run_reader(reader: Reader, client: ApiClient, wall_clock: Callable[[], float]) -> LiveState:
+    """Run a reader; the live state it found, with its cost and start time."""
     read_at = int(wall_clock())
     start = client.stats.requests
     state = reader.read()
@@ -395,12 +408,24 @@ class _Found:
     price_list_assignments: tuple[LivePriceListAssignment, ...] = ()
 
 
-class _Reader:
+class Reader:
+    """The full reader. Besides the state, it keeps what it learned about the whole store
+    when a part listed everything (for the snapshot of ``reconciler.incremental``)."""
+
     def __init__(self, client: ApiClient, needs: ReadNeeds) -> None:
         self.b2b = client.b2b
         self.core = client.core
         self.needs = needs
         self.company_total: int | None = None
+        self.all_companies: list[LiveCompany] | None = None
+        """Every company in the store, in read order (when the read listed them all)."""
+        self.user_rows: dict[int, tuple[int | None, int]] | None = None
+        """customerId -> (companyId, updatedAt) of every user (when the read listed them all)."""
+        self.order_ids: set[int] | None = None
+        """Every B2B order id (when the read listed them all)."""
+        self.core_count: int | None = None
+        self.core_max_id: int | None = None
+        """The core order count and the highest order id (when the read paged every order)."""
 
     def read(self) -> _Found:
         needs = self.needs
@@ -462,24 +487,35 @@ class _Reader:
     # -- companies
 
     def _companies(self) -> tuple[LiveCompany, ...]:
-        first = self.b2b.companies_page()
+        return self._companies_after(self.b2b.companies_page())
+
+    def _companies_after(self, first: Page[LiveCompany]) -> tuple[LiveCompany, ...]:
+        """The companies the needs ask for, continuing after the first page."""
         self.company_total = first.total
         if first.last:
+            self.all_companies = list(first.items)
             return tuple(first.items)
         total = first.total if first.total is not None else first.offset + first.raw_count + 1
         rest = pages_for(total, COMPANY_PAGE) - 1
-        todo = list(self.needs.groups)
-        if self.needs.dependent:
-            seen = {c.customer_group_id for c in first.items}
-            todo = [g for g in todo if g not in seen]
+        todo = self._groups_to_find(first)
         if self.needs.every_company or first.total is None or len(todo) >= rest:
             companies, _ = self.b2b.rest_of_companies(first)
+            self.all_companies = list(companies)
             return tuple(companies)
         found = {c.company_id: c for c in first.items}
         for group in todo:
             companies, _ = self.b2b.list_companies(bc_group_id=group)
             found.update((c.company_id, c) for c in companies)
         return tuple(found.values())
+
+    def _groups_to_find(self, first: Page[LiveCompany]) -> list[int]:
+        """Managed groups a per-group read would list (on Dependent stores, those whose company
+        the first page did not show)."""
+        todo = list(self.needs.groups)
+        if self.needs.dependent:
+            seen = {c.customer_group_id for c in first.items}
+            todo = [g for g in todo if g not in seen]
+        return todo
 
     # -- customer groups
 
@@ -512,6 +548,7 @@ class _Reader:
             cid: (company, updated) for cid, company, updated in first.items if cid in wanted
         }
         if first.last:
+            self.user_rows = {cid: (company, updated) for cid, company, updated in first.items}
             return out
         todo = [c for c in customers if c not in out]
         total = first.total
@@ -522,6 +559,7 @@ class _Reader:
                     out[cid] = (company, updated)
             return out
         users, _ = self.b2b.rest_of_users(first)
+        self.user_rows = {cid: (company, updated) for cid, company, updated in users}
         for cid, company, updated in users:
             if cid in wanted:
                 out[cid] = (company, updated)
@@ -539,12 +577,15 @@ class _Reader:
 
         first = self.b2b.company_users_page()
         found = {u.user_id: u for u in first.items}
-        if not first.last:
+        if first.last:
+            self._all_users(first.items)
+        else:
             located = {u.email.lower() for u in first.items} & wanted
             rest = pages_for(first.total, USER_PAGE) - 1 if first.total is not None else None
             if rest is None or rest <= len(ids) + len(wanted - located):
                 users, _ = self.b2b.rest_of_company_users(first)
                 found.update((u.user_id, u) for u in users)
+                self._all_users(users)
             else:
                 for company_id in ids:
                     users, _ = self.b2b.list_company_users(company_id=company_id)
@@ -555,6 +596,9 @@ class _Reader:
                     found.update((u.user_id, u) for u in users if u.email.lower() == email)
         return tuple(u for _, u in sorted(found.items()) if relevant(u))
 
+    def _all_users(self, users: Iterable[LiveUser]) -> None:
+        self.user_rows = {u.customer_id: (u.company_id, u.updated_at) for u in users}
+
     # -- core orders of customers
 
     def _customer_orders(self, customers: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
@@ -562,8 +606,19 @@ class _Reader:
         if len(customers) >= PAGING_MIN_CUSTOMERS:
             count = self.core.order_count()
             if _pages_win(len(customers), count):
-                return self.core.order_ids_by_customer(customers, count)
+                return self._every_order(customers, count)
         return {c: self.core.order_ids_for_customer(c) for c in customers}
+
+    def _every_order(self, customers: tuple[int, ...], count: int) -> dict[int, tuple[int, ...]]:
+        """One pass over every core order (``count`` of them), mapped to ``customers``."""
+        found: dict[int, list[int]] = {c: [] for c in customers}
+        high = 0
+        for order_id, customer in self.core.order_customers(count=count):
+            high = max(high, order_id)
+            if customer in found:
+                found[customer].append(order_id)
+        self.core_count, self.core_max_id = count, high
+        return {c: tuple(sorted(set(ids))) for c, ids in found.items()}
 
     # -- orders
 
@@ -577,6 +632,7 @@ class _Reader:
         first = self.b2b.orders_page()
         out = {o.bc_order_id: o for o in first.items if o.bc_order_id in want}
         if first.last:
+            self.order_ids = {o.bc_order_id for o in first.items}
             return out
         todo = [o for o in wanted if o not in out]
         total = first.total
@@ -587,5 +643,6 @@ class _Reader:
                     out[order.bc_order_id] = order
             return out
         orders, _ = self.b2b.rest_of_orders(first)
+        self.order_ids = {o.bc_order_id for o in orders}
         out.update((o.bc_order_id, o) for o in orders if o.bc_order_id in want)
         return out

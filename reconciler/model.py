@@ -462,6 +462,36 @@ class StoreInfo:
 
 
 @dataclass(frozen=True)
+class Refresh:
+    """How the live state of a plan was read: in full, or from a snapshot of an earlier read
+    plus what changed since (``reconciler.incremental``)."""
+
+    mode: Literal["full", "incremental"]
+    reason: str = ""
+    """Why the read was full (no snapshot, too old, ``--refresh full``...)."""
+    snapshot_taken_at: int | None = None
+    """Unix seconds (our clock) when the snapshot's read started."""
+    age: int | None = None
+    """Seconds between the snapshot and this read."""
+    from_snapshot: tuple[str, ...] = ()
+    """Parts read as the changes since the snapshot."""
+    read_in_full: tuple[str, ...] = ()
+    """Parts read in full (each with its reason when the snapshot could not serve it)."""
+
+    def to_json(self) -> dict[str, JSON]:
+        """The plan JSON's additive ``refresh`` object."""
+        out: dict[str, JSON] = {"mode": self.mode}
+        if self.mode == "full":
+            out["reason"] = self.reason
+        else:
+            out["snapshotTakenAt"] = self.snapshot_taken_at
+            out["snapshotAgeSeconds"] = self.age
+            out["fromSnapshot"] = list(self.from_snapshot)
+            out["readInFull"] = list(self.read_in_full)
+        return out
+
+
+@dataclass(frozen=True)
 class Plan:
     """A value listing typed actions in an order apply can follow."""
 
@@ -481,6 +511,8 @@ class Plan:
     """The live state the plan was built from (only what the planner looks at): a saved plan
     is applied only if the manifests and this state produce it again, and this state still
     matches the store."""
+    refresh: Refresh | None = None
+    """How ``live`` was read (None: not said, e.g. a rebuilt plan)."""
 
     @property
     def empty(self) -> bool:

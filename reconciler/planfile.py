@@ -41,6 +41,7 @@ from reconciler.model import (
     Plan,
     Preconditions,
     PriceListAssignment,
+    Refresh,
     Request,
     StoreInfo,
 )
@@ -65,8 +66,9 @@ _TOP_KEYS = (
     "managedObjects",
     "targets",
     "live",
+    "refresh",
 )
-_OPTIONAL_TOP_KEYS = frozenset({"managedObjects", "targets", "live"})
+_OPTIONAL_TOP_KEYS = frozenset({"managedObjects", "targets", "live", "refresh"})
 _STORE_KEYS = (
     "hash",
     "companiesBehavior",
@@ -189,6 +191,7 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
         "managedObjects": plan.managed_objects,
         "targets": list(plan.targets),
         **({"live": live_to_json(plan.live)} if plan.live is not None else {}),
+        **({"refresh": plan.refresh.to_json()} if plan.refresh is not None else {}),
     }
 
 
@@ -391,6 +394,12 @@ def _no_constants(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def live_from_json(data: object, store_hash: str, *, where: str) -> LiveState:
+    """A recorded live state (``live_to_json``'s shape), checked as strictly as a plan's;
+    ``PlanFileError`` prefixed with ``where`` on anything wrong."""
+    return _Reader(where).live(data, store_hash)
+
+
 def plan_from_json(data: object, *, where: str = "plan") -> Plan:
     """Build a Plan from Plan JSON, checking it strictly; ``PlanFileError`` on anything wrong."""
     reader = _Reader(where)
@@ -532,6 +541,28 @@ class _Reader:
             warnings=self.list_(top["warnings"], "warnings", self.str_),
             targets=self.list_(top.get("targets", []), "targets", self.str_),
             live=self.live(top["live"], store.hash) if "live" in top else None,
+            refresh=self.refresh(top["refresh"]) if "refresh" in top else None,
+        )
+
+    def refresh(self, value: object) -> Refresh:
+        at = "refresh"
+        keys = ("mode", "reason", "snapshotTakenAt", "snapshotAgeSeconds")
+        obj = self.obj(
+            value,
+            at,
+            (*keys, "fromSnapshot", "readInFull"),
+            (*keys[1:], "fromSnapshot", "readInFull"),
+        )
+        mode = obj["mode"]
+        if mode not in ("full", "incremental"):
+            self.fail(f"{at}.mode", f"expected full or incremental, found {mode!r}")
+        return Refresh(
+            mode=mode,
+            reason=self.str_(obj.get("reason", ""), f"{at}.reason"),
+            snapshot_taken_at=self.opt_int(obj.get("snapshotTakenAt"), f"{at}.snapshotTakenAt"),
+            age=self.opt_int(obj.get("snapshotAgeSeconds"), f"{at}.snapshotAgeSeconds"),
+            from_snapshot=self.list_(obj.get("fromSnapshot", []), f"{at}.fromSnapshot", self.str_),
+            read_in_full=self.list_(obj.get("readInFull", []), f"{at}.readInFull", self.str_),
         )
 
     def live(self, value: object, store_hash: str) -> LiveState:

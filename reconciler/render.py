@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping, Sequence
 
 from reconciler.kinds import action_info, action_types, api_requests, estimated_seconds
@@ -28,8 +29,10 @@ from reconciler.model import (
     Issue,
     LiveCompany,
     Plan,
+    Refresh,
 )
 from reconciler.planfile import dump_plan
+from reconciler.snapshot import age_text
 
 __all__ = [
     "format_progress",
@@ -173,6 +176,22 @@ def _behavior(plan: Plan) -> str:
     return plan.store.companies_behavior or "unknown"
 
 
+def refresh_line(refresh: Refresh) -> str:
+    """The header line saying how the live state was read: which parts came from the snapshot
+    (and how old it is), which were read in full, or why the whole read was full."""
+    if refresh.mode == "full":
+        return f"Refresh: full ({refresh.reason})"
+    taken = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(refresh.snapshot_taken_at or 0))
+    parts = ", ".join(refresh.from_snapshot) or "nothing"
+    line = (
+        f"Refresh: incremental from a snapshot taken {taken} ({age_text(refresh.age or 0)} "
+        f"ago): {parts} changed since"
+    )
+    if refresh.read_in_full:
+        line += "; read in full: " + ", ".join(refresh.read_in_full)
+    return line
+
+
 # --------------------------------------------------------------------------- plan: text
 
 
@@ -185,6 +204,8 @@ def render_plan_text(plan: Plan, *, color: bool) -> str:
         f"Multi-Storefront: {'on' if plan.store.multi_storefront else 'off'})",
         f"Planned {_inert(plan.created_at)} from manifests {_inert(_short(plan.manifest_digest))}",
     ]
+    if plan.refresh is not None:
+        lines.append(_inert(refresh_line(plan.refresh)))
     if plan.targets:
         lines.append("Targets: " + ", ".join(_inert(t) for t in plan.targets))
     lines.append("")
@@ -304,6 +325,8 @@ def render_plan_markdown(plan: Plan, *, compact: int | None = None) -> str:
         f"**{'on' if plan.store.multi_storefront else 'off'}** · manifests "
         f"{_md_code(_short(plan.manifest_digest))} · planned {_md_code(plan.created_at)}",
     ]
+    if plan.refresh is not None:
+        out += ["", _md_text(refresh_line(plan.refresh))]
     if plan.targets:
         out += ["", "Targets: " + ", ".join(_md_code(t) for t in plan.targets)]
     out.append("")

@@ -85,7 +85,8 @@ def first_difference(saved: dict[str, JSON], rebuilt: dict[str, JSON]) -> str | 
     return None
 
 
-_IGNORED = frozenset({"createdAt", "manifestDigest"})
+_IGNORED = frozenset({"createdAt", "manifestDigest", "refresh"})
+"""Not compared: when and from what the plan was made, and how its live state was read."""
 
 
 class _Missing:

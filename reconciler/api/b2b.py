@@ -218,10 +218,21 @@ class B2BApi:
 
     def count_companies(self) -> int:
         """How many companies the store has (one ``limit=1`` request)."""
-        body = self.http.b2b("GET", "/companies", params={"limit": 1, "offset": 0})
+        return self._count("/companies", {})
+
+    def count_users(self) -> int:
+        """How many company users the store has (one ``limit=1`` request)."""
+        return self._count("/users", {})
+
+    def count_orders(self) -> int:
+        """How many orders B2B Edition has, all of them (``minCreated=1``, one request)."""
+        return self._count("/orders", {"minCreated": EVERY_ORDER_SINCE})
+
+    def _count(self, path: str, params: Mapping[str, Any]) -> int:
+        body = self.http.b2b("GET", path, params={**params, "limit": 1, "offset": 0})
         total = decode.total_count(body)
         if total is None:
-            raise decode.DecodeError("GET /companies: no totalCount in meta")
+            raise decode.DecodeError(f"GET {path}: no totalCount in meta")
         return total
 
     def get_company(self, company_id: int) -> LiveCompany:
@@ -342,10 +353,16 @@ class B2BApi:
         company_id: int | None = None,
         email: str | None = None,
         query: str | None = None,
+        min_modified: int | None = None,
     ) -> tuple[list[LiveUser], int]:
-        """Every user (with extra fields) of one company, or of all, and the API's total."""
-        first = self.company_users_page(company_id=company_id, email=email, query=query)
-        return self.rest_of_company_users(first, company_id=company_id, email=email, query=query)
+        """Every user (with extra fields) of one company, or of all (``min_modified``: those
+        modified since), and the API's total."""
+        first = self.company_users_page(
+            company_id=company_id, email=email, query=query, min_modified=min_modified
+        )
+        return self.rest_of_company_users(
+            first, company_id=company_id, email=email, query=query, min_modified=min_modified
+        )
 
     def user_extra_fields(self) -> tuple[ExtraFieldConfig, ...]:
         """Every user extra-field config (``GET /users/extra-fields``)."""

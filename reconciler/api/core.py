@@ -14,6 +14,8 @@ group and channel that already use another list replaces it or is refused is ope
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 from reconciler.api import decode
@@ -39,6 +41,12 @@ def upsert_call(price_list_id: int, customer_group_id: int, channel_id: int) -> 
     """``PUT /v3/pricelists/{id}/assignments`` for one group on one channel."""
     body = {"customer_group_id": int(customer_group_id), "channel_id": int(channel_id)}
     return ("PUT", f"/v3/pricelists/{int(price_list_id)}/assignments", body)
+
+
+def rfc2822(unix: int) -> str:
+    """A Unix time as the RFC 2822 date the V2 date filters take (``Thu, 20 Apr 2017 11:32:00
+    +0000``; orders.v2.oas2.yml accepts RFC 2822 or ISO 8601)."""
+    return format_datetime(datetime.fromtimestamp(int(unix), UTC))
 
 
 def _chunks(values: Collection[int], size: int) -> Iterator[list[int]]:
@@ -134,29 +142,40 @@ class CoreApi:
         """
         wanted = set(customers)
         found: dict[int, set[int]] = {c: set() for c in wanted}
-        seen = 0
+        for order_id, customer in self.order_customers(count=count):
+            if customer in found:
+                found[customer].add(order_id)
+        return {c: tuple(sorted(ids)) for c, ids in found.items()}
+
+    def order_customers(
+        self, *, count: int | None = None, modified_since: int | None = None
+    ) -> list[tuple[int, int | None]]:
+        """``(orderId, customerId)`` of every order (or of those modified since a Unix time,
+        ``min_date_modified`` in RFC 2822), by ascending id, in pages of 250 each starting after
+        the last id seen (``min_id``). ``count`` ends the pass once that many were seen."""
+        out: list[tuple[int, int | None]] = []
         after = 0
-        while seen < count:
-            body = self.http.core(
-                "GET",
-                "/v2/orders",
-                params={"min_id": after + 1, "sort": "id:asc", "limit": V2_PAGE, "page": 1},
-            )
-            rows = _v2_rows(body, "orders")
+        while count is None or len(out) < count:
+            params: dict[str, Any] = {
+                "min_id": after + 1,
+                "sort": "id:asc",
+                "limit": V2_PAGE,
+                "page": 1,
+            }
+            if modified_since is not None:
+                params["min_date_modified"] = rfc2822(modified_since)
+            rows = _v2_rows(self.http.core("GET", "/v2/orders", params=params), "orders")
             last = after
             for row in rows:
                 order_id = decode.req_id(row.get("id"), "order id")
-                customer = decode.opt_int(row.get("customer_id"))
-                if customer in found:
-                    found[customer].add(order_id)
+                out.append((order_id, decode.opt_int(row.get("customer_id"))))
                 last = max(last, order_id)
-            seen += len(rows)
             if len(rows) < V2_PAGE:
                 break
             if last <= after:
                 raise decode.DecodeError("orders: min_id did not advance the listing")
             after = last
-        return {c: tuple(sorted(ids)) for c, ids in found.items()}
+        return out
 
     # -- V3 lists
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .common import Ctx, parse_int
@@ -183,7 +185,36 @@ def _order_filter(req: Request) -> tuple[str, list[Any]]:
             raise v2_error(400, f"The field '{name}' is invalid.")
         where.append(f"{column} {op} ?")
         params.append(value)
+    for name, column, op in (
+        ("min_date_created", "created_at", ">="),
+        ("max_date_created", "created_at", "<="),
+        ("min_date_modified", "updated_at", ">="),
+        ("max_date_modified", "updated_at", "<="),
+    ):
+        raw = req.arg(name)
+        if raw is None or raw == "":
+            continue
+        where.append(f"{column} {op} ?")
+        params.append(parse_date(name, raw))
     return ((" WHERE " + " AND ".join(where)) if where else ""), params
+
+
+def parse_date(name: str, raw: str) -> int:
+    """A V2 date filter: RFC 2822 (``Thu, 20 Apr 2017 11:32:00 -0400``) or ISO 8601
+    (``2017-04-20T11:32:00.000-04:00``), as orders.v2.oas2.yml documents; a date without a zone
+    is UTC. Anything else is the V2 400."""
+    try:
+        when = parsedate_to_datetime(raw) if "," in raw else None
+    except (TypeError, ValueError):
+        when = None
+    if when is None:
+        try:
+            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise v2_error(400, f"The field '{name}' is invalid.") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return math.floor(when.timestamp())
 
 
 def list_core_orders(ctx: Ctx, req: Request) -> Response:

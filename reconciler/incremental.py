@@ -1,0 +1,436 @@
+"""Incremental refresh: read only what changed since the snapshot of an earlier read.
+
+The law: the state read this way is the state a full read (``live.Reader``) would return now,
+part for part, so the plan is the same plan, action for action. When the snapshot cannot prove
+that for a part, that part is read in full.
+
+``since = takenAt - MARGIN``: ``takenAt`` is our wall clock when the earlier read started; the
+margin (15 minutes) covers clock skew between us and the store, inclusive or exclusive date
+filters, and changes made while the earlier read ran. The assumption: an object the API reports
+as modified at ``t`` (``updatedAt``, ``date_modified``) changed at ``t`` on a clock within the
+margin of ours, and an object appears in a listing with a time no older than that.
+
+Per part (each independently; the plan header names which came from the snapshot):
+
+- **companies** (the snapshot holds every company): the first page of ``GET /companies`` (the
+  total, and the page a full read would start with) and ``GET /companies?minModified=since``.
+  ``total == companies then + created`` proves no deletion; a first-page company that differs
+  from the snapshot without being reported changed disproves the snapshot. Otherwise the rest of
+  the listing is read (as a full read would) and the deleted ids are known. The companies a full
+  read returns (every one, or the first page and the managed groups') are then picked the same
+  way from the merged list, in the API's default order (``updatedAt`` descending).
+- **users** (the snapshot holds every user's company): ``GET /users?minModified=since`` with
+  extra fields and the users total (``limit=1``); the same total check. It serves both the
+  membership of OrderAssignment customers and the users CompanyUsers documents need (a user of
+  a named company that the snapshot did not keep is read by customer id).
+- **core orders of customers** (the snapshot holds each customer's order ids, the order count
+  and the highest id): ``GET /v2/orders/count`` and ``GET /v2/orders?min_date_modified=since``
+  (which also sees an order moved to another customer); ``count == count then + orders above
+  the highest id`` proves no deletion, else the part is read in full.
+- **B2B orders** (the snapshot holds every order id): ``GET /orders?minModified=since`` and the
+  total (``minCreated=1&limit=1``); the same total check. An order wanted now that the snapshot
+  did not keep is read by id; so are the suspects: orders of a deleted company (deleting a
+  company clears its orders' ``companyId``) and company-less orders when a user was created,
+  moved or deleted (a new user may bring its orders into the company), since whether these
+  side effects bump ``updatedAt`` is not documented.
+- Everything else (configs, customer groups, price lists, channels, price-list assignments, the
+  core check of unsynced Order documents, admin e-mails) is read as a full read does: small, and
+  without a change feed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from reconciler.api import ApiClient
+from reconciler.api.b2b import COMPANY_PAGE, ORDER_PAGE, Page, pages_for
+from reconciler.live import PAGING_MIN_CUSTOMERS, Reader, read_needs, run_reader
+from reconciler.model import (
+    JSON,
+    LiveCompany,
+    LiveOrder,
+    LiveState,
+    LiveUser,
+    ManifestSet,
+    ReadNeeds,
+    Refresh,
+)
+from reconciler.snapshot import Snapshot
+
+MARGIN = 900
+"""Seconds before the snapshot's read that a change listing starts from."""
+
+PARTS = ("companies", "users", "orders", "core orders")
+
+
+@dataclass
+class _UserChanges:
+    changed: dict[int, LiveUser]
+    """customerId -> the user, for users modified since."""
+    rows: dict[int, tuple[int | None, int]]
+    """customerId -> (companyId, updatedAt) of every user now."""
+
+
+@dataclass
+class Refreshed:
+    """What ``read`` returns: the state, the snapshot to save, and how it was read."""
+
+    live: LiveState
+    snapshot: Snapshot
+    refresh: Refresh
+    notes: list[str] = field(default_factory=list)
+
+
+class IncrementalReader(Reader):
+    """A full reader whose big parts start from a snapshot (see the module doc)."""
+
+    def __init__(self, client: ApiClient, needs: ReadNeeds, snap: Snapshot) -> None:
+        super().__init__(client, needs)
+        self.snap = snap
+        self.since = max(0, snap.taken_at - MARGIN)
+        self.incremental: list[str] = []
+        self.in_full: dict[str, str] = {}
+        self.deleted_companies: set[int] | None = None
+        """Companies deleted since the snapshot (None: not known)."""
+        self.moved_customers: set[int] | None = None
+        """Customers whose user was created, moved or deleted since (None: not known)."""
+        self.customer_orders: dict[int, tuple[int, ...]] = {}
+        self._users: _UserChanges | None = None
+        self._users_tried = False
+
+    def _full(self, part: str, why: str) -> None:
+        self.in_full.setdefault(part, why)
+
+    # -- companies
+
+    def _companies(self) -> tuple[LiveCompany, ...]:
+        snap = self.snap
+        if not snap.companies_complete:
+            self._full("companies", "the snapshot does not hold every company")
+            self.deleted_companies = None
+            return super()._companies()
+        first = self.b2b.companies_page()
+        if first.last or first.total is None:
+            self._full("companies", "one page holds them all")
+            companies = super()._companies_after(first)
+            self._deleted_from(companies)
+            return companies
+        changed, _ = self.b2b.list_companies(min_modified=self.since)
+        fresh = {c.company_id: c for c in changed}
+        then = {c.company_id: c for c in snap.live.companies}
+        now = dict(then)
+        now.update(fresh)
+        now.update((c.company_id, c) for c in first.items)
+        created = now.keys() - then.keys()
+        stale = [
+            c
+            for c in first.items
+            if c.company_id not in fresh and then.get(c.company_id) not in (None, c)
+        ]
+        if first.total != len(then) + len(created) or stale:
+            why = "a company changed unseen" if stale else "companies were deleted"
+            self._full("companies", why)
+            everything, _ = self.b2b.rest_of_companies(first)
+            self.deleted_companies = then.keys() - {c.company_id for c in everything}
+        else:
+            self.incremental.append("companies")
+            self.deleted_companies = set()
+            everything = sorted(now.values(), key=lambda c: (c.updated_at, c.company_id))
+            everything.reverse()  # the API's default order: updatedAt descending
+        self.company_total = first.total
+        self.all_companies = list(everything)
+        return self._as_full_read(first, everything)
+
+    def _deleted_from(self, companies: Iterable[LiveCompany]) -> None:
+        if self.all_companies is None:
+            self.deleted_companies = None
+            return
+        ids = {c.company_id for c in companies}
+        self.deleted_companies = {c.company_id for c in self.snap.live.companies} - ids
+
+    def _as_full_read(
+        self, first: Page[LiveCompany], everything: list[LiveCompany]
+    ) -> tuple[LiveCompany, ...]:
+        """What a full read returns now: every company, or the first page and the companies
+        of the managed groups it would list one group at a time."""
+        rest = pages_for(first.total or 0, COMPANY_PAGE) - 1
+        todo = self._groups_to_find(first)
+        if self.needs.every_company or len(todo) >= rest:
+            return tuple(everything)
+        found = {c.company_id: c for c in first.items}
+        by_group: dict[int | None, list[LiveCompany]] = {}
+        for company in everything:
+            by_group.setdefault(company.customer_group_id, []).append(company)
+        for group in todo:
+            found.update((c.company_id, c) for c in by_group.get(group, ()))
+        return tuple(found.values())
+
+    # -- users
+
+    def _user_changes(self) -> _UserChanges | None:
+        """Users modified since, and every user's company now; None when the snapshot cannot
+        tell (then the users parts are read in full)."""
+        if self._users_tried:
+            return self._users
+        self._users_tried = True
+        rows_then = self.snap.user_rows
+        if rows_then is None:
+            self._full("users", "the snapshot does not hold every user")
+            self.moved_customers = None
+            return None
+        changed, _ = self.b2b.list_company_users(min_modified=self.since)
+        total = self.b2b.count_users()
+        fresh = {u.customer_id: u for u in changed}
+        created = fresh.keys() - rows_then.keys()
+        if total != len(rows_then) + len(created):
+            self._full("users", "users were deleted")
+            self.moved_customers = None
+            return None
+        rows = dict(rows_then)
+        moved: set[int] = set()
+        for cid, user in fresh.items():
+            before = rows.get(cid)
+            if before is None or before[0] != user.company_id:
+                moved.add(cid)
+            rows[cid] = (user.company_id, user.updated_at)
+        self.moved_customers = moved
+        self.user_rows = rows
+        self.incremental.append("users")
+        self._users = _UserChanges(fresh, rows)
+        return self._users
+
+    def _membership(self, customers: tuple[int, ...]) -> dict[int, tuple[int | None, int | None]]:
+        if not customers:
+            return {}
+        if len(customers) <= 2 and not self.needs.user_emails:
+            self._full("users", "as cheap in full")
+            self.moved_customers = None
+            return super()._membership(customers)
+        users = self._user_changes()
+        if users is None:
+            found = super()._membership(customers)
+            self._moved_from_rows()
+            return found
+        return {c: users.rows[c] for c in customers if c in users.rows}
+
+    def _company_users(self, companies: tuple[LiveCompany, ...]) -> tuple[LiveUser, ...]:
+        wanted = set(self.needs.user_emails)
+        if not wanted <= self.snap.user_emails:
+            self._full("users", "new e-mails are listed")
+            self.moved_customers = None
+            found = super()._company_users(companies)
+            self._moved_from_rows()
+            return found
+        users = self._user_changes()
+        if users is None:
+            found = super()._company_users(companies)
+            self._moved_from_rows()
+            return found
+        groups = set(self.needs.user_groups)
+        ids = {c.company_id for c in companies if c.customer_group_id in groups}
+
+        def relevant(user: LiveUser) -> bool:
+            return user.company_id in ids or user.email.lower() in wanted
+
+        kept = {u.customer_id: u for u in self.snap.live.users}
+        out: dict[int, LiveUser] = {}
+        for cid, (company, _) in users.rows.items():
+            user = users.changed.get(cid) or kept.get(cid)
+            if user is None:
+                if company not in ids:
+                    continue
+                user = self.b2b.user_of_customer(cid)
+                if user is None:
+                    continue
+            if relevant(user):
+                out[user.user_id] = user
+        return tuple(out[k] for k in sorted(out))
+
+    def _moved_from_rows(self) -> None:
+        """After a full users read that listed every user: who was created, moved or deleted."""
+        then, now = self.snap.user_rows, self.user_rows
+        if then is None or now is None:
+            self.moved_customers = None
+            return
+        self.moved_customers = {
+            c
+            for c in then.keys() | now.keys()
+            if (then.get(c) or (0,))[0] != (now.get(c) or (0,))[0]
+        } | (then.keys() ^ now.keys())
+
+    # -- core orders of customers
+
+    def _customer_orders(self, customers: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+        found = self._customer_orders_now(customers)
+        self.customer_orders = found
+        return found
+
+    def _customer_orders_now(self, customers: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+        snap = self.snap
+        if not customers:
+            return {}
+        if snap.core_count is None or snap.core_max_id is None:
+            self._full("core orders", "the snapshot does not hold every order's customer")
+            return super()._customer_orders(customers)
+        if len(customers) < PAGING_MIN_CUSTOMERS:
+            self._full("core orders", "as cheap in full")
+            return super()._customer_orders(customers)
+        kept = snap.live.customers
+        if any(c not in kept for c in customers):
+            self._full("core orders", "new customers are named")
+            return super()._customer_orders(customers)
+        count = self.core.order_count()
+        changed = self.core.order_customers(modified_since=self.since)
+        new = sum(1 for order_id, _ in changed if order_id > snap.core_max_id)
+        if count != snap.core_count + new:
+            self._full("core orders", "orders were deleted")
+            return super()._customer_orders(customers)
+        moved = dict(changed)
+        found = {c: set(kept[c].order_ids) - moved.keys() for c in customers}
+        for order_id, customer in changed:
+            if customer in found:
+                found[customer].add(order_id)
+        self.core_count = count
+        self.core_max_id = max([snap.core_max_id, *moved])
+        self.incremental.append("core orders")
+        return {c: tuple(sorted(ids)) for c, ids in found.items()}
+
+    # -- B2B orders
+
+    def _orders(self, wanted: tuple[int, ...]) -> dict[int, LiveOrder]:
+        snap = self.snap
+        if len(wanted) <= 1:
+            return super()._orders(wanted)  # one look-up at most: cheaper than any listing
+        if snap.order_ids is None:
+            self._full("orders", "the snapshot does not hold every order id")
+            return super()._orders(wanted)
+        suspects = self._order_suspects(wanted)
+        changed = {
+            o.bc_order_id: o
+            for o in self.b2b.list_orders(min_created=None, min_modified=self.since)
+        }
+        total = self.b2b.count_orders()
+        created = changed.keys() - snap.order_ids
+        if total != len(snap.order_ids) + len(created):
+            self._full("orders", "orders were deleted or appeared late")
+            return super()._orders(wanted)
+        ids_now = snap.order_ids | created
+        kept = snap.live.orders
+        out: dict[int, LiveOrder] = {}
+        lookups: list[int] = []
+        for order_id in wanted:
+            if order_id in changed:
+                out[order_id] = changed[order_id]
+            elif order_id in suspects or (order_id not in kept and order_id in ids_now):
+                lookups.append(order_id)
+            elif order_id in kept:
+                out[order_id] = kept[order_id]
+        if len(lookups) > pages_for(total, ORDER_PAGE):
+            self._full("orders", f"{len(lookups)} orders to look up")
+            return super()._orders(wanted)
+        for order_id in lookups:
+            order = self.b2b.get_order(order_id)
+            if order is not None:
+                out[order_id] = order
+        self.order_ids = set(ids_now)
+        self.incremental.append("orders")
+        return out
+
+    def _order_suspects(self, wanted: tuple[int, ...]) -> set[int]:
+        """Kept orders that a side effect without a change feed may have changed: those of a
+        deleted company (or of any company, when deletions are not known), and company-less
+        ones that a created or moved user may have brought into its company (all of them when
+        the users' changes are not known)."""
+        kept = self.snap.live.orders
+        if (
+            self.moved_customers is None
+            and self.snap.user_rows is not None
+            and not self._users_tried
+        ) and sum(1 for o in wanted if o in kept and kept[o].company_id is None) > 2:
+            self._user_changes()  # two requests that may spare many look-ups
+        deleted, moved = self.deleted_companies, self.moved_customers
+        of_customers = {o for ids in self.customer_orders.values() for o in ids}
+        of_moved = {o for c in (moved or ()) for o in self.customer_orders.get(c, ())}
+        suspects: set[int] = set()
+        for order_id in wanted:
+            order = kept.get(order_id)
+            if order is None:
+                continue
+            if order.company_id is not None:
+                if deleted is None or order.company_id in deleted:
+                    suspects.add(order_id)
+            elif moved is None or order_id in of_moved or (moved and order_id not in of_customers):
+                suspects.add(order_id)
+        return suspects
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def snapshot_of(reader: Reader, live: LiveState, needs: ReadNeeds) -> Snapshot:
+    """The snapshot of a finished read (what the next read may start from)."""
+    everything = reader.all_companies
+    kept_live = LiveState(
+        store_hash=live.store_hash,
+        companies=live.companies if everything is None else tuple(everything),
+        users=live.users,
+        customers=live.customers,
+        orders=live.orders,
+        read_at=live.read_at,
+        company_total=live.company_total,
+    )
+    core_ok = reader.core_count is not None and reader.core_max_id is not None
+    return Snapshot(
+        store_hash=live.store_hash,
+        taken_at=live.read_at,
+        live=kept_live,
+        companies_complete=everything is not None,
+        user_rows=reader.user_rows,
+        user_emails=frozenset(needs.user_emails) if reader.user_rows is not None else frozenset(),
+        order_ids=None if reader.order_ids is None else frozenset(reader.order_ids),
+        core_count=reader.core_count if core_ok else None,
+        core_max_id=reader.core_max_id if core_ok else None,
+        needs=_needs_json(needs),
+    )
+
+
+def _needs_json(needs: ReadNeeds) -> dict[str, JSON]:
+    return {
+        "groups": len(needs.groups),
+        "customers": len(needs.customers),
+        "userEmails": len(needs.user_emails),
+        "orderDocs": len(needs.order_docs),
+        "everyCompany": needs.every_company,
+        "dependent": needs.dependent,
+    }
+
+
+def read(
+    client: ApiClient,
+    manifests: ManifestSet,
+    *,
+    snapshot: Snapshot | None = None,
+    reason: str = "",
+    wall_clock: Callable[[], float] = time.time,
+) -> Refreshed:
+    """Read the live state: from ``snapshot`` plus what changed since when given, else in
+    full (``reason`` says why). Returns the state, the snapshot of this read and the note."""
+    needs = read_needs(manifests)
+    now = int(wall_clock())
+    if snapshot is None:
+        full = Reader(client, needs)
+        live = run_reader(full, client, wall_clock)
+        note = Refresh(mode="full", reason=reason or "--refresh full")
+        return Refreshed(live, snapshot_of(full, live, needs), note)
+    reader = IncrementalReader(client, needs, snapshot)
+    live = run_reader(reader, client, wall_clock)
+    note = Refresh(
+        mode="incremental",
+        snapshot_taken_at=snapshot.taken_at,
+        age=max(0, now - snapshot.taken_at),
+        from_snapshot=tuple(p for p in PARTS if p in reader.incremental),
+        read_in_full=tuple(f"{p} ({why})" for p, why in reader.in_full.items()),
+    )
+    return Refreshed(live, snapshot_of(reader, live, needs), note)

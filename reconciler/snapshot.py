@@ -1,0 +1,232 @@
+"""The snapshot of the last live read of a store: what an incremental refresh starts from.
+
+``<cache-dir>/snapshot-<storeHash>.json`` (default cache folder ``.b2b-reconcile/``), written
+atomically (a temporary file, then a rename) after every live read of ``plan`` and ``apply``.
+It holds what that read found (the recorded-live shape of saved plans, ``planfile.live_to_json``)
+and what it learned about the whole store when a part listed everything: every company, every
+user's company, every B2B order id, the core order count and highest id. It holds no secret (no
+token, no header, no URL), so it is safe to keep in a CI cache.
+
+It is a cache and decides nothing on its own: anything wrong with it (missing, not a regular
+file, too large, not JSON, another format version or store, taken in the future or longer ago
+than the age bound) makes the read a full one, with a one-line reason; never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import PlanFileError
+from reconciler.localfile import MIB, LocalFileProblem, read_capped
+from reconciler.model import JSON, LiveState
+from reconciler.planfile import live_from_json, live_to_json
+
+FORMAT_VERSION = 1
+MAX_SNAPSHOT_BYTES = 256 * MIB
+"""Largest snapshot read (50,000 companies and 500,000 orders take about 30 MiB)."""
+DEFAULT_MAX_AGE = 24 * 3600
+"""Seconds after which a snapshot is not used (``--snapshot-max-age``)."""
+
+UserRows = Mapping[int, tuple[int | None, int]]
+"""customerId -> (companyId, updatedAt) of every company user."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one live read found, and what it learned about the whole store."""
+
+    store_hash: str
+    taken_at: int
+    """Unix seconds, our clock, when the read started."""
+    live: LiveState
+    """What the read found (every company when ``companies_complete``)."""
+    companies_complete: bool = False
+    user_rows: UserRows | None = None
+    user_emails: frozenset[str] = frozenset()
+    """The listed e-mails (lower case) whose users ``live.users`` holds, wherever they were."""
+    order_ids: frozenset[int] | None = None
+    """Every B2B order id."""
+    core_count: int | None = None
+    core_max_id: int | None = None
+    needs: Mapping[str, JSON] = field(default_factory=dict)
+    """The read's needs, for information."""
+
+
+def file_name(store_hash: str) -> str:
+    """``snapshot-<storeHash>.json`` (characters other than letters, digits, ``-`` and ``_``
+    become ``_``)."""
+    return f"snapshot-{re.sub(r'[^A-Za-z0-9_-]', '_', store_hash)}.json"
+
+
+def path_for(cache_dir: str, store_hash: str) -> Path:
+    """Where the snapshot of a store is kept."""
+    return Path(cache_dir) / file_name(store_hash)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def to_json(snap: Snapshot) -> dict[str, JSON]:
+    """The snapshot file's JSON object."""
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "storeHash": snap.store_hash,
+        "takenAt": snap.taken_at,
+        "needs": dict(snap.needs),
+        "live": live_to_json(snap.live),
+        "companiesComplete": snap.companies_complete,
+        "userRows": (
+            None
+            if snap.user_rows is None
+            else [[c, *snap.user_rows[c]] for c in sorted(snap.user_rows)]
+        ),
+        "userEmails": sorted(snap.user_emails),
+        "orderIds": None if snap.order_ids is None else sorted(snap.order_ids),
+        "coreOrders": (
+            None
+            if snap.core_count is None or snap.core_max_id is None
+            else {"count": snap.core_count, "maxId": snap.core_max_id}
+        ),
+    }
+
+
+def save(cache_dir: str, snap: Snapshot) -> str:
+    """Write the snapshot atomically; ``""``, or why it could not be written (a cache that
+    cannot be written is skipped: the next read is a full one)."""
+    target = path_for(cache_dir, snap.store_hash)
+    text = json.dumps(to_json(snap), separators=(",", ":"), ensure_ascii=False)
+    tmp_name: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        return f"snapshot {target} not written: {exc.strerror or exc}"
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+    return ""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Bad(Exception):
+    """Why a snapshot cannot be used (the message completes "full read: ...")."""
+
+
+def load(
+    cache_dir: str, store_hash: str, *, now: int, max_age: int = DEFAULT_MAX_AGE
+) -> tuple[Snapshot | None, str]:
+    """The usable snapshot of this store, or None and why not (one line)."""
+    path = path_for(cache_dir, store_hash)
+    try:
+        raw = read_capped(path, MAX_SNAPSHOT_BYTES)
+    except FileNotFoundError:
+        return None, f"no snapshot yet ({path})"
+    except OSError as exc:
+        return None, f"snapshot {path} cannot be read: {exc.strerror or exc}"
+    except LocalFileProblem as exc:
+        return None, f"snapshot {path} {exc}"
+    try:
+        snap = _parse(raw, store_hash)
+    except _Bad as exc:
+        return None, f"snapshot {path} not used: {exc}"
+    age = now - snap.taken_at
+    if age < 0:
+        return None, f"snapshot {path} was taken in the future (clock moved back?)"
+    if age > max_age:
+        return None, (
+            f"snapshot {path} is {age_text(age)} old, older than {age_text(max_age)} "
+            "(--snapshot-max-age)"
+        )
+    return snap, ""
+
+
+def _parse(raw: bytes, store_hash: str) -> Snapshot:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _Bad(f"not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise _Bad("not a snapshot (expected a JSON object)")
+    if data.get("formatVersion") != FORMAT_VERSION:
+        raise _Bad(f"format version {data.get('formatVersion')!r} (this version reads 1)")
+    if data.get("storeHash") != store_hash:
+        raise _Bad(f"made for store {data.get('storeHash')!r}")
+    try:
+        return _build(data, store_hash)
+    except PlanFileError as exc:
+        raise _Bad(str(exc)) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise _Bad(f"malformed ({type(exc).__name__})") from None
+
+
+def _ints(value: Any, what: str) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise _Bad(f"{what}: expected a list of integers")
+    return value
+
+
+def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
+    taken = data["takenAt"]
+    if not isinstance(taken, int) or isinstance(taken, bool) or taken < 0:
+        raise _Bad("takenAt: expected a Unix time")
+    live = live_from_json(data["live"], store_hash, where="live")
+    rows: dict[int, tuple[int | None, int]] | None = None
+    if data.get("userRows") is not None:
+        rows = {}
+        for row in data["userRows"]:
+            if not isinstance(row, list) or len(row) != 3:
+                raise _Bad("userRows: expected [customerId, companyId, updatedAt] rows")
+            customer, company, updated = row
+            _ints([customer, updated] + ([] if company is None else [company]), "userRows")
+            rows[customer] = (company, updated)
+    order_ids = data.get("orderIds")
+    core = data.get("coreOrders")
+    if core is not None and not isinstance(core, dict):
+        raise _Bad("coreOrders: expected an object")
+    count, high = (None, None) if core is None else _ints([core["count"], core["maxId"]], "core")
+    emails = data.get("userEmails", [])
+    if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+        raise _Bad("userEmails: expected a list of strings")
+    needs = data.get("needs", {})
+    complete = data.get("companiesComplete", False)
+    if not isinstance(complete, bool):
+        raise _Bad("companiesComplete: expected true or false")
+    return Snapshot(
+        store_hash=store_hash,
+        taken_at=taken,
+        live=live,
+        companies_complete=complete,
+        user_rows=rows,
+        user_emails=frozenset(emails),
+        order_ids=None if order_ids is None else frozenset(_ints(order_ids, "orderIds")),
+        core_count=count,
+        core_max_id=high,
+        needs=needs if isinstance(needs, dict) else {},
+    )
+
+
+def age_text(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    return f"{seconds // 86400} days"
