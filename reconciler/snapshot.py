@@ -223,6 +223,11 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
 
 
 def age_text(seconds: int) -> str:
+    """``45 s``, ``12 min``, ``3.5 h``, ``2 days``."""
+    if seconds and seconds % 86400 == 0:
+        return f"{seconds // 86400} days" if seconds > 86400 else "24 h"
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:

@@ -571,7 +571,9 @@ def remove_company(ctx: Ctx, cid: int) -> None:
     ]
     store.execute("DELETE FROM users WHERE company_id = ?", (cid,))
     store.execute(
-        "UPDATE orders SET company_id = NULL, updated_at = ? WHERE company_id = ?", (now, cid)
+        "UPDATE orders SET company_id = NULL, updated_at = CASE WHEN ? THEN ? ELSE updated_at END"
+        " WHERE company_id = ?",
+        (bool(ctx.quirks["sideEffectsBumpUpdatedAt"]), now, cid),
     )
     store.execute("DELETE FROM companies WHERE id = ?", (cid,))
     if ctx.settings.dependent and group_id is not None:

@@ -72,6 +72,11 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # updatedAt it writes and every "now" it compares with. The docs promise nothing about the
     # API's clock; a client that lists by minModified must not trust its own.
     "clockSkew": 0,
+    # Side effects bump the updatedAt of what they change: deleting a company clears its
+    # orders' companyId, and POST /users may bring the customer's orders into the company
+    # (userCreateMovesOrders). Whether the real API bumps those orders' (and customers')
+    # updatedAt is not documented; False: they change without a new updatedAt.
+    "sideEffectsBumpUpdatedAt": True,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {"limitAboveMax": ("413", "clamp")}

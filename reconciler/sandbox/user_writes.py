@@ -186,9 +186,16 @@ def create_user(ctx: Ctx, req: Request) -> Response:
         )
         if ctx.quirks["userCreateMovesOrders"]:
             store.execute(
-                "UPDATE orders SET company_id = ?, updated_at = ?"
+                "UPDATE orders SET company_id = ?,"
+                " updated_at = CASE WHEN ? THEN ? ELSE updated_at END"
                 " WHERE customer_id = ? AND company_id IS NULL AND created_at <= ?",
-                (company_id, now, customer_id, synced_before(ctx)),
+                (
+                    company_id,
+                    bool(ctx.quirks["sideEffectsBumpUpdatedAt"]),
+                    now,
+                    customer_id,
+                    synced_before(ctx),
+                ),
             )
     user_id = store.next_id("users")
     store.execute(

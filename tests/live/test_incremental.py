@@ -1,0 +1,242 @@
+"""Incremental refresh (reconciler.incremental): the plan from a snapshot plus what changed since
+is the plan a full read makes now, for every kind of outside change, through the real client
+over the sandbox's HTTP; and a no-change read costs a few requests, whatever the store's size."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler import incremental, snapshot
+from reconciler.api import ApiClient
+from reconciler.errors import PlanError
+from reconciler.kinds.order import OrderSpec
+from reconciler.kinds.order_assignment import OrderAssignmentSpec
+from reconciler.model import JSON, ManifestSet
+from reconciler.planfile import live_to_json, plan_to_json
+from reconciler.planner import build_plan
+from reconciler.sandbox import Sandbox
+
+Change = Callable[[Sandbox, httpx.Client], None]
+
+
+def the_manifests(kit: SimpleNamespace) -> ManifestSet:
+    """Two companies, an OrderAssignment of three customers (one no user yet), two Order docs."""
+    return kit.manifests(
+        (kit.spec("acme", 12, company_name="Acme"), kit.spec("globex", 13, company_name="Globex")),
+        (OrderAssignmentSpec(name="acme-buyers", company="acme", customer_ids=(321, 322, 400)),),
+        (
+            OrderSpec(name="po-5001", bc_order_id=5001, po_number="PO-9"),
+            OrderSpec(name="po-5004", bc_order_id=5004, po_number="PO-4"),
+        ),
+    )
+
+
+def comparable(client: ApiClient, manifests: ManifestSet, got: incremental.Refreshed) -> JSON:
+    """The live state read and its plan JSON, without what only the time of reading changes
+    (or the problems that make the plan impossible)."""
+    state = live_to_json(got.live)
+    state.pop("readAt")
+    try:
+        body = plan_to_json(build_plan(manifests, got.live, created_at="t"))
+    except PlanError as exc:
+        return {"live": state, "issues": [issue.format() for issue in exc.issues]}
+    body["live"].pop("readAt")
+    body["preconditions"].pop("watermark")
+    return {"live": state, "plan": body}
+
+
+def http(sb: Sandbox) -> httpx.Client:
+    return httpx.Client(
+        transport=sb.transport(),
+        base_url="http://sandbox.local/api/v3/io",
+        headers={"X-Auth-Token": "sandbox-token-live-55aa", "X-Store-Hash": sb.store_hash},
+    )
+
+
+def sql(sb: Sandbox, statement: str, *params: Any) -> None:
+    """An outside change the API cannot make (deleting an order or a user, moving an order to
+    another customer): straight into the sandbox's store."""
+    store = sb._store
+    with store.transaction(write=True):
+        store.execute(statement, params)
+    store.invalidate()
+
+
+def ok(response: httpx.Response) -> None:
+    assert response.status_code in (200, 204), response.text
+
+
+NOW = int(time.time())
+
+CHANGES: dict[str, Change] = {
+    "nothing": lambda sb, api: None,
+    "rename": lambda sb, api: ok(api.put("/companies/1001", json={"companyName": "Acme Two"})),
+    "extra field": lambda sb, api: ok(
+        api.put(
+            "/companies/1001",
+            json={"extraFields": [{"fieldName": "licenseNo", "fieldValue": "77"}]},
+        )
+    ),
+    "status": lambda sb, api: ok(api.put("/companies/1002/status", json={"companyStatus": 3})),
+    "company deleted": lambda sb, api: ok(api.delete("/companies/1002")),
+    "company created": lambda sb, api: sb.load_seed(
+        {
+            "customerGroups": [{"id": 14, "name": "Initech"}],
+            "companies": [
+                {
+                    "companyId": 1003,
+                    "customerGroupId": 14,
+                    "companyName": "Initech",
+                    "companyEmail": "i@initech.example",
+                    "companyPhone": "1",
+                    "companyStatus": 1,
+                }
+            ],
+        }
+    ),
+    "user created": lambda sb, api: ok(
+        api.post(
+            "/users",
+            json={
+                "firstName": "E",
+                "lastName": "F",
+                "email": "loner@example.com",
+                "companyId": 1001,
+                "role": 2,
+                "channelIds": [1],
+            },
+        )
+    ),
+    "user moved": lambda sb, api: sql(
+        sb, "UPDATE users SET company_id = 1002, updated_at = ? WHERE customer_id = 321", NOW
+    ),
+    "user deleted": lambda sb, api: sql(sb, "DELETE FROM users WHERE customer_id = 322"),
+    "orders reassigned": lambda sb, api: ok(
+        api.put("/customers/322/orders/company", json={"bcGroupId": 12})
+    ),
+    "orders assigned": lambda sb, api: ok(api.put("/customers/321/orders/b2b", json={})),
+    "new order": lambda sb, api: sb.load_seed(
+        {"orders": [{"bcOrderId": 5010, "customerId": 322, "companyId": None}]}
+    ),
+    "order deleted": lambda sb, api: sql(sb, "DELETE FROM orders WHERE bc_order_id = 5003"),
+    "order of another customer": lambda sb, api: sql(
+        sb, "UPDATE orders SET customer_id = 400, updated_at = ? WHERE bc_order_id = 5003", NOW
+    ),
+    "PO number edited": lambda sb, api: ok(api.put("/orders/5001", json={"poNumber": "PO-X"})),
+}
+
+
+def big(kit: SimpleNamespace, size: int) -> dict[str, Any]:
+    """``kit.big_seed`` with order 5004 of customer 400 and every user last modified long ago."""
+    seed: dict[str, Any] = kit.big_seed(companies=size, users=size, orders=size)
+    seed["orders"].append(
+        {"bcOrderId": 5004, "customerId": 400, "companyId": None, "createdAt": 1700000000,
+         "updatedAt": 1700000000}
+    )  # fmt: skip
+    for user in seed["users"]:
+        user.setdefault("createdAt", 1700000000)
+        user.setdefault("updatedAt", 1700000000)
+    return seed
+
+
+def _seed(kit: SimpleNamespace, size: int, bump: bool) -> dict[str, Any]:
+    seed = big(kit, size) if size else kit.base_seed()
+    return kit.with_quirks(seed, {"sideEffectsBumpUpdatedAt": bump})
+
+
+@pytest.mark.parametrize("bump", [True, False], ids=["side-effects-bump", "no-bump"])
+@pytest.mark.parametrize("size", [0, 300], ids=["one-page", "many-pages"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_incremental_plan_equals_the_full_plan(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+    change: str,
+    size: int,
+    bump: bool,
+) -> None:
+    sb = new_sandbox(seed=_seed(kit, size, bump))
+    client = open_client(sb)
+    manifests = the_manifests(kit)
+    earlier = incremental.read(client, manifests)
+    with http(sb) as api:
+        CHANGES[change](sb, api)
+    incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
+    full = incremental.read(client, manifests)
+    assert incr.refresh.mode == "incremental"
+    assert comparable(client, manifests, incr) == comparable(client, manifests, full)
+    # and the snapshot written by the incremental read serves the next one as well
+    again = incremental.read(client, manifests, snapshot=incr.snapshot)
+    assert comparable(client, manifests, again) == comparable(client, manifests, full)
+
+
+@pytest.mark.parametrize("size", [300, 700])
+def test_a_no_change_read_costs_ten_requests_whatever_the_size(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+    size: int,
+) -> None:
+    """Companies: first page + changed; configs: company and order; users: changed + total;
+    core orders: count + changed; B2B orders: changed + total."""
+    sb = new_sandbox(seed=big(kit, size))
+    client = open_client(sb)
+    manifests = the_manifests(kit)
+    earlier = incremental.read(client, manifests)
+    assert earlier.live.requests > 10
+    incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
+    assert incr.live.requests == 10
+    assert incr.refresh.from_snapshot == ("companies", "users", "orders", "core orders")
+    assert incr.refresh.read_in_full == ()
+
+
+@pytest.mark.parametrize("skew", [-600, 600])
+def test_clock_skew_inside_the_margin_changes_nothing(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+    skew: int,
+) -> None:
+    """The store's clock 10 minutes off ours: a change stamped by it is still seen."""
+    sb = new_sandbox(seed=kit.with_quirks(kit.big_seed(companies=300, users=0, orders=0),
+                                          {"clockSkew": skew}))  # fmt: skip
+    client = open_client(sb)
+    manifests = kit.manifests((kit.spec("acme", 12, company_name="Acme"),))
+    earlier = incremental.read(client, manifests)
+    with http(sb) as api:
+        ok(api.put("/companies/1001", json={"companyName": "Acme Skewed"}))
+    incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
+    full = incremental.read(client, manifests)
+    assert "companies" in incr.refresh.from_snapshot
+    assert comparable(client, manifests, incr) == comparable(client, manifests, full)
+    assert incr.live.company_for_group(12).company_name == "Acme Skewed"  # type: ignore[union-attr]
+
+
+def test_the_snapshot_holds_no_secret_and_reads_back(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+    tmp_path: Path,
+) -> None:
+    sb = new_sandbox(seed=big(kit, 300))
+    client = open_client(sb)
+    manifests = the_manifests(kit)
+    got = incremental.read(client, manifests)
+    assert snapshot.save(str(tmp_path), got.snapshot) == ""
+    text = snapshot.path_for(str(tmp_path), sb.store_hash).read_text()
+    assert kit.TOKEN not in text
+    assert "X-Auth-Token" not in text
+    assert "http" not in text
+    back, reason = snapshot.load(str(tmp_path), sb.store_hash, now=got.snapshot.taken_at)
+    assert reason == ""
+    assert back == got.snapshot
+    assert back.companies_complete
+    assert back.order_ids
+    assert back.user_rows
