@@ -41,12 +41,21 @@ Per part (each independently; the plan header names which came from the snapshot
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
 
 from reconciler.api import ApiClient
-from reconciler.api.b2b import COMPANY_PAGE, ORDER_PAGE, Page, pages_for
-from reconciler.live import PAGING_MIN_CUSTOMERS, Reader, read_needs, run_reader
+from reconciler.api.b2b import COMPANY_PAGE, ORDER_PAGE, USER_PAGE, Page, pages_for
+from reconciler.api.core import V2_PAGE
+from reconciler.live import (
+    PAGING_MIN_CUSTOMERS,
+    ReadCost,
+    ReadCounts,
+    Reader,
+    plan_read_cost,
+    read_needs,
+    run_reader,
+)
 from reconciler.model import (
     JSON,
     LiveCompany,
@@ -364,6 +373,53 @@ class IncrementalReader(Reader):
             elif moved is None or order_id in of_moved or (moved and order_id not in of_customers):
                 suspects.add(order_id)
         return suspects
+
+
+# ----------------------------------------------------------------------------- cost model
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the snapshot: the sizes that decide an incremental read's cost."""
+
+    companies: int = 0
+    """Companies modified since (``GET /companies?minModified=``)."""
+    users: int = 0
+    """Users modified since."""
+    core_orders: int = 0
+    """Core orders modified since (``min_date_modified``)."""
+    orders: int = 0
+    """B2B orders modified since."""
+    lookups: int = 0
+    """Orders and users read by id (suspects, and wanted ones the snapshot did not keep)."""
+
+
+def incremental_read_cost(
+    needs: ReadNeeds, counts: ReadCounts, changes: Changes, parts: Collection[str] = PARTS
+) -> ReadCost:
+    """The requests of an incremental read that serves ``parts`` from the snapshot (the rest
+    as ``plan_read_cost`` says). Per part: the change listing's pages and one count (companies:
+    the first page, which a full read needs anyway). It is also the lower bound: no reader can
+    learn what changed and that nothing was deleted with fewer requests, one listing and one
+    total per part."""
+    full = plan_read_cost(needs, counts)
+    listed = replace(full, users=0, company_users=0) if "users" in parts else full
+    users_needed = bool(needs.customers or needs.user_emails)
+    return replace(
+        listed,
+        companies=(1 + pages_for(changes.companies, COMPANY_PAGE))
+        if "companies" in parts and (needs.groups or needs.every_company)
+        else full.companies,
+        users=(pages_for(changes.users, USER_PAGE) + 1)
+        if "users" in parts and users_needed
+        else listed.users,
+        customer_orders=(1 + pages_for(changes.core_orders, V2_PAGE))
+        if "core orders" in parts and needs.customers
+        else full.customer_orders,
+        orders=(pages_for(changes.orders, ORDER_PAGE) + 1 + changes.lookups)
+        if "orders" in parts
+        else full.orders,
+    )
 
 
 # ----------------------------------------------------------------------------- entry points
