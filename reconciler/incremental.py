@@ -244,16 +244,20 @@ class IncrementalReader(Reader):
             return user.company_id in ids or user.email.lower() in wanted
 
         kept = {u.customer_id: u for u in self.snap.live.users}
+        unknown = {
+            cid
+            for cid, (company, _) in users.rows.items()
+            if company in ids and cid not in users.changed and cid not in kept
+        }
+        if len(unknown) > pages_for(len(users.rows), USER_PAGE):
+            self._full("company users", f"{len(unknown)} users of newly named companies")
+            return super()._company_users(companies)
         out: dict[int, LiveUser] = {}
-        for cid, (company, _) in users.rows.items():
+        for cid in users.rows:
             user = users.changed.get(cid) or kept.get(cid)
-            if user is None:
-                if company not in ids:
-                    continue
+            if user is None and cid in unknown:
                 user = self.b2b.user_of_customer(cid)
-                if user is None:
-                    continue
-            if relevant(user):
+            if user is not None and relevant(user):
                 out[user.user_id] = user
         return tuple(out[k] for k in sorted(out))
 

@@ -20,13 +20,20 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanFileError
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
-from reconciler.model import JSON, LiveState
+from reconciler.model import (
+    JSON,
+    LiveCompany,
+    LiveCustomer,
+    LiveOrder,
+    LiveState,
+    PriceListAssignment,
+)
 from reconciler.planfile import live_from_json, live_to_json
 
 FORMAT_VERSION = 1
@@ -182,11 +189,115 @@ def _ints(value: Any, what: str) -> list[int]:
     return value
 
 
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise _Bad(f"expected an integer, found {type(value).__name__}")
+    return value
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise _Bad(f"expected a string, found {type(value).__name__}")
+    return value
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if type(value) is not dict:
+        raise _Bad(f"expected an object, found {type(value).__name__}")
+    for item in value.values():
+        _str(item)
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise _Bad(f"expected a list, found {type(value).__name__}")
+    return value
+
+
+def _company(c: dict[str, Any]) -> LiveCompany:
+    return LiveCompany(
+        company_id=_int(c["companyId"]),
+        customer_group_id=_opt_int(c["customerGroupId"]),
+        company_name=_str(c["companyName"]),
+        company_email=_str(c["companyEmail"]),
+        company_phone=_str(c["companyPhone"]),
+        status=_str(c["status"]),
+        uuid=_str(c["uuid"]),
+        catalog_id=_str(c["catalogId"]),
+        price_list_assign=tuple(
+            PriceListAssignment(_int(p["channelId"]), _int(p["priceListId"]))
+            for p in _list(c["priceListAssign"])
+        ),
+        extra_fields=_str_map(c["extraFields"]),
+        address=_str_map(c["address"]),
+        updated_at=_int(c["updatedAt"]),
+    )
+
+
+def _order(o: dict[str, Any]) -> LiveOrder:
+    return LiveOrder(
+        bc_order_id=_int(o["bcOrderId"]),
+        company_id=_opt_int(o["companyId"]),
+        po_number=_str(o["poNumber"]),
+        extra_fields=_str_map(o["extraFields"]),
+        updated_at=_int(o["updatedAt"]),
+        created_at=_int(o["createdAt"]),
+    )
+
+
+def _customer(c: dict[str, Any]) -> LiveCustomer:
+    email = c.get("email")
+    return LiveCustomer(
+        customer_id=_int(c["customerId"]),
+        company_id=_opt_int(c["companyId"]),
+        user_updated_at=_opt_int(c["userUpdatedAt"]),
+        order_ids=tuple(_int(o) for o in _list(c["orderIds"])),
+        email=None if email is None else _str(email),
+    )
+
+
+def _live(value: Any, store_hash: str) -> LiveState:
+    """The kept live state: the big lists built directly (a snapshot of 50,000 companies is
+    read in a fraction of the strict plan-file reader's time), the users by that reader."""
+    if type(value) is not dict:
+        raise _Bad("live: expected an object")
+    users = live_from_json(
+        {
+            "readAt": value["readAt"],
+            "companyTotal": value["companyTotal"],
+            "companies": [],
+            "customerGroups": [],
+            "priceLists": [],
+            "channels": [],
+            "companyExtraFieldConfigs": [],
+            "orderExtraFieldConfigs": [],
+            "customers": [],
+            "orders": [],
+            "users": value.get("users", []),
+        },
+        store_hash,
+        where="live",
+    )
+    customers = [_customer(c) for c in _list(value["customers"])]
+    orders = [_order(o) for o in _list(value["orders"])]
+    return replace(
+        users,
+        companies=tuple(_company(c) for c in _list(value["companies"])),
+        customers={c.customer_id: c for c in customers},
+        orders={o.bc_order_id: o for o in orders},
+    )
+
+
 def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
     taken = data["takenAt"]
     if not isinstance(taken, int) or isinstance(taken, bool) or taken < 0:
         raise _Bad("takenAt: expected a Unix time")
-    live = live_from_json(data["live"], store_hash, where="live")
+    live = _live(data["live"], store_hash)
     rows: dict[int, tuple[int | None, int]] | None = None
     if data.get("userRows") is not None:
         rows = {}

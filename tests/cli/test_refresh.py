@@ -131,7 +131,7 @@ SPOILERS = {
     "version": (_version, "format version 99"),
     "directory": (_directory, "is a directory, not a regular file"),
     "fifo": (_fifo, "is a FIFO (named pipe), not a regular file"),
-    "wrong shape": (_wrong_shape, "live.companies[0]"),
+    "wrong shape": (_wrong_shape, "expected an integer, found str"),
 }
 
 
