@@ -32,6 +32,7 @@ from reconciler.model import (
     Request,
     assignment_groups,
     company_check_requests,
+    groupless_companies,
     touched_groups,
 )
 
@@ -65,8 +66,9 @@ def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) 
     converts or creates a company for) is read, whatever its ``updatedAt`` says, and must be
     exactly the recorded one, field for field; a group that had no company must still have
     none. So a change in the very second of the plan's read (``updatedAt`` has a resolution of
-    one second) counts, and so does a recorded state that was edited in the file. Orders and
-    company users modified since the watermark must carry their recorded content.
+    one second) counts, and so does a recorded state that was edited in the file. Companies
+    without a group (Independent stores), orders and company users modified since the watermark
+    must carry their recorded content.
     """
     pre = plan.preconditions
     live = plan.live
@@ -87,6 +89,14 @@ def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) 
                             f"customer group {company.customer_group_id} now has company "
                             f"{company_id} ({company.company_name!r})"
                         )
+    groupless = groupless_companies(plan)
+    if groupless and live is not None:
+        recorded = {c.company_id: c for c in live.companies if c.company_id in groupless}
+        modified, _ = client.b2b.list_companies(min_modified=pre.watermark)
+        for company in modified:
+            before = recorded.get(company.company_id)
+            if before is not None and company != before:
+                changed.append(f"company {company.company_id} ({company.company_name!r}) changed")
     if pre.orders:
         orders = live.orders if live is not None else {}
         for order in client.b2b.list_orders(min_created=None, min_modified=pre.watermark):

@@ -572,6 +572,22 @@ def company_check_requests(plan: Plan) -> int:
     return min(groups, pages)
 
 
+def groupless_companies(plan: Plan) -> tuple[int, ...]:
+    """Companies the plan touches that had no customer group when it was made (Independent
+    stores): no group read finds them, so the staleness check lists the companies modified
+    since the watermark (one request) and compares these with the recorded ones."""
+    if plan.live is None:
+        return ()
+    touched = plan.preconditions.companies
+    return tuple(
+        sorted(
+            c.company_id
+            for c in plan.live.companies
+            if c.customer_group_id is None and c.company_id in touched
+        )
+    )
+
+
 def assignment_groups(plan: Plan) -> tuple[int, ...]:
     """Customer groups whose core price-list assignments the plan changes."""
     groups = {
@@ -593,12 +609,12 @@ def assignment_check_requests(plan: Plan) -> int:
 
 def precondition_requests(plan: Plan) -> int:
     """The staleness check: the touched companies' groups (``company_check_requests``), then
-    one list request for orders and one for company users when the plan touches them, and the
-    assignments of the groups whose price lists it changes."""
+    one list request each for group-less companies, orders and company users when the plan
+    touches them, and the assignments of the groups whose price lists it changes."""
     pre = plan.preconditions
     return (
         company_check_requests(plan)
-        + sum(1 for part in (pre.orders, pre.customers) if part)
+        + sum(1 for part in (groupless_companies(plan), pre.orders, pre.customers) if part)
         + assignment_check_requests(plan)
     )
 
