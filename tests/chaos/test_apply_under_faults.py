@@ -15,8 +15,9 @@ Every sandbox switch is drawn, the readings the docs leave open included (b2b-ap
 ``extraFieldsReplace``, ``companyPutRequiresExtraFields``, ``emptyExtraFieldRefused``,
 ``zeroDateIsAbsent``, ``ordersSyncLag``, ``channelsErrorInMeta``, ``priceListUpsertRefused``).
 
-Independent stores (issue 16) have groups shared by two companies; documents for some live
-companies (found by companyId, a unique uuid or a unique name), some moving to another group,
+Independent stores (issue 16) have groups shared by two companies and companies in no group;
+documents for some live companies (found by companyId, a unique uuid or a unique name), some
+moving to another group (a company without one always does),
 and for new companies in any group; and core price-list assignments, seeded and managed
 (PriceListAssignment) per group and channel. On both kinds of store, CompanyUsers documents list
 some Company documents' users: their own users, B2C customers who join, the admin a creation
@@ -262,7 +263,10 @@ def worlds(draw: st.DrawFn, *, big: bool = True) -> World:
             companies.append(
                 {
                     "companyId": next_company,
-                    "customerGroupId": g,
+                    # Independent: sometimes no group at all (documents move it into one)
+                    "customerGroupId": (
+                        None if not dependent and draw(st.integers(0, 4)) == 0 else g
+                    ),
                     "companyName": draw(TEXT),
                     "companyEmail": f"co{next_company}@seed.example",
                     "companyPhone": f"555-{next_company}",
@@ -668,7 +672,9 @@ def _independent_companies(
             modes.append("name")
         mode = draw(st.sampled_from(modes))
         here = company["customerGroupId"]
-        group = draw(st.sampled_from([here, here, *groups]))  # sometimes a group change
+        # sometimes a group change; a company without a group moves into one (a document names
+        # one: the schema requires it)
+        group = draw(st.sampled_from([here, here, *groups] if here is not None else groups))
         doc = _company_doc(
             draw,
             group,
@@ -1185,7 +1191,12 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
             and _group_of(world, world.doc_company[d["metadata"]["name"]])
             != d["spec"]["customerGroupId"]
         )
-        shared = Counter(c["customerGroupId"] for c in world.seed["companies"])
+        shared = Counter(
+            c["customerGroupId"] for c in world.seed["companies"] if c["customerGroupId"]
+        )
+        chaos_figures["independent: companies without a group"] += sum(
+            c["customerGroupId"] is None for c in world.seed["companies"]
+        )
         chaos_figures["independent: stores with a shared group"] += any(
             n > 1 for n in shared.values()
         )
