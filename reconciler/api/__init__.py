@@ -31,6 +31,7 @@ import httpx
 from reconciler.api.b2b import B2BApi
 from reconciler.api.control import RunControl
 from reconciler.api.core import CoreApi
+from reconciler.api.pacing import Pacing
 from reconciler.api.settings import ApiSettings, Secret
 from reconciler.api.transport import Http, HttpStats, RetryPolicy
 
@@ -41,6 +42,7 @@ __all__ = [
     "CoreApi",
     "Http",
     "HttpStats",
+    "Pacing",
     "RetryPolicy",
     "RunControl",
     "Secret",
@@ -68,11 +70,13 @@ class ApiClient:
         rng: random.Random | None = None,
         control: RunControl | None = None,
         notice: Callable[[str], None] | None = None,
+        pacing: Pacing = "fair",
     ) -> ApiClient:
         """Connect (lazily) with these settings; ``transport`` replaces the network in tests.
 
         ``core_transport`` defaults to ``transport`` (one sandbox serves both APIs). ``control``
-        carries the command's deadline and stop switch; ``notice`` hears about long waits.
+        carries the command's deadline and stop switch; ``notice`` hears about long waits;
+        ``pacing`` picks how the B2B budget is shared (``reconciler.api.pacing``).
         """
         http = Http(
             settings,
@@ -84,6 +88,7 @@ class ApiClient:
             rng=rng,
             control=control,
             notice=notice,
+            pacing=pacing,
         )
         return cls(http)
 

@@ -1,19 +1,11 @@
 """The one seam that touches the network: auth headers, pacing, retries, error mapping.
 
-Pacing (B2B). The whole store shares one budget (``X-Requests-Allocated``, documented as
-``150 times/60 s``) with every other integration. This tool may use ``requestsPerMinute`` of
-each 150, so its share of a window is ``floor(allocated * requestsPerMinute / 150)`` (at least 1),
-and the window length is the server's (a sandbox may compress it to a few seconds). Two rules
-hold before every B2B request:
-
-1. a sliding window of our own send times never holds more than the share;
-2. when the server's ``X-Requests-Remaining`` has fallen to the part of the budget that the other
-   integrations may use (``allocated - share``), wait until the server's window resets
-   (``X-Request-Window-Resets-After``) — we never eat into their part.
-
-On a 429 (not processed, so any method may be resent) wait ``Retry-After`` when present, else
-``X-Request-Window-Resets-After``, else 1, 2, 4 ... seconds. The core API has its own budget:
-when ``X-Rate-Limit-Requests-Left`` reaches 0, wait ``X-Rate-Limit-Time-Reset-Ms``.
+Pacing (``pacing.py``). Before every request the pacer of its API may wait: the B2B one keeps us
+within our share of the store's budget and, when other integrations are busy, spreads our share
+over the window and leaves them what they are on course to use; the core one waits when
+``X-Rate-Limit-Requests-Left`` reaches 0. On a 429 (not processed, so any method may be resent)
+wait ``Retry-After`` when present, else ``X-Request-Window-Resets-After`` (core:
+``X-Rate-Limit-Time-Reset-Ms``), else 1, 2, 4 ... seconds.
 
 Retries. GET and PUT (idempotent) are resent on 429, 5xx and on connection failures with bounded
 exponential backoff and jitter. A POST is resent only on 429 and on a failure to connect (the
@@ -40,9 +32,7 @@ import json
 import logging
 import math
 import random
-import re
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -52,6 +42,14 @@ import httpx
 
 from reconciler.api.control import RunControl, seconds_text
 from reconciler.api.network import BoundedTransport
+from reconciler.api.pacing import (
+    EPSILON,
+    RATE_WAIT_CAP,
+    B2BPacer,
+    CorePacer,
+    Pacing,
+    parse_number,
+)
 from reconciler.api.settings import ApiSettings
 from reconciler.errors import (
     ApiError,
@@ -72,35 +70,10 @@ Method = Literal["GET", "POST", "PUT", "DELETE"]
 USER_AGENT = "b2b-reconciler/0.1"
 MESSAGE_LIMIT = 300
 """Longest API message (or non-JSON error body) kept in an error."""
-RATE_WAIT_CAP = 60.0
-"""Longest single wait on the API's word (the documented B2B window is 60 s)."""
 NOTICE_SECONDS = 5.0
 """Waits this long or longer are announced (``notice``)."""
 
 # ----------------------------------------------------------------------------- header parsing
-
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-
-
-def parse_number(value: str | None) -> float | None:
-    """The first number in a header value (``"12 times"`` -> 12.0, ``"0.397 s"`` -> 0.397)."""
-    if not value:
-        return None
-    match = _NUMBER.search(value)
-    return float(match.group()) if match else None
-
-
-def parse_allocation(value: str | None) -> tuple[int, float] | None:
-    """``"150 times/60 s"`` -> ``(150, 60.0)``; ``None`` when it does not parse."""
-    if not value or "/" not in value:
-        return None
-    count_text, _, window_text = value.partition("/")
-    count, window = parse_number(count_text), parse_number(window_text)
-    if count is None or window is None or count < 1 or window <= 0:
-        return None
-    if re.search(r"\bm(in(ute)?s?)?\b", window_text):
-        window *= 60.0
-    return int(count), window
 
 
 def parse_retry_after(value: str | None, now_wall: float) -> float | None:
@@ -310,150 +283,6 @@ class RetryPolicy:
         return delay / 2 + rng.uniform(0, delay / 2)
 
 
-# ----------------------------------------------------------------------------- pacing
-
-_EPSILON = 0.01
-"""A little extra on every wait, so that we land after a window boundary, not on it."""
-
-
-class B2BPacer:
-    """Keeps our B2B requests within our share of the store's budget (see the module doc)."""
-
-    def __init__(
-        self,
-        requests_per_minute: int,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
-        stats: HttpStats,
-    ) -> None:
-        self.requests_per_minute = requests_per_minute
-        self.allocated = 150
-        self.window = 60.0
-        self._clock = clock
-        self._sleep = sleep
-        self._stats = stats
-        self._sent: deque[float] = deque()
-        self._remaining: int | None = None
-        self._reset_at: float | None = None
-
-    @property
-    def share(self) -> int:
-        """Our requests per window: ``floor(allocated * requestsPerMinute / 150)``, at least 1."""
-        return max(1, self.allocated * self.requests_per_minute // 150)
-
-    @property
-    def reserve(self) -> int:
-        """The part of each window the other integrations may use."""
-        return max(0, self.allocated - self.share)
-
-    def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            log.debug(
-                "waiting %.2f s: this tool's share of the B2B rate limit (%d of %d requests per "
-                "%g s)",
-                seconds,
-                self.share,
-                self.allocated,
-                self.window,
-            )
-            self._sleep(seconds)
-            self._stats.paced_seconds += seconds
-
-    def before_send(self) -> None:
-        """Sleep as long as the rules require, then note the send time."""
-        now = self._clock()
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
-        wait = 0.0
-        if len(self._sent) >= self.share:
-            wait = self._sent[0] + self.window - now
-        if (
-            self._remaining is not None
-            and self._reset_at is not None
-            and self._remaining <= self.reserve
-        ):
-            wait = max(wait, min(self._reset_at - now, self.window))
-            self._remaining = None
-            self._reset_at = None
-        if wait > 0:
-            # One wait for both rules, never longer than the cap on the store's word.
-            self._wait(min(wait, RATE_WAIT_CAP) + _EPSILON)
-            now = self._clock()
-            while self._sent and self._sent[0] <= now - self.window:
-                self._sent.popleft()
-        self._sent.append(self._clock())
-
-    def observe(self, headers: httpx.Headers) -> None:
-        """Learn allocation, window, remaining and reset time from a response."""
-        now = self._clock()
-        allocation = parse_allocation(headers.get("X-Requests-Allocated"))
-        if allocation is not None:
-            self.allocated, self.window = allocation
-        remaining = parse_number(headers.get("X-Requests-Remaining"))
-        resets = parse_number(headers.get("X-Request-Window-Resets-After"))
-        if remaining is not None:
-            self._remaining = int(remaining)
-            self._reset_at = now + (resets if resets is not None else self.window)
-        if self._reset_at is not None and self._reset_at < now:
-            self._remaining = None
-            self._reset_at = None
-
-    def forget_remaining(self) -> None:
-        """After waiting out a 429, the old ``remaining`` no longer applies."""
-        self._remaining = None
-        self._reset_at = None
-
-    def resets_after(self, headers: httpx.Headers) -> float | None:
-        """``X-Request-Window-Resets-After`` in seconds."""
-        return parse_number(headers.get("X-Request-Window-Resets-After"))
-
-
-CORE_MAX_WAIT = RATE_WAIT_CAP
-"""Longest pause for the core budget (its windows are 30 seconds)."""
-
-
-class CorePacer:
-    """The core API's own budget: when none is left, wait for the reset."""
-
-    def __init__(
-        self, clock: Callable[[], float], sleep: Callable[[float], None], stats: HttpStats
-    ) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._stats = stats
-        self._left: int | None = None
-        self._reset_at: float | None = None
-
-    def before_send(self) -> None:
-        """Wait for the reset when the last response said nothing is left."""
-        if self._left is not None and self._left <= 0 and self._reset_at is not None:
-            wait = min(self._reset_at - self._clock(), CORE_MAX_WAIT) + _EPSILON
-            if wait > 0:
-                log.debug("waiting %.2f s: the core API rate limit is spent", wait)
-                self._sleep(wait)
-                self._stats.paced_seconds += wait
-            self._left = None
-            self._reset_at = None
-
-    def observe(self, headers: httpx.Headers) -> None:
-        """Learn requests left and the reset time."""
-        left = parse_number(headers.get("X-Rate-Limit-Requests-Left"))
-        reset_ms = parse_number(headers.get("X-Rate-Limit-Time-Reset-Ms"))
-        if left is not None:
-            self._left = int(left)
-            self._reset_at = self._clock() + (reset_ms or 0.0) / 1000.0
-
-    def forget(self) -> None:
-        """After waiting out a 429, the old ``left`` no longer applies."""
-        self._left = None
-        self._reset_at = None
-
-    def resets_after(self, headers: httpx.Headers) -> float | None:
-        """``X-Rate-Limit-Time-Reset-Ms`` in seconds."""
-        ms = parse_number(headers.get("X-Rate-Limit-Time-Reset-Ms"))
-        return None if ms is None else ms / 1000.0
-
-
 # ----------------------------------------------------------------------------- routing
 
 
@@ -513,6 +342,7 @@ class Http:
         rng: random.Random | None = None,
         control: RunControl | None = None,
         notice: Callable[[str], None] | None = None,
+        pacing: Pacing = "fair",
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy()
@@ -534,8 +364,10 @@ class Http:
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
-        self.b2b_pacer = B2BPacer(settings.requests_per_minute, clock, self._pace_b2b, self.stats)
-        self.core_pacer = CorePacer(clock, self._pace_core, self.stats)
+        self.b2b_pacer = B2BPacer(
+            settings.requests_per_minute, clock, self._pace_b2b, pacing=pacing
+        )
+        self.core_pacer = CorePacer(clock, self._pace_core)
 
     def __repr__(self) -> str:
         return f"Http(store_hash={self.settings.store_hash!r}, b2b_url={self.settings.b2b_url!r})"
@@ -606,7 +438,11 @@ class Http:
             self.stats.record(api, method, path)
             started = self._clock()
             try:
-                response = self._exchange(method, base + path, query, content, headers)
+                try:
+                    response = self._exchange(method, base + path, query, content, headers)
+                finally:
+                    if api == "b2b":
+                        self.b2b_pacer.after_send()
                 if method != "GET":
                     self.control.wrote()
             except httpx.TransportError as exc:
@@ -661,7 +497,7 @@ class Http:
             status = response.status_code
             log.info("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
             if api == "b2b":
-                self.b2b_pacer.observe(response.headers)
+                self.b2b_pacer.observe(response.headers, status)
             else:
                 self.core_pacer.observe(response.headers)
             if status == 429:
@@ -682,7 +518,7 @@ class Http:
                         path,
                         response,
                     )
-                self._backoff(wait + _EPSILON, f"{method} {path} was rate limited (429, {source})")
+                self._backoff(wait + EPSILON, f"{method} {path} was rate limited (429, {source})")
                 if api == "b2b":
                     self.b2b_pacer.forget_remaining()
                 else:
@@ -796,14 +632,19 @@ class Http:
 
     def _pace_b2b(self, seconds: float) -> None:
         pacer = self.b2b_pacer
+        sharing = ""
+        if pacer.pacing == "fair" and pacer.others_busy():
+            sharing = ", fewer while other integrations are busy"
         self._wait(
             seconds,
             f"the B2B rate limit ({pacer.allocated} requests per "
-            f"{seconds_text(pacer.window)}; this tool uses {pacer.share} of them)",
+            f"{seconds_text(pacer.window)}; this tool uses {pacer.share} of them{sharing})",
         )
+        self.stats.paced_seconds += seconds
 
     def _pace_core(self, seconds: float) -> None:
         self._wait(seconds, "the core API rate limit (X-Rate-Limit-Requests-Left: 0)")
+        self.stats.paced_seconds += seconds
 
     def _backoff(self, seconds: float, what: str) -> None:
         log.debug("retrying in %.2f s: %s", seconds, what)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import ApiClient, ApiSettings, RetryPolicy, Secret
+from reconciler.api import ApiClient, ApiSettings, Pacing, RetryPolicy, Secret
 from reconciler.sandbox import Sandbox
 
 TOKEN = "sandbox-token-7f3a91c2"
@@ -176,7 +176,8 @@ ClientFactory = Callable[..., ApiClient]
 
 @pytest.fixture
 def make_client() -> Iterator[ClientFactory]:
-    """``make_client(sb, sleep=..., clock=..., rpm=..., token=...)``; closed after the test."""
+    """``make_client(sb, sleep=..., clock=..., rpm=..., token=..., retry=..., pacing=...)``;
+    closed after the test."""
     opened: list[ApiClient] = []
 
     def factory(
@@ -187,8 +188,9 @@ def make_client() -> Iterator[ClientFactory]:
         rpm: int = 120,
         token: str = TOKEN,
         retry: RetryPolicy | None = None,
+        pacing: Pacing = "fair",
     ) -> ApiClient:
-        kwargs: dict[str, Any] = {"sleep": sleep or Sleeps(), "retry": retry}
+        kwargs: dict[str, Any] = {"sleep": sleep or Sleeps(), "retry": retry, "pacing": pacing}
         if clock is not None:
             kwargs["clock"] = clock
         client = ApiClient.open(settings(sb, token=token, rpm=rpm), sb.transport(), **kwargs)

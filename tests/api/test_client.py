@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.api import ApiClient, ApiSettings, RetryPolicy, Secret
+from reconciler.api import ApiClient, ApiSettings, Pacing, RetryPolicy, Secret
 from reconciler.errors import (
     ApiError,
     AuthError,
@@ -323,22 +323,29 @@ def test_pacing_adopts_the_server_window_and_keeps_our_share(
     assert sleeps.total >= 40 / share - 1.5
 
 
+@pytest.mark.parametrize("pacing", ["burst", "fair"])
 def test_pacing_leaves_the_others_their_part(
-    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox
+    kit: Kit, make_client: ClientFactory, new_sandbox: NewSandbox, pacing: Pacing
 ) -> None:
     """Another integration spent 5 of 10: we stop at the 2 others may still use."""
     clock = kit.FakeClock()
+    start = clock()
     sleeps = kit.Sleeps(clock)
     sb = new_sandbox(db=":memory:", seed=kit.seed(), rate_limit=(10, 1.0), clock=clock)
     other = make_client(sb, clock=clock, sleep=kit.Sleeps(clock), rpm=150)
     for _ in range(5):
         other.b2b.count_companies()
-    client = make_client(sb, sleep=sleeps, clock=clock, rpm=120)
+    client = make_client(sb, sleep=sleeps, clock=clock, rpm=120, pacing=pacing)
     for _ in range(4):
         client.b2b.count_companies()
     assert all(e.status == 200 for e in sb.request_log)
+    ours = [e.at for e in sb.request_log][5:]
     # 5 + 3 = 8 used, 2 left (= 10 - share): the 4th request waited for the reset.
-    assert len(sleeps.calls) == 1
+    assert ours[2] < start + 1.0 <= ours[3]
+    if pacing == "burst":
+        assert len(sleeps.calls) == 1  # the first three at once
+    else:
+        assert ours[0] < ours[1] < ours[2]  # the others are busy: ours are spread
 
 
 def test_pacing_real_short_window_burst_sees_no_429(

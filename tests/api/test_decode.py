@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from reconciler.api import decode
-from reconciler.api.transport import api_message, parse_allocation, parse_number
+from reconciler.api.pacing import parse_allocation, parse_number
+from reconciler.api.transport import api_message
 from reconciler.errors import ApiError
 from reconciler.model import ExtraFieldConfig, LiveCompany, LiveOrder, PriceListAssignment
 
