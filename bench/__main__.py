@@ -19,6 +19,8 @@ BENCHMARKS = {
     "plan_process": "plan as users run it (the CLI as a process) at 10k and 50k companies: "
     "requests of full and incremental reads against the lower bound, CPU-s and peak RSS of the "
     "plan process; --help and validate wall time against python -c pass (~15 min)",
+    "pacing_bench": "another integration spends half the B2B budget: the 429s it gets and our "
+    "requests and wall time, old (burst) and new (fair) pacing, shared and alone (~3 min)",
     "sandbox_lists": "sandbox list-page throughput, in-process and over loopback (~15 s)",
     "hostile_servers": "the CLI against servers that stall, trickle, never end, allow one "
     "request a day or refuse the token, and under SIGTERM / Ctrl-C: time, exit, RSS (~3 min)",

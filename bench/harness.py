@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from reconciler.api import ApiClient, ApiSettings, RetryPolicy, Secret
+from reconciler.api import ApiClient, ApiSettings, Pacing, RetryPolicy, Secret
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox.log import LogEntry
 from reconciler.sandbox.server import ServedSandbox
@@ -95,9 +95,12 @@ def open_client(
     api_settings: ApiSettings,
     budget: Budget,
     transport: httpx.BaseTransport | None = None,
+    pacing: Pacing = "fair",
 ) -> ApiClient:
     """A client that really sleeps (pacing is what is measured) with compressed backoff."""
-    return ApiClient.open(api_settings, transport, sleep=time.sleep, retry=budget.retry())
+    return ApiClient.open(
+        api_settings, transport, sleep=time.sleep, retry=budget.retry(), pacing=pacing
+    )
 
 
 class Child:
