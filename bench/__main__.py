@@ -22,6 +22,9 @@ BENCHMARKS = {
     "pacing_bench": "another integration spends half the B2B budget: the 429s it gets and our "
     "requests and wall time, old (burst) and new (fair) pacing, shared and alone (~3 min)",
     "sandbox_lists": "sandbox list-page throughput, in-process and over loopback (~15 s)",
+    "load_bench": "validate and plan as whole processes on the plan benchmark's manifests written "
+    "as YAML (10,000 and 50,000 companies): CPU-s and peak RSS; --help vs python -c pass "
+    "(~5 min)",
     "hostile_servers": "the CLI against servers that stall, trickle, never end, allow one "
     "request a day or refuse the token, and under SIGTERM / Ctrl-C: time, exit, RSS (~3 min)",
 }

@@ -18,13 +18,40 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import NoReturn, TextIO
 
-from reconciler import __version__
 from reconciler.console import Console
 from reconciler.errors import IssuesError, ReconcilerError
-from reconciler.render import render_issues_text
 from reconciler.session import known_secrets
 
+# Only what every command needs is imported here: ``--help``, ``validate``, ``schema`` and
+# ``completion`` must start fast, without the HTTP stack or the sandbox (commands import what
+# they use).
+
 EXIT_ERROR = 1
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> NoReturn:
+        from reconciler import __version__
+
+        sys.stdout.write(f"{parser.prog} {__version__}\n")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version)
     _global_options(parser, suppress=False)
     common = _Parser(add_help=False)
     _global_options(common, suppress=True)
@@ -384,6 +411,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         with _logging(console), _sigterm_as_ctrl_c():
             return _dispatch(args, console)
     except IssuesError as exc:
+        from reconciler.render import render_issues_text
+
         console.note(f"Error: {exc}")
         console.note(render_issues_text(exc.issues))
         return exc.exit_code

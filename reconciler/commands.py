@@ -14,8 +14,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler import incremental, kinds, managed, snapshot
+from reconciler import kinds, managed, snapshot
 from reconciler import manifests as manifest_io
 from reconciler.console import Console
 from reconciler.errors import (
@@ -28,8 +29,6 @@ from reconciler.errors import (
     SafetyError,
     UsageError,
 )
-from reconciler.executor import apply_plan
-from reconciler.live import read_admin_users
 from reconciler.model import ApplyReport, Issue, ManifestSet, Plan, StoreSpec
 from reconciler.planfile import load_plan, save_plan
 from reconciler.planner import build_plan
@@ -47,6 +46,12 @@ from reconciler.render import (
 )
 from reconciler.savedplan import check_saved_plan, paths_label
 from reconciler.session import Session, open_session
+
+if TYPE_CHECKING:
+    from reconciler.incremental import Refreshed
+
+# The live reader and the executor (and with them the HTTP stack) are imported by the commands
+# that talk to a store: validate, schema and show start without them.
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 PROGRESS_EVERY = 10.0
@@ -159,6 +164,8 @@ def _check_targets(found: ManifestSet, targets: Sequence[str]) -> None:
 def _make_plan(
     session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
 ) -> tuple[Plan, managed.Managed]:
+    from reconciler.live import read_admin_users
+
     got = _read(session, found, args, console)
     live = read_admin_users(session.client, found, got.live)
     try:
@@ -180,7 +187,7 @@ def _make_plan(
 
 def _read(
     session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
-) -> incremental.Refreshed:
+) -> Refreshed:
     """The live read: from the store's snapshot and what changed since (``--refresh auto``,
     when the snapshot is usable), else in full; then the snapshot of this read is saved."""
     cache = _cache_dir(args)
@@ -194,6 +201,8 @@ def _read(
         snap, reason = snapshot.load(
             cache, session.store_hash, now=int(time.time()), max_age=int(max_age)
         )
+    from reconciler import incremental
+
     got = incremental.read(session.client, found, snapshot=snap, reason=reason)
     problem = snapshot.save(cache, got.snapshot)
     if problem:
@@ -430,6 +439,8 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             show_plan("No changes in the saved plan.")
             _record_managed(args, session, found, record)
             return _finish_empty(args, console, the_plan)
+        from reconciler.executor import apply_plan
+
         try:
             check_safety(the_plan, force=args.force)
             report = apply_plan(

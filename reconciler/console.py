@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import TextIO
 
-from reconciler.api.control import RunControl
+from reconciler.control import RunControl
 
 __all__ = ["Console", "fit"]
 

@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.model import ExtraFieldConfig, ExtraValue, FieldChange, PriceListAssignment
 
 NUMBER_FIELD = 2
@@ -75,6 +73,8 @@ def changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, ..
             else:
                 paths.add((key,))
     else:
+        from deepdiff import DeepDiff  # imported when first needed: validate never is
+
         diff = DeepDiff(have, want, view="tree")
         for level in diff.tree.values():
             for item in level:

@@ -16,13 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.api import ApiClient, ApiSettings, RunControl, Secret
 from reconciler.errors import UsageError
 from reconciler.localfile import KIB, LocalFileProblem, read_capped
-from reconciler.model import StoreSpec
-from reconciler.sandbox import Sandbox, SandboxError
+
+if TYPE_CHECKING:  # imported where a session is opened: the CLI imports this module for every
+    # command, and --help, validate and schema need neither the HTTP stack nor the sandbox
+    from reconciler.api import ApiClient
+    from reconciler.control import RunControl
+    from reconciler.model import StoreSpec
+    from reconciler.sandbox import Sandbox
 
 DEFAULT_B2B_URL = "https://api-b2b.bigcommerce.com/api/v3/io"
 DEFAULT_CORE_URL = "https://api.bigcommerce.com"
@@ -163,6 +167,8 @@ def open_session(
     ``control`` carries the command's deadline (``--timeout``); ``notice`` hears about long
     waits (rate limits).
     """
+    from reconciler.api import ApiClient, ApiSettings, Secret
+
     rpm = store.requests_per_minute if store else 120
     sandbox_file = getattr(args, "sandbox", None) or os.environ.get("B2B_SANDBOX")
     flag_hash = getattr(args, "store_hash", None)
@@ -173,6 +179,8 @@ def open_session(
                 f"sandbox {sandbox_file} does not exist; create it with "
                 f"'b2b-reconcile sandbox init --db {sandbox_file} --seed SEED'"
             )
+        from reconciler.sandbox import Sandbox, SandboxError
+
         try:
             sandbox = Sandbox(db=sandbox_file)
         except SandboxError as exc:

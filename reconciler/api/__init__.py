@@ -29,11 +29,11 @@ from types import TracebackType
 import httpx
 
 from reconciler.api.b2b import B2BApi
-from reconciler.api.control import RunControl
 from reconciler.api.core import CoreApi
 from reconciler.api.pacing import Pacing
 from reconciler.api.settings import ApiSettings, Secret
 from reconciler.api.transport import Http, HttpStats, RetryPolicy
+from reconciler.control import RunControl
 
 __all__ = [
     "ApiClient",

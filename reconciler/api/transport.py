@@ -40,7 +40,6 @@ from typing import Any, Literal
 
 import httpx
 
-from reconciler.api.control import RunControl, seconds_text
 from reconciler.api.network import BoundedTransport
 from reconciler.api.pacing import (
     EPSILON,
@@ -51,6 +50,7 @@ from reconciler.api.pacing import (
     parse_number,
 )
 from reconciler.api.settings import ApiSettings
+from reconciler.control import RunControl, seconds_text
 from reconciler.errors import (
     ApiError,
     AuthError,
