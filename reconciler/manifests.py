@@ -22,6 +22,10 @@ sorted by file (in the order found), line and column.
 Schema semantics differ from stock jsonschema in two places, both to match what users mean:
 ``integer`` does not accept ``12.0``, and a ``pattern`` ending in ``$`` does not match before a
 trailing newline (ECMA-262 semantics, which editors use; Python's ``$`` would).
+
+A document is first checked by a check compiled from its schema (`reconciler.schemacheck`) that
+only says "certainly valid" or "not sure"; only the second goes through jsonschema, which finds
+and words the errors. Valid documents, the common case, cost a few lookups each.
 """
 
 from __future__ import annotations
@@ -36,18 +40,20 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-import jsonschema
 import yaml
-from jsonschema import Draft202012Validator, ValidationError
 
 from reconciler import kinds, yamlload
 from reconciler.errors import ManifestError, UsageError
 from reconciler.kinds.documents import Checked, Issues, first_at, suggest
 from reconciler.model import API_VERSION, Location, ManifestSet, StoreSpec
+from reconciler.schemacheck import Check, compile_check
 from reconciler.yamlload import Document, NodePath
 from reconciler.yamlload import field_name as _name
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 __all__ = [
     "API_VERSION",
@@ -165,6 +171,8 @@ _regex = functools.cache(_ecma_regex)
 def _pattern_keyword(
     validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError
+
     if isinstance(instance, str) and not _regex(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
@@ -173,23 +181,49 @@ def _is_integer(_checker: Any, instance: object) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_extend: Any = jsonschema.validators.extend
-_Validator: Any = _extend(
-    Draft202012Validator,
-    validators={"pattern": _pattern_keyword},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+@functools.cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with our ``integer`` and ``pattern`` (jsonschema is imported on first use:
+    valid documents never need it, see `_fast_check`)."""
+    import jsonschema
+    from jsonschema import Draft202012Validator
+
+    extend: Any = jsonschema.validators.extend
+    return extend(
+        Draft202012Validator,
+        validators={"pattern": _pattern_keyword},
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_Validator":  # the validator class, made on first use
+        return _validator_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _schema_of(kind: str | None) -> dict[str, Any]:
+    """The schema a document is checked against; ``None``: the envelope only, for a document of
+    unknown kind."""
+    if kind is not None:
+        return _schemas()[kind]
+    envelope = copy.deepcopy(_schemas()["Store"])
+    envelope["properties"]["kind"] = {"type": "string"}
+    envelope["properties"]["spec"] = {"type": "object"}
+    return envelope
 
 
 @functools.cache
 def _validator(kind: str | None) -> Any:
-    """The validator of a kind; ``None``: the envelope only, for a document of unknown kind."""
-    if kind is not None:
-        return _Validator(_schemas()[kind])
-    envelope = copy.deepcopy(_schemas()["Store"])
-    envelope["properties"]["kind"] = {"type": "string"}
-    envelope["properties"]["spec"] = {"type": "object"}
-    return _Validator(envelope)
+    """The full validator of a kind (every error, for the messages)."""
+    return _validator_class()(_schema_of(kind))
+
+
+@functools.cache
+def _fast_check(kind: str | None) -> Check | None:
+    """The compiled check that says quickly that a document is valid (`reconciler.schemacheck`):
+    only a document it is not sure of goes through the full validator."""
+    return compile_check(_schema_of(kind), _regex)
 
 
 # --------------------------------------------------------------------------- messages
@@ -351,11 +385,13 @@ def _check_document(doc: Document, issues: Issues) -> Checked | None:
             "",
             f"kind: unknown kind {kind_value!r} (expected one of {_kind_list()})",
         )
-    for err in _validator(kind).iter_errors(value):
-        if doc.is_broken(tuple(err.absolute_path)):
-            continue
-        for loc, message in _explain(doc, err):
-            issues.add(loc, resource, message)
+    fast = _fast_check(kind)
+    if fast is None or not fast(value):
+        for err in _validator(kind).iter_errors(value):
+            if doc.is_broken(tuple(err.absolute_path)):
+                continue
+            for loc, message in _explain(doc, err):
+                issues.add(loc, resource, message)
     for path, number in _non_finite(value, ()):
         issues.add(
             doc.loc(path), resource, f"{_name(path)}: must be a finite number (got {number})"
@@ -462,12 +498,15 @@ def _build_store(checked: Checked) -> StoreSpec:
 
 
 def _canonical(checked: Checked) -> dict[str, Any]:
-    """The document as the digest sees it (its kind normalizes equal spellings)."""
-    value = copy.deepcopy(checked.value)
+    """The document as the digest sees it (its kind normalizes equal spellings). Copied only as
+    deep as the kind's normalization writes: the document and its spec, not every value."""
+    value = checked.value
     spec = value.get("spec")
     kind = kinds.kind_named(checked.kind) if checked.kind else None
     if kind is not None and isinstance(spec, dict):
+        spec = dict(spec)
         kind.canonical(spec)
+        value = {**value, "spec": spec}
     return value
 
 

@@ -36,9 +36,10 @@ def status_name(code: int) -> str:
 # --------------------------------------------------------------------------- locations, issues
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
-    """Where a node sits in a manifest file (1-based line and column)."""
+    """Where a node sits in a manifest file (1-based line and column). Slotted: loading keeps
+    one for every value and key of every manifest."""
 
     path: str
     line: int = 1

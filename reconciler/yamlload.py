@@ -198,8 +198,15 @@ def short_tag(tag: str) -> str:
     return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
 
 
+_NOT_STR_START = frozenset("0123456789+-.~nNtTfF")
+"""Every first character of a plain scalar that may resolve to anything but a string (nulls,
+booleans, numbers; the empty scalar is null)."""
+
+
 def resolve_plain(text: str) -> str:
     """Return the YAML 1.2 core-schema tag of a plain (unquoted) scalar."""
+    if text and text[0] not in _NOT_STR_START:
+        return STR  # most text: no pattern can match
     if text in _NULLS:
         return NULL
     if text in _TRUES or text in _FALSES:
@@ -360,8 +367,8 @@ def load_text(text: str, path: str) -> LoadedFile:
         text = text[: deep + 1]
     converter = _Converter(path)
     try:
-        for index, root in enumerate(_compose(text, path)):
-            doc = converter.document(root, index)
+        for index, (root, anchored) in enumerate(_compose(text, path)):
+            doc = converter.document(root, index, anchored)
             if doc is not None:
                 out.documents.append(doc)
     except _Refused as exc:
@@ -393,38 +400,84 @@ def _mark(path: str, mark: Any) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
-def _compose(text: str, path: str) -> Iterator[Node | None]:
-    """Yield the root node (``None``: empty) of each document, composed from parser events.
+def _compose(text: str, path: str) -> Iterator[tuple[Node | None, set[int]]]:
+    """Yield the root node (``None``: empty) of each document, composed from parser events, with
+    the ids of its anchored nodes (the only ones an alias can reach again).
 
     This is ``yaml.composer.Composer`` made iterative, with a depth limit, alias-loop detection
-    and YAML 1.2 core-schema tag resolution.
+    and YAML 1.2 core-schema tag resolution. Events are told apart by their exact class, the
+    commonest first: this loop runs once per event of every manifest.
     """
     stack: list[Node] = []
+    in_seq: list[bool] = []
     pending_key: list[Node | None] = []
     anchors: dict[str, Node] = {}
+    anchored: set[int] = set()
     root: Node | None = None
 
     def add(node: Node) -> None:
         nonlocal root
         if not stack:
             root = node
-            return
-        parent = stack[-1]
-        if isinstance(parent, SequenceNode):
-            parent.value.append(node)
+        elif in_seq[-1]:
+            stack[-1].value.append(node)
         elif pending_key[-1] is None:
             pending_key[-1] = node
         else:
-            parent.value.append((pending_key[-1], node))
+            stack[-1].value.append((pending_key[-1], node))
             pending_key[-1] = None
 
-    for event in yaml.parse(text, Loader=_Parser):
-        marks: tuple[Any, Any] = (event.start_mark, event.end_mark)  # libyaml's or PyYAML's Mark
-        if isinstance(event, yaml.DocumentStartEvent):
-            anchors, root, stack, pending_key = {}, None, [], []
-        elif isinstance(event, yaml.DocumentEndEvent):
-            yield root
-        elif isinstance(event, yaml.AliasEvent):
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    document_start, document_end = yaml.DocumentStartEvent, yaml.DocumentEndEvent
+    events: Iterator[Any] = yaml.parse(text, Loader=_Parser)  # told apart by type(), not narrowed
+    for event in events:
+        kind = type(event)
+        if kind is scalar_event:
+            tag = event.tag
+            style = event.style
+            if tag is None or tag == "!":
+                plain = not style and event.implicit[0] and tag is None
+                tag = resolve_plain(event.value) if plain else STR
+            node: Node = ScalarNode(
+                tag, event.value, event.start_mark, event.end_mark, style=style or None
+            )
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+                anchored.add(id(node))
+            if stack and not in_seq[-1]:  # inlined add(): a mapping's key or value
+                key = pending_key[-1]
+                if key is None:
+                    pending_key[-1] = node
+                else:
+                    stack[-1].value.append((key, node))
+                    pending_key[-1] = None
+            else:
+                add(node)
+        elif kind is mapping_start or kind is sequence_start:
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(
+                    _mark(path, event.start_mark),
+                    _TOO_DEEP,
+                )
+            is_seq = kind is sequence_start
+            default = SEQ if is_seq else MAP
+            tag = default if event.tag in (None, "!") else event.tag
+            cls = SequenceNode if is_seq else MappingNode
+            node = cls(tag, [], event.start_mark, event.end_mark, flow_style=event.flow_style)
+            if event.anchor is not None:
+                anchors[event.anchor] = node
+                anchored.add(id(node))
+            add(node)
+            stack.append(node)
+            in_seq.append(is_seq)
+            pending_key.append(None)
+        elif kind is mapping_end or kind is sequence_end:
+            stack.pop().end_mark = event.end_mark
+            in_seq.pop()
+            pending_key.pop()
+        elif kind is alias_event:
             target = anchors.get(event.anchor or "")
             if target is None:
                 raise _Refused(_mark(path, event.start_mark), f"undefined alias '*{event.anchor}'")
@@ -434,34 +487,11 @@ def _compose(text: str, path: str) -> Iterator[Node | None]:
                     f"alias '*{event.anchor}' refers to a node that contains it",
                 )
             add(target)
-        elif isinstance(event, yaml.ScalarEvent):
-            tag = event.tag
-            if tag is None or tag == "!":
-                plain = event.style in (None, "") and event.implicit[0] and tag is None
-                tag = resolve_plain(event.value) if plain else STR
-            node: Node = ScalarNode(tag, event.value, *marks, style=event.style or None)
-            if event.anchor is not None:
-                anchors[event.anchor] = node
-            add(node)
-        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            if len(stack) >= MAX_DEPTH:
-                raise _Refused(
-                    _mark(path, event.start_mark),
-                    _TOO_DEEP,
-                )
-            is_seq = isinstance(event, yaml.SequenceStartEvent)
-            default = SEQ if is_seq else MAP
-            tag = default if event.tag in (None, "!") else event.tag
-            cls = SequenceNode if is_seq else MappingNode
-            node = cls(tag, [], *marks, flow_style=event.flow_style)
-            if event.anchor is not None:
-                anchors[event.anchor] = node
-            add(node)
-            stack.append(node)
-            pending_key.append(None)
-        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-            stack.pop().end_mark = event.end_mark
-            pending_key.pop()
+        elif kind is document_start:
+            anchors, root, stack, in_seq, pending_key = {}, None, [], [], []
+            anchored = set()
+        elif kind is document_end:
+            yield root, anchored
 
 
 def _nearest_key(doc: Document, path: NodePath) -> Location:
@@ -473,6 +503,12 @@ def _nearest_key(doc: Document, path: NodePath) -> Location:
     return doc.start
 
 
+def _prefix(path: NodePath) -> str:
+    """``spec.x: `` before a message about the value at path (nothing at the root)."""
+    where = field_name(path)
+    return f"{where}: " if where else ""
+
+
 class _Converter:
     """Turn composed nodes into plain values, recording locations and problems."""
 
@@ -480,22 +516,27 @@ class _Converter:
         self.path = path
         self.alias_nodes = 0
         self.seen: set[int] = set()
+        self.anchored: set[int] = set()
 
-    def document(self, root: Node | None, index: int) -> Document | None:
+    def document(self, root: Node | None, index: int, anchored: set[int]) -> Document | None:
         if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
             return None  # an empty document
         self.seen = set()  # node ids are only meaningful within one document
+        self.anchored = anchored
         doc = Document(self.path, index, None, _mark(self.path, root.start_mark))
         doc.value = self.value(doc, root, (), alias=None)
         return doc
 
     def value(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         """Convert a node; ``alias`` is where the alias that led here is used, if one did."""
-        loc = _mark(self.path, node.start_mark)
+        mark = node.start_mark
+        loc = Location(self.path, mark.line + 1, mark.column + 1)
         doc.locs[path] = loc
-        if alias is None and id(node) in self.seen:
-            alias = _nearest_key(doc, path)
-        self.seen.add(id(node))
+        if alias is None and id(node) in self.anchored:
+            # Only an anchored node can be reached twice other than below an alias already.
+            if id(node) in self.seen:
+                alias = _nearest_key(doc, path)
+            self.seen.add(id(node))
         if alias is not None:
             self.alias_nodes += 1
             if self.alias_nodes > MAX_ALIAS_NODES:
@@ -508,17 +549,18 @@ class _Converter:
             raise _Refused(
                 alias or loc, f"nesting deeper than {MAX_DEPTH} levels (through aliases)"
             )
-        where = field_name(path)
-        prefix = f"{where}: " if where else ""
         if isinstance(node, ScalarNode):
+            tag = node.tag
+            if tag == STR:
+                return node.value  # the commonest case, first
             try:
-                result = _construct_scalar(node.tag, node.value, loc)
+                result = _construct_scalar(tag, node.value, loc)
             except _Refused as exc:
                 if node.tag in (STR, INT, FLOAT, BOOL, NULL):
                     message = exc.message
                 else:
                     message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
-                doc.problems.append((loc, prefix + message))
+                doc.problems.append((loc, _prefix(path) + message))
                 doc.broken.add(path)
                 return None
             if not isinstance(result, str) and node.style is None:
@@ -526,7 +568,7 @@ class _Converter:
             return result
         if node.tag not in (MAP, SEQ) or (node.tag == MAP) != isinstance(node, MappingNode):
             message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
-            doc.problems.append((loc, prefix + message))
+            doc.problems.append((loc, _prefix(path) + message))
             doc.broken.add(path)
             return None
         if isinstance(node, SequenceNode):
@@ -535,19 +577,22 @@ class _Converter:
 
     def mapping(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         out: dict[str, Any] = {}
-        where = field_name(path)
-        prefix = f"{where}: " if where else ""
         for key_node, value_node in node.value:
-            key_loc = _mark(self.path, key_node.start_mark)
+            mark = key_node.start_mark
+            key_loc = Location(self.path, mark.line + 1, mark.column + 1)
             if not isinstance(key_node, ScalarNode):
                 kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
-                doc.problems.append((key_loc, f"{prefix}a key must be a plain string, not {kind}"))
+                problem = f"{_prefix(path)}a key must be a plain string, not {kind}"
+                doc.problems.append((key_loc, problem))
                 doc.incomplete.add(path)
                 continue
             key = key_node.value
             if key == "<<" and key_node.style is None:
                 doc.problems.append(
-                    (key_loc, f"{prefix}merge keys ('<<') are not supported; write the fields out")
+                    (
+                        key_loc,
+                        f"{_prefix(path)}merge keys ('<<') are not supported; write the fields out",
+                    )
                 )
                 doc.incomplete.add(path)
                 continue

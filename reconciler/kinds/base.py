@@ -173,7 +173,10 @@ class Kind(Generic[S]):
         """Checks that need other documents (``every``: documents by kind, this one included)."""
 
     def canonical(self, spec: dict[str, Any]) -> None:
-        """Normalize a document's ``spec`` in place for the manifest digest."""
+        """Normalize a document's ``spec`` in place for the manifest digest.
+
+        ``spec`` is a shallow copy of the document's: set or replace its keys, but never change
+        a value inside it (a nested mapping or list is still the document's own)."""
 
     def build(self, doc: Checked) -> S:
         """The spec of a document that passed every check."""

@@ -121,10 +121,11 @@ class CompanyUsersKind(Kind[CompanyUsersSpec]):
     ) -> None:
         """The company is a Company document; an e-mail is listed once across documents."""
         company_names = [c.name for c in every.get("Company", ()) if c.name]
+        known = set(company_names)  # a lookup per document, not a scan of every company
         seen: dict[str, tuple[Checked, int]] = {}
         for checked in docs:
             ref = checked.field("company")
-            if isinstance(ref, str) and ref not in company_names:
+            if isinstance(ref, str) and ref not in known:
                 issues.add(
                     checked.at("company"),
                     checked.resource,
@@ -149,9 +150,14 @@ class CompanyUsersKind(Kind[CompanyUsersSpec]):
 
     def canonical(self, spec: dict[str, Any]) -> None:
         """E-mails compare without case."""
-        for user in spec.get("users") or ():
-            if isinstance(user, dict) and isinstance(user.get("email"), str):
-                user["email"] = user_key(user["email"])
+        users = spec.get("users")
+        if isinstance(users, list):
+            spec["users"] = [
+                {**user, "email": user_key(user["email"])}
+                if isinstance(user, dict) and isinstance(user.get("email"), str)
+                else user
+                for user in users
+            ]
 
     def build(self, doc: Checked) -> CompanyUsersSpec:
         """The spec of a checked document."""

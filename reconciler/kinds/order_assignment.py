@@ -87,10 +87,11 @@ class OrderAssignmentKind(Kind[OrderAssignmentSpec]):
     ) -> None:
         """The company is a Company document; a customer is in one OrderAssignment."""
         company_names = [c.name for c in every.get("Company", ()) if c.name]
+        known = set(company_names)  # a lookup per document, not a scan of every company
         owners: dict[int, tuple[Checked, int]] = {}
         for assignment in docs:
             ref = assignment.field("company")
-            if isinstance(ref, str) and ref not in company_names:
+            if isinstance(ref, str) and ref not in known:
                 issues.add(
                     assignment.doc.loc(("spec", "company")),
                     assignment.resource,

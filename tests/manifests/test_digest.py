@@ -1,0 +1,105 @@
+"""The manifest digest: computed without a deep copy, yet the same digest as before, and the
+documents it reads are left exactly as written."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from reconciler import kinds, manifests, yamlload
+from reconciler.kinds.documents import Checked, Issues
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SPELLINGS = """\
+apiVersion: b2b.reconciler/v1
+kind: Store
+metadata: {name: s}
+spec: {companiesBehavior: dependent}
+---
+apiVersion: b2b.reconciler/v1
+kind: Company
+metadata: {name: acme}
+spec:
+  customerGroupId: 7
+  companyName: Acme
+  companyEmail: buyer@acme.example
+  companyPhone: "555"
+  catalogId: 5
+---
+apiVersion: b2b.reconciler/v1
+kind: CompanyUsers
+metadata: {name: acme-users}
+spec:
+  company: acme
+  users:
+    - {email: Dana.Okafor@Acme.example, firstName: Dana, lastName: Okafor, role: admin}
+"""
+PRICE_LIST = """\
+---
+apiVersion: b2b.reconciler/v1
+kind: PriceListAssignment
+metadata: {name: tier}
+spec: {customerGroupId: 7, priceListId: 2}
+"""
+
+
+def _checked(paths: list[Path]) -> list[Checked]:
+    issues = Issues()
+    out = []
+    for file in paths:
+        for doc in yamlload.load_path(file, str(file)).documents:
+            checked = manifests._check_document(doc, issues)
+            assert checked is not None
+            out.append(checked)
+    assert not issues.items
+    return out
+
+
+def _digest_by_deep_copy(docs: list[Checked]) -> str:
+    """The digest as it was computed before: a deep copy of each document, normalized in place."""
+    values = []
+    for checked in sorted(docs, key=lambda c: (c.kind or "", c.name or "")):
+        value: Any = copy.deepcopy(checked.value)
+        kind = kinds.kind_named(checked.kind) if checked.kind else None
+        if kind is not None and isinstance(value.get("spec"), dict):
+            kind.canonical(value["spec"])
+        values.append(value)
+    text = json.dumps(
+        values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_digest_is_unchanged_and_leaves_the_documents_as_written(tmp_path: Path) -> None:
+    file = tmp_path / "spellings.yaml"
+    file.write_text(SPELLINGS + PRICE_LIST, encoding="utf-8")  # each checked on its own
+    examples = sorted((ROOT / "examples").rglob("*.yaml"))
+    paths = [file, *(p for p in examples if "seed" not in p.name and "ci" not in p.parts)]
+    docs = _checked(paths)
+    written = copy.deepcopy([c.value for c in docs])
+    digest = manifests._digest(docs)
+    assert [c.value for c in docs] == written  # nothing normalized in place
+    assert docs[1].value["spec"]["catalogId"] == 5
+    assert docs[2].value["spec"]["users"][0]["email"] == "Dana.Okafor@Acme.example"
+    assert "channelId" not in docs[3].value["spec"]
+    assert digest == _digest_by_deep_copy(docs)
+
+
+def test_equal_spellings_give_one_digest(tmp_path: Path) -> None:
+    """What the kinds normalize (catalogId 5 or "5", e-mail case) does not change the digest;
+    the normalization reaches nested values (the users' e-mails)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "m.yaml").write_text(SPELLINGS, encoding="utf-8")
+    other = SPELLINGS.replace("catalogId: 5", 'catalogId: "5"').replace(
+        "Dana.Okafor@Acme.example", "dana.okafor@acme.example"
+    )
+    (tmp_path / "b" / "m.yaml").write_text(other, encoding="utf-8")
+    one = manifests.load([tmp_path / "a"]).digest
+    assert one == manifests.load([tmp_path / "b"]).digest
+    (tmp_path / "b" / "m.yaml").write_text(other.replace("Okafor,", "Okafor2,"), encoding="utf-8")
+    assert one != manifests.load([tmp_path / "b"]).digest
