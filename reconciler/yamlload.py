@@ -39,9 +39,10 @@ The rules, all reported as located problems, never as exceptions:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +255,31 @@ def _construct_scalar(tag: str, text: str, loc: Location) -> Any:
     raise _Refused(loc, f"{text!r} is not a valid {short_tag(tag)}")
 
 
+LocationTables = tuple[dict[NodePath, Location], dict[NodePath, Location]]
+"""Where each value of a document starts, and where the key of each mapping entry starts."""
+
+
+class _Source:
+    """The text of one file whose documents loaded without a problem and without anchors: their
+    locations are found when first asked for, by loading the text again (recording them this
+    time), and kept. Most documents never need theirs, and holding a `Location` for every value
+    and key of every manifest was most of the memory of a large repository."""
+
+    __slots__ = ("_tables", "path", "text")
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self._tables: dict[int, LocationTables] | None = None
+
+    def tables(self, index: int) -> LocationTables:
+        if self._tables is None:
+            again = _load_text(self.text, self.path, record=True)
+            assert again is not None
+            self._tables = {d.index: d.tables() for d in again.documents}
+        return self._tables[index]
+
+
 @dataclass
 class Document:
     """One YAML document of a file, converted to plain values, with locations."""
@@ -262,10 +288,9 @@ class Document:
     index: int
     value: Any
     start: Location
-    locs: dict[NodePath, Location] = field(default_factory=dict)
-    """Where each value starts."""
-    key_locs: dict[NodePath, Location] = field(default_factory=dict)
-    """Where the key of each mapping entry starts (keyed by the entry's path)."""
+    _locs: dict[NodePath, Location] | None = None
+    _key_locs: dict[NodePath, Location] | None = None
+    _source: _Source | None = None
     raw: dict[NodePath, str] = field(default_factory=dict)
     """The text of plain scalars that became a non-string (``NO``, ``01234``), for hints."""
     problems: list[tuple[Location, str]] = field(default_factory=list)
@@ -274,6 +299,31 @@ class Document:
     """Paths whose value could not be loaded (held as ``None``): checks below them are noise."""
     incomplete: set[NodePath] = field(default_factory=set)
     """Mappings that lost an entry (a merge key, a list as key): a missing field there is noise."""
+
+    def tables(self) -> LocationTables:
+        """(`locs`, `key_locs`), found now if they were not recorded while loading."""
+        if self._locs is None or self._key_locs is None:
+            assert self._source is not None
+            self._locs, self._key_locs = self._source.tables(self.index)
+        return self._locs, self._key_locs
+
+    def location_tables(self) -> Callable[[], LocationTables]:
+        """A function giving `tables` that keeps only what it needs alive (not the values)."""
+        if self._locs is not None and self._key_locs is not None:
+            found = (self._locs, self._key_locs)
+            return lambda: found
+        assert self._source is not None
+        return functools.partial(self._source.tables, self.index)
+
+    @property
+    def locs(self) -> dict[NodePath, Location]:
+        """Where each value starts."""
+        return self.tables()[0]
+
+    @property
+    def key_locs(self) -> dict[NodePath, Location]:
+        """Where the key of each mapping entry starts (keyed by the entry's path)."""
+        return self.tables()[1]
 
     def loc(self, path: NodePath) -> Location:
         """Where a value starts, or its nearest ancestor, or the document."""
@@ -360,20 +410,48 @@ def load_text(text: str, path: str) -> LoadedFile:
             )
         )
         return out
+    quick = _load_text(text, path, record=False)
+    if quick is not None:
+        return quick
+    loaded = _load_text(text, path, record=True)
+    assert loaded is not None
+    return loaded
+
+
+_UNRECORDED = Location("<not recorded>", 1, 1)
+
+
+class _Relocate(Exception):
+    """Loading without recording locations met something that needs them (a problem, an
+    anchor): the file is loaded again, recording them."""
+
+
+def _load_text(text: str, path: str, *, record: bool) -> LoadedFile | None:
+    """Load the documents of a text (checked for bad characters). Without ``record``, locations
+    are found later (`_Source`) and ``None`` means: load again with ``record``."""
+    out = LoadedFile(path)
     deep = _flow_too_deep(text)
     if deep is not None:
+        if not record:
+            return None
         # Parse only up to the bracket that goes too deep: the composer then refuses at the
         # first level past the limit (block levels count too), as it would on the whole text.
         text = text[: deep + 1]
-    converter = _Converter(path)
+    converter = _Converter(path, None if record else _Source(path, text))
     try:
         for index, (root, anchored) in enumerate(_compose(text, path)):
             doc = converter.document(root, index, anchored)
             if doc is not None:
                 out.documents.append(doc)
+    except _Relocate:
+        return None
     except _Refused as exc:
+        if not record:
+            return None
         out.problems.append((exc.loc, exc.message))
     except yaml.MarkedYAMLError as exc:
+        if not record:
+            return None
         mark: Any = exc.problem_mark or exc.context_mark
         at = (mark.line, mark.column) if mark is not None else (0, 0)
         message = f"YAML syntax error: {exc.problem or exc.context}"
@@ -390,8 +468,12 @@ def load_text(text: str, path: str) -> LoadedFile:
             loc, message = _offset_loc(path, text, deep), _TOO_DEEP
         out.problems.append((loc, message))
     except yaml.reader.ReaderError as exc:  # pragma: no cover - _BAD_CHARS catches these first
+        if not record:
+            return None
         out.problems.append((_offset_loc(path, text, exc.position), f"YAML syntax error: {exc}"))
     except yaml.YAMLError as exc:  # pragma: no cover - every parser error is one of the above
+        if not record:
+            return None
         out.problems.append((Location(path, 1, 1), f"YAML syntax error: {exc}"))
     return out
 
@@ -512,26 +594,43 @@ def _prefix(path: NodePath) -> str:
 class _Converter:
     """Turn composed nodes into plain values, recording locations and problems."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, source: _Source | None) -> None:
         self.path = path
+        self.source = source
+        """Set: locations are not recorded (any problem or anchor raises `_Relocate`)."""
         self.alias_nodes = 0
         self.seen: set[int] = set()
         self.anchored: set[int] = set()
+        self.locs: dict[NodePath, Location] = {}
+        self.key_locs: dict[NodePath, Location] = {}
 
     def document(self, root: Node | None, index: int, anchored: set[int]) -> Document | None:
         if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
             return None  # an empty document
+        if anchored and self.source is not None:
+            raise _Relocate
         self.seen = set()  # node ids are only meaningful within one document
         self.anchored = anchored
         doc = Document(self.path, index, None, _mark(self.path, root.start_mark))
+        if self.source is None:
+            self.locs, self.key_locs = doc._locs, doc._key_locs = {}, {}
+        else:
+            doc._source = self.source
         doc.value = self.value(doc, root, (), alias=None)
         return doc
 
+    def _problem(self) -> None:
+        """A problem is about to be recorded: it needs locations."""
+        if self.source is not None:
+            raise _Relocate
+
     def value(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         """Convert a node; ``alias`` is where the alias that led here is used, if one did."""
-        mark = node.start_mark
-        loc = Location(self.path, mark.line + 1, mark.column + 1)
-        doc.locs[path] = loc
+        if self.source is None:
+            mark = node.start_mark
+            loc = self.locs[path] = Location(self.path, mark.line + 1, mark.column + 1)
+        else:
+            loc = _UNRECORDED  # a problem relocates before any message needs it
         if alias is None and id(node) in self.anchored:
             # Only an anchored node can be reached twice other than below an alias already.
             if id(node) in self.seen:
@@ -556,6 +655,7 @@ class _Converter:
             try:
                 result = _construct_scalar(tag, node.value, loc)
             except _Refused as exc:
+                self._problem()
                 if node.tag in (STR, INT, FLOAT, BOOL, NULL):
                     message = exc.message
                 else:
@@ -567,6 +667,7 @@ class _Converter:
                 doc.raw[path] = node.value
             return result
         if node.tag not in (MAP, SEQ) or (node.tag == MAP) != isinstance(node, MappingNode):
+            self._problem()
             message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
             doc.problems.append((loc, _prefix(path) + message))
             doc.broken.add(path)
@@ -578,9 +679,13 @@ class _Converter:
     def mapping(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            mark = key_node.start_mark
-            key_loc = Location(self.path, mark.line + 1, mark.column + 1)
+            if self.source is None:
+                mark = key_node.start_mark
+                key_loc = Location(self.path, mark.line + 1, mark.column + 1)
+            else:
+                key_loc = _UNRECORDED
             if not isinstance(key_node, ScalarNode):
+                self._problem()
                 kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
                 problem = f"{_prefix(path)}a key must be a plain string, not {kind}"
                 doc.problems.append((key_loc, problem))
@@ -588,6 +693,7 @@ class _Converter:
                 continue
             key = key_node.value
             if key == "<<" and key_node.style is None:
+                self._problem()
                 doc.problems.append(
                     (
                         key_loc,
@@ -598,7 +704,8 @@ class _Converter:
                 continue
             child = (*path, key)
             if key in out:
-                first = doc.key_locs[child]
+                self._problem()
+                first = self.key_locs[child]
                 where = f"line {first.line}"
                 if first.line == key_loc.line:
                     where += f", column {first.col}"
@@ -606,6 +713,7 @@ class _Converter:
                     (key_loc, f"{field_name(child)}: duplicate key (first at {where})")
                 )
                 continue
-            doc.key_locs[child] = key_loc
+            if self.source is None:
+                self.key_locs[child] = key_loc
             out[key] = self.value(doc, value_node, child, alias)
         return out

@@ -445,12 +445,12 @@ def _check_user(
     """Extra fields against the user configs (and required ones on creation); channels."""
     prefix = f"spec.users.{index}"
     for name, value in (user.extra_fields or {}).items():
-        loc = spec.loc_of(f"users.{index}.extraFields.{name}")
+        field = f"users.{index}.extraFields.{name}"  # located only for an issue
         config = configs.get(name)
         if config is None:
             known = ", ".join(sorted(configs)) or "none"
             ctx.issue(
-                loc,
+                spec.loc_of(field),
                 spec.resource,
                 f"{prefix}.extraFields.{name}: the store has no user extra field named "
                 f"{name!r} (configured: {known}); add it in B2B Edition settings or remove it",
@@ -459,7 +459,11 @@ def _check_user(
         text = extra_text(value)
         problem = value_problem(config, text) if text else None
         if problem:
-            ctx.issue(loc, spec.resource, f"{prefix}.extraFields.{name}: {text!r} {problem}")
+            ctx.issue(
+                spec.loc_of(field),
+                spec.resource,
+                f"{prefix}.extraFields.{name}: {text!r} {problem}",
+            )
     if creating:
         given = user.extra_fields or {}
         for config in configs.values():
@@ -714,13 +718,13 @@ def _complete_extras(
     was reported (a carried value the store now refuses, a required field with no value)."""
     full = {k: v for k, v in before.items() if v != "" and k in configs and k not in changed}
     ok = True
-    loc = spec.loc_of(f"users.{index}")
+    where = f"users.{index}"  # located only for an issue
     for name, value in sorted(full.items()):
         problem = value_problem(configs[name], value)
         if problem:
             ok = False
             ctx.issue(
-                loc,
+                spec.loc_of(where),
                 spec.resource,
                 f"spec.users.{index}.extraFields.{name}: the user's current value {value!r} "
                 f"{problem} now, and every user update must send it back; set a valid value",
@@ -730,7 +734,7 @@ def _complete_extras(
         if config.required and not full.get(config.name):
             ok = False
             ctx.issue(
-                loc,
+                spec.loc_of(where),
                 spec.resource,
                 f"spec.users.{index}.extraFields.{config.name}: required by the store, so every "
                 "user update must carry it, and the user has no value; add a value",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model import Issue, Location
-from reconciler.yamlload import Document, dotted
+from reconciler.yamlload import Document, LocationTables, dotted
 
 __all__ = [
     "Checked",
@@ -109,13 +109,42 @@ def unique_field(docs: Sequence[Checked], field: str, message: str, issues: Issu
             )
 
 
-def field_locs(doc: Document) -> dict[str, Location]:
+class FieldLocs(Mapping[str, Location]):
+    """Locations of every spec field by dotted path, at the key for mapping entries: found when
+    first asked for (a plan asks only to locate an issue), without keeping the document."""
+
+    __slots__ = ("_found", "_tables")
+
+    def __init__(self, tables: Callable[[], LocationTables]) -> None:
+        self._tables = tables
+        self._found: dict[str, Location] | None = None
+
+    def _all(self) -> dict[str, Location]:
+        if self._found is None:
+            locs, key_locs = self._tables()
+            self._found = {
+                dotted(path[1:]): key_locs.get(path, loc)
+                for path, loc in locs.items()
+                if len(path) > 1 and path[0] == "spec"
+            }
+        return self._found
+
+    def __getitem__(self, path: str) -> Location:
+        return self._all()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return f"FieldLocs({self._all()!r})"
+
+
+def field_locs(doc: Document) -> Mapping[str, Location]:
     """Locations of every spec field by dotted path, at the key for mapping entries."""
-    out: dict[str, Location] = {}
-    for path, loc in doc.locs.items():
-        if len(path) > 1 and path[0] == "spec":
-            out[dotted(path[1:])] = doc.key_locs.get(path, loc)
-    return out
+    return FieldLocs(doc.location_tables())
 
 
 def extras(value: Any) -> dict[str, str | int | float] | None:

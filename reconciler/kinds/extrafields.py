@@ -19,7 +19,7 @@ def complete_extras(
     before: Mapping[str, str],
     *,
     resource: str,
-    loc: Location | None,
+    loc: Callable[[], Location | None],
     what: str,
     required: bool = True,
 ) -> list[dict[str, str]] | None:
@@ -34,7 +34,8 @@ def complete_extras(
     ``minLength: 1``, and an empty field reads the same whether kept or dropped) and values of
     fields the store no longer configures (the API would refuse them). A carried value the
     store's configs now refuse, or a required field with no value anywhere, is a plan error:
-    no request would be right. ``None``: such an error was reported.
+    no request would be right. ``None``: such an error was reported. ``loc`` gives where to
+    point an issue (asked only for one: locations are found on demand).
     """
     full = {k: v for k, v in before.items() if v != "" and k in configs and k not in changed}
     ok = True
@@ -43,7 +44,7 @@ def complete_extras(
         if problem:
             ok = False
             ctx.issue(
-                loc,
+                loc(),
                 resource,
                 f"spec.extraFields.{name}: the {what}'s current value {value!r} {problem} now, "
                 f"and every {what} update must send it back; set a valid value here",
@@ -53,7 +54,7 @@ def complete_extras(
         if config.required and not full.get(config.name):
             ok = False
             ctx.issue(
-                loc,
+                loc(),
                 resource,
                 f"spec.extraFields.{config.name}: required by the store, so every {what} update "
                 f"must carry it, and the {what} has no value; add a value",
@@ -100,13 +101,13 @@ def check_extra_fields(
 ) -> None:
     """Check extra-field values against the store's configs, as the API would (422)."""
     for name, value in values.items():
-        loc = loc_of(f"extraFields.{name}")
+        field = f"extraFields.{name}"
         config = configs.get(name)
         prefix = f"spec.extraFields.{name}"
         if config is None:
             known = ", ".join(sorted(configs)) or "none"
             ctx.issue(
-                loc,
+                loc_of(field),
                 resource,
                 f"{prefix}: the store has no {what} extra field named {name!r} "
                 f"(configured: {known}); add it in B2B Edition settings or remove it",
@@ -117,7 +118,7 @@ def check_extra_fields(
             # company.yaml declares fieldValue `minLength: 1` (b2b-api.md §9.15): "" may be
             # refused, and no documented request clears a value under every reading.
             ctx.issue(
-                loc,
+                loc_of(field),
                 resource,
                 f"{prefix}: an empty value cannot be sent (the API requires company extra-field "
                 "values of at least one character, so it cannot clear one); remove the field "
@@ -130,18 +131,22 @@ def check_extra_fields(
             try:
                 number = float(text)
             except ValueError:
-                ctx.issue(loc, resource, f"{prefix}: must be a number (field type number)")
+                ctx.issue(
+                    loc_of(field), resource, f"{prefix}: must be a number (field type number)"
+                )
                 continue
             if config.maximum_value is not None and number > config.maximum_value:
                 ctx.issue(
-                    loc, resource, f"{prefix}: {text} exceeds the maximum {config.maximum_value:g}"
+                    loc_of(field),
+                    resource,
+                    f"{prefix}: {text} exceeds the maximum {config.maximum_value:g}",
                 )
         elif config.field_type == 3 and config.list_of_values and text not in config.list_of_values:
             allowed = ", ".join(repr(v) for v in config.list_of_values)
-            ctx.issue(loc, resource, f"{prefix}: {text!r} is not one of {allowed}")
+            ctx.issue(loc_of(field), resource, f"{prefix}: {text!r} is not one of {allowed}")
         if config.max_length is not None and len(text) > config.max_length:
             ctx.issue(
-                loc,
+                loc_of(field),
                 resource,
                 f"{prefix}: {len(text)} characters, the store allows at most {config.max_length}",
             )

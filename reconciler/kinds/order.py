@@ -220,7 +220,7 @@ def _plan_order(ctx: PlanContext, spec: OrderSpec, configs: Mapping[str, ExtraFi
         configs,
         live.extra_fields,
         resource=spec.resource,
-        loc=spec.loc_of("extraFields"),
+        loc=lambda: spec.loc_of("extraFields"),
         what="order",
     )
     if sent is None:

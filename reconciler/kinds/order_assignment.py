@@ -233,10 +233,11 @@ def _plan_assignment(
         return  # the company could not be planned; its issue is already reported
     for i, customer_id in enumerate(spec.customer_ids):
         customer = ctx.live.customers.get(customer_id)
-        loc = spec.loc_of(f"customerIds.{i}")
         if customer is None:
             ctx.issue(
-                loc, spec.resource, f"spec.customerIds[{i}]: customer {customer_id} not found"
+                spec.loc_of(f"customerIds.{i}"),
+                spec.resource,
+                f"spec.customerIds[{i}]: customer {customer_id} not found",
             )
             continue
         unsynced = [o for o in customer.order_ids if o not in ctx.live.orders]
@@ -252,7 +253,7 @@ def _plan_assignment(
                 f"{spec.resource}: customer {customer_id} has no orders and is not a company "
                 "user; nothing to move (check the id if you expected orders)"
             )
-        _plan_customer(ctx, spec, customer, target, target_res, converting, group, loc, i)
+        _plan_customer(ctx, spec, customer, target, target_res, converting, group, i)
 
 
 def _plan_customer(
@@ -263,7 +264,6 @@ def _plan_customer(
     target_res: str,
     converting: str | None,
     group: int,
-    loc: Location | None,
     index: int,
 ) -> None:
     target_id = target.company_id if target else None
@@ -276,7 +276,7 @@ def _plan_customer(
     joining = ctx.members.get(customer.email.lower()) if customer.email else None
     if customer.company_id is None and joining is None:
         ctx.issue(
-            loc,
+            spec.loc_of(f"customerIds.{index}"),
             spec.resource,
             f"{field_name}: customer {cid} is not a company user, so B2B Edition cannot move "
             f"their orders; add them as a user of {target_res} (or any company) first",
@@ -298,7 +298,7 @@ def _plan_customer(
     elif ctx.behavior != "dependent":
         where = sorted({o.company_id for o in foreign if o.company_id is not None})
         ctx.issue(
-            loc,
+            spec.loc_of(f"customerIds.{index}"),
             spec.resource,
             f"{field_name}: orders of customer {cid} sit in company {where or customer.company_id}"
             f" and can be moved to {target_res} only by reassign, which is Dependent-only (B2B"

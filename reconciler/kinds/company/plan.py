@@ -299,7 +299,7 @@ def _plan_company_updates(
             configs,
             before,
             resource=res,
-            loc=spec.loc_of("extraFields"),
+            loc=lambda: spec.loc_of("extraFields"),
             what="company",
             required=live is not None,  # creation already demands every required field
         )
