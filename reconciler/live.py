@@ -66,7 +66,7 @@ probe when per-object look-ups would have been cheaper; see ``plan_read_cost``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
 from reconciler import kinds
@@ -642,7 +642,8 @@ class Reader:
                 if order is not None:
                     out[order.bc_order_id] = order
             return out
-        orders, _ = self.b2b.rest_of_orders(first)
-        self.order_ids = {o.bc_order_id for o in orders}
-        out.update((o.bc_order_id, o) for o in orders if o.bc_order_id in want)
+        ids: set[Hashable] = set()  # every order's id (the snapshot's), only wanted orders held
+        orders, _ = self.b2b.rest_of_orders(first, keep=lambda o: o.bc_order_id in want, ids=ids)
+        self.order_ids = {i for i in ids if isinstance(i, int)}
+        out.update((o.bc_order_id, o) for o in orders)
         return out

@@ -226,7 +226,7 @@ class ExtraFieldConfig:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveCompany:
     """A company as read from the API, decoded to clean types (``""`` for unset strings)."""
 
@@ -245,7 +245,7 @@ class LiveCompany:
     updated_at: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveOrder:
     """B2B data of one order."""
 
@@ -261,7 +261,7 @@ USER_ROLES: tuple[str, ...] = ("admin", "senior-buyer", "junior-buyer")
 """Company user role names in the order of the API's codes 0..2."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveUser:
     """A B2B Edition company user (``userResponse``), decoded to clean types."""
 
@@ -284,7 +284,7 @@ class LiveUser:
     created_at: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveCustomer:
     """A BigCommerce customer named in an OrderAssignment, with membership and orders."""
 

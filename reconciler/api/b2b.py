@@ -97,8 +97,11 @@ class B2BApi:
         convert: Callable[[Row], T],
         what: str,
         key: Callable[[T], Hashable],
+        keep: Callable[[T], bool] | None = None,
+        keys: set[Hashable] | None = None,
     ) -> tuple[list[T], int]:
-        """Every item, continuing after ``first``; and the total.
+        """Every item (``keep``: only those it keeps), continuing after ``first``; and the total.
+        ``keys`` receives the key of every item of the pass that succeeded, kept or not.
 
         Offset paging is only right while the list holds still. A read that sees the total
         change, an object twice, or fewer objects than the total (one vanished) starts again
@@ -110,8 +113,11 @@ class B2BApi:
         for attempt in range(READ_ATTEMPTS):
             if attempt:
                 page = self._page(path, params, first.offset, first.limit, convert, what)
-            found = self._walk(page, path, params, convert, what, key)
+            seen: set[Hashable] = set()
+            found = self._walk(page, path, params, convert, what, key, keep, seen)
             if found is not None:
+                if keys is not None:
+                    keys |= seen
                 return found
         raise StoreChangedError(
             f"the store changed during the read of {what} (tried {READ_ATTEMPTS} times); run again",
@@ -127,10 +133,15 @@ class B2BApi:
         convert: Callable[[Row], T],
         what: str,
         key: Callable[[T], Hashable],
+        keep: Callable[[T], bool] | None = None,
+        seen: set[Hashable] | None = None,
     ) -> tuple[list[T], int] | None:
-        """One pass over the pages; ``None`` when the list changed under it."""
-        seen: set[Hashable] = set()
+        """One pass over the pages; ``None`` when the list changed under it. Every item is
+        decoded and counted; only those ``keep`` keeps are held (a pass over 500,000 orders
+        for the few hundred a plan needs holds those few hundred)."""
+        seen = set() if seen is None else seen
         out: list[T] = []
+        read = 0
         page = first
         while True:
             new = 0
@@ -139,7 +150,8 @@ class B2BApi:
                 if marker in seen:
                     continue
                 seen.add(marker)
-                out.append(item)
+                if keep is None or keep(item):
+                    out.append(item)
                 new += 1
             if page is not first:
                 if page.total != first.total:
@@ -149,6 +161,7 @@ class B2BApi:
                         f"{what}: the page at offset {page.offset} repeats objects already "
                         "read; the listing does not advance"
                     )
+            read += new
             if new != page.raw_count:
                 return None  # an object appeared twice: the list shifted
             if page.last:
@@ -157,9 +170,9 @@ class B2BApi:
                 path, params, page.offset + page.raw_count, first.limit, convert, what
             )
         total = first.total
-        if total is not None and first.offset + len(out) != total:
+        if total is not None and first.offset + read != total:
             return None  # fewer (or more) objects than the total: one vanished or appeared
-        return out, total if total is not None else first.offset + len(out)
+        return out, total if total is not None else first.offset + read
 
     # -- companies
 
@@ -433,10 +446,14 @@ class B2BApi:
         min_created: int | None = EVERY_ORDER_SINCE,
         min_modified: int | None = None,
         company_id: int | None = None,
+        keep: Callable[[LiveOrder], bool] | None = None,
+        ids: set[Hashable] | None = None,
     ) -> tuple[list[LiveOrder], int]:
-        """Every order after ``first`` was read (same filters), and the total."""
+        """Every order after ``first`` was read (same filters; ``keep``: only the orders it
+        keeps, though every one is read and checked; ``ids`` receives every order's id), and
+        the total."""
         params = self._order_params(min_created, min_modified, company_id)
-        return self._rest(first, "/orders", params, decode.order, "orders", _order_key)
+        return self._rest(first, "/orders", params, decode.order, "orders", _order_key, keep, ids)
 
     def list_orders(
         self,

@@ -1,0 +1,52 @@
+"""A full pass over the B2B order list holds only the orders the reader keeps.
+
+The live reader lists every order when that is cheaper than fetching the wanted ones one by one,
+and then needs a few hundred of them: ``rest_of_orders(keep=...)`` reads and checks every page
+as before (same requests, same total, same detection of a list that shifts) but holds only what
+``keep`` keeps, so a pass over 500,000 orders does not hold 500,000 objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.api import ApiClient
+from reconciler.sandbox import Sandbox
+
+NewSandbox = Callable[..., Sandbox]
+ClientFactory = Callable[..., ApiClient]
+
+
+def _orders(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "bcOrderId": 7001 + i,
+            "customerId": 321,
+            "companyId": None,
+            "poNumber": f"PO-{i}",
+            "createdAt": 1500000000 + i,
+            "updatedAt": 1500000000 + i,
+        }
+        for i in range(count)
+    ]
+
+
+def test_rest_of_orders_holds_only_what_keep_keeps(
+    new_sandbox: NewSandbox, make_client: ClientFactory, kit: Any
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed(orders=_orders(130)))
+    client = make_client(sb)
+    first = client.b2b.orders_page(limit=50)
+    every, total = client.b2b.rest_of_orders(first)
+    requests = client.stats.requests
+
+    def keep(order: Any) -> bool:
+        return bool(order.bc_order_id % 7 == 0)
+
+    kept, kept_total = client.b2b.rest_of_orders(first, keep=keep)
+    assert total == kept_total == 130
+    assert len(every) == 130  # the first page's orders too
+    assert kept == [o for o in every if keep(o)]
+    assert 0 < len(kept) < len(every)
+    assert client.stats.requests - requests == requests - 1  # the same pages, read again
