@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 10_000
 MAX_INT_DIGITS = 64
+SHARED_TEXT = 16
 _TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels; the rest of the file was not read"
 
 NodePath = tuple[str | int, ...]
@@ -603,6 +605,7 @@ class _Converter:
         self.anchored: set[int] = set()
         self.locs: dict[NodePath, Location] = {}
         self.key_locs: dict[NodePath, Location] = {}
+        self.texts: dict[str, str] = {}
 
     def document(self, root: Node | None, index: int, anchored: set[int]) -> Document | None:
         if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
@@ -651,7 +654,10 @@ class _Converter:
         if isinstance(node, ScalarNode):
             tag = node.tag
             if tag == STR:
-                return node.value  # the commonest case, first
+                text = node.value  # the commonest case, first
+                if len(text) <= SHARED_TEXT:  # "approved", "US", "1": one object per file
+                    return self.texts.setdefault(text, text)
+                return text
             try:
                 result = _construct_scalar(tag, node.value, loc)
             except _Refused as exc:
@@ -691,7 +697,7 @@ class _Converter:
                 doc.problems.append((key_loc, problem))
                 doc.incomplete.add(path)
                 continue
-            key = key_node.value
+            key = sys.intern(key_node.value)  # one object per field name, not per document
             if key == "<<" and key_node.style is None:
                 self._problem()
                 doc.problems.append(

@@ -91,6 +91,8 @@ def req_int(value: Any, what: str) -> int:
 
 def _id_value(value: Any) -> int | None:
     """A positive integer id from ``12``, ``12.0`` or ``"12"``; ``None`` for anything else."""
+    if type(value) is int:  # the commonest answer, first (a bool is not an int here)
+        return value if value > 0 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
@@ -120,14 +122,22 @@ def opt_id(value: Any, what: str) -> int | None:
     return req_id(value, what)
 
 
+_EXACT_FLOAT = 2**53
+"""Integers below this in size survive ``int(float(n))`` unchanged."""
+
+
 def timestamp(value: Any) -> int:
     """Unix seconds from a string or a number; missing or empty -> 0."""
+    if type(value) is int and -_EXACT_FLOAT < value < _EXACT_FLOAT:
+        return value  # what the float round trip below gives, without it
     number = opt_number(value)
     return 0 if number is None else int(number)
 
 
 def text(value: Any) -> str:
     """A clean string: ``None`` -> ``""``; numbers as their text; surrounding blanks kept."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

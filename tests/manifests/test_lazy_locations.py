@@ -104,3 +104,20 @@ def test_a_plan_without_issues_asks_for_no_location(sb: Sandbox) -> None:
     company = found.companies[0]
     assert company.loc_of("companyName") == company.field_locs["companyName"]
     assert company.loc_of("companyName") != company.loc
+
+
+def test_field_names_and_short_values_are_one_object_across_documents(tmp_path: Path) -> None:
+    """A large repository repeats the same field names and short values (``approved``, ``US``)
+    in every document: they are held once, not once per document."""
+    file = tmp_path / "m.yaml"
+    long = "x" * 40
+    file.write_text(
+        f"kind: Company\nstatus: approved\nnote: {long}\n---\n"
+        f"kind: Company\nstatus: approved\nnote: {long}\n",
+        encoding="utf-8",
+    )
+    first, second = (d.value for d in yamlload.load_path(file, str(file)).documents)
+    assert first == second
+    assert all(a is b for a, b in zip(first, second, strict=True))  # the field names
+    assert first["status"] is second["status"]
+    assert first["note"] == second["note"]
