@@ -50,3 +50,17 @@ def test_rest_of_orders_holds_only_what_keep_keeps(
     assert kept == [o for o in every if keep(o)]
     assert 0 < len(kept) < len(every)
     assert client.stats.requests - requests == requests - 1  # the same pages, read again
+
+
+def test_rest_of_orders_gives_every_id_while_holding_the_kept(
+    new_sandbox: NewSandbox, make_client: ClientFactory, kit: Any
+) -> None:
+    """The snapshot needs every order's id (to see deletions) from the same pass."""
+    sb = new_sandbox(db=":memory:", seed=kit.seed(orders=_orders(130)))
+    client = make_client(sb)
+    first = client.b2b.orders_page(limit=50)
+    ids: set[Any] = set()
+    kept, total = client.b2b.rest_of_orders(first, keep=lambda o: False, ids=ids)
+    assert kept == []
+    assert total == 130
+    assert ids == {7001 + i for i in range(130)}
