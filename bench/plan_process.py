@@ -37,7 +37,8 @@ from bench.store_process import StoreProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "store"
-SIZES = {"10k": 10_000, "50k": 50_000}
+SIZES = {"1k": 1_000, "10k": 10_000, "50k": 50_000}
+"""1k: a quick check of the benchmark itself (not reported)."""
 TARGETS = {"cpu10k": 3.0, "rss50k": 300.0, "help": 0.15}
 
 
@@ -101,6 +102,7 @@ def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any
         raise SystemExit(f"plan exited {run['exit']}:\n{run['stderr']}")
     plan = json.loads(run.pop("stdout"))
     run["actions"] = plan["actions"]
+    run["refresh"] = plan.get("refresh")
     run["counts"] = {k: v for k, v in plan["summary"].items() if isinstance(v, int) and v}
     return run
 
@@ -130,6 +132,16 @@ def outside_changes(scenario: Scenario) -> list[tuple[str, dict[str, Any]]]:
         ("reassign_orders", {"customer_id": customer, "group_id": home % scenario.companies + 1}),
         ("delete_company", {"company_id": scenario.company_id(gone)}),
     ]
+
+
+def _bound(store: StoreProcess, run: dict[str, Any]) -> dict[str, Any] | None:
+    """The lower bound of the incremental read ``run`` made (``incremental_read_cost`` for the
+    parts it served from the snapshot and what the store reports modified since)."""
+    refresh = run.get("refresh") or {}
+    if refresh.get("mode") != "incremental":
+        return None
+    parts = refresh.get("fromSnapshot", [])
+    return dict(store.call("incremental_bound", refresh["snapshotTakenAt"], parts))
 
 
 def _progress(label: str, run: dict[str, Any]) -> None:
@@ -178,6 +190,7 @@ def measure_size(label: str, compress: float, incremental: bool) -> dict[str, An
             time.sleep(budget.b2b[1])
             same = run_plan(store, work, ["--refresh", "auto"])
             _progress("plan --refresh auto, no change", same)
+            same_bound = _bound(store, same)  # before the changes: what changed since counts
             changes = outside_changes(scenario)
             for name, kwargs in changes:
                 store.call("outside", name, kwargs)
@@ -188,6 +201,8 @@ def measure_size(label: str, compress: float, incremental: bool) -> dict[str, An
             truth = run_plan(store, work, ["--refresh", "full"])
             _progress("plan --refresh full, after outside changes", truth)
             out["incremental"] = {
+                "noChangeBound": same_bound,
+                "afterChangesBound": _bound(store, after),
                 "noChange": {k: v for k, v in same.items() if k != "actions"},
                 "noChangeEqualsFull": same["actions"] == full["actions"],
                 "changes": [{"change": name, **kwargs} for name, kwargs in changes],
@@ -269,6 +284,10 @@ def _row(size: str, what: str, run: dict[str, Any], bound: str, equal: str) -> t
     )
 
 
+def _b(bound: dict[str, Any] | None, admin: int) -> str:
+    return "(read in full)" if bound is None else f"{bound['total']:,} + {admin}"
+
+
 def report(out: dict[str, Any]) -> str:
     rows = []
     for size in out["sizes"]:
@@ -279,9 +298,12 @@ def report(out: dict[str, Any]) -> str:
         if inc:
             same = "yes" if inc["noChangeEqualsFull"] else "NO"
             after = "yes" if inc["afterChangesEqualsFull"] else "NO"
-            rows.append(_row("", "incremental, no change", inc["noChange"], "", same))
+            admin = size["adminChecks"]
+            no_change = _b(inc["noChangeBound"], admin)
+            changed = _b(inc["afterChangesBound"], admin)
+            rows.append(_row("", "incremental, no change", inc["noChange"], no_change, same))
             rows.append(
-                _row("", "incremental, after outside changes", inc["afterChanges"], "", after)
+                _row("", "incremental, after outside changes", inc["afterChanges"], changed, after)
             )
             rows.append(
                 _row("", "full read, after outside changes", inc["fullAfterChanges"], "", "")

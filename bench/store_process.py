@@ -80,6 +80,7 @@ def _serve(conn: Connection, params: dict[str, Any], compress: float, manifests:
     }
     del seed
     sb.clear_log()
+    bounds = {"needs": needs, "counts": counts}
     with sb, sb.serve() as served:
         info["url"] = served.url
         conn.send(info)
@@ -89,12 +90,39 @@ def _serve(conn: Connection, params: dict[str, Any], compress: float, manifests:
                 conn.send(None)
                 return
             try:
-                conn.send(_command(sb, command, args))
+                conn.send(_command(sb, command, args, bounds))
             except Exception as exc:
                 conn.send(RuntimeError(f"{command}: {exc}\n{traceback.format_exc()}"))
 
 
-def _command(sb: Any, command: str, args: tuple[Any, ...]) -> Any:
+def _modified_since(sb: Any, since: int) -> dict[str, int]:
+    """How many companies, users, B2B orders and core orders the store reports modified at or
+    after ``since`` (the totals of its own listings, asked in-process)."""
+    import httpx
+
+    headers = {"X-Auth-Token": TOKEN, "X-Store-Hash": STORE_HASH}
+    with httpx.Client(transport=sb.transport(), base_url="http://sandbox.local") as http:
+
+        def total(path: str, **params: Any) -> int:
+            body = http.get(f"/api/v3/io{path}", params={**params, "limit": 1}, headers=headers)
+            meta = body.json()["meta"]
+            return int(meta.get("pagination", meta)["totalCount"])
+
+        when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(since))
+        core = http.get(
+            f"/stores/{STORE_HASH}/v2/orders/count",
+            params={"min_date_modified": when},
+            headers={"X-Auth-Token": TOKEN},
+        )
+        return {
+            "companies": total("/companies", minModified=since),
+            "users": total("/users", minModified=since),
+            "orders": total("/orders", minModified=since, minCreated=1),
+            "core_orders": int(core.json()["count"]),
+        }
+
+
+def _command(sb: Any, command: str, args: tuple[Any, ...], bounds: dict[str, Any]) -> Any:
     if command == "log":
         entries = sb.request_log
         sb.clear_log()
@@ -108,6 +136,16 @@ def _command(sb: Any, command: str, args: tuple[Any, ...]) -> Any:
 
         name, kwargs = args
         return getattr(outside, name)(sb, **kwargs)
+    if command == "incremental_bound":
+        from reconciler import incremental
+        from reconciler.live import ReadCost
+
+        taken_at, parts = args
+        changed = _modified_since(sb, max(0, int(taken_at) - incremental.MARGIN))
+        cost: ReadCost = incremental.incremental_read_cost(
+            bounds["needs"], bounds["counts"], incremental.Changes(**changed), tuple(parts)
+        )
+        return {"total": sum(vars(cost).values()), "parts": vars(cost), "changed": changed}
     raise ValueError(f"unknown command {command!r}")
 
 
