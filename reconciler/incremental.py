@@ -301,7 +301,9 @@ class IncrementalReader(Reader):
             self._full("core orders", "orders were deleted")
             return super()._customer_orders(customers)
         moved = dict(changed)
-        found = {c: set(kept[c].order_ids) - moved.keys() for c in customers}
+        # Each customer's own orders looked up in ``moved``: a set minus ``moved.keys()`` walked
+        # every changed order once per customer (100,000 x 2,000 at 10k).
+        found = {c: {o for o in kept[c].order_ids if o not in moved} for c in customers}
         for order_id, customer in changed:
             if customer in found:
                 found[customer].add(order_id)
