@@ -103,6 +103,8 @@ class IncrementalReader(Reader):
         self.in_full: dict[str, str] = {}
         self.deleted_companies: set[int] | None = None
         """Companies deleted since the snapshot (None: not known)."""
+        self.companies_now: set[int] = set()
+        """Companies this read found (they exist)."""
         self.moved_customers: set[int] | None = None
         """Customers whose user was created, moved or deleted since (None: not known)."""
         self.customer_orders: dict[int, tuple[int, ...]] = {}
@@ -115,6 +117,11 @@ class IncrementalReader(Reader):
     # -- companies
 
     def _companies(self) -> tuple[LiveCompany, ...]:
+        found = self._companies_now()
+        self.companies_now = {c.company_id for c in found}
+        return found
+
+    def _companies_now(self) -> tuple[LiveCompany, ...]:
         snap = self.snap
         if not snap.companies_complete:
             self._full("companies", "the snapshot does not hold every company")
@@ -226,7 +233,7 @@ class IncrementalReader(Reader):
 
     def _company_users(self, companies: tuple[LiveCompany, ...]) -> tuple[LiveUser, ...]:
         wanted = set(self.needs.user_emails)
-        if not wanted <= self.snap.user_emails:
+        if self.snap.user_rows is not None and not wanted <= self.snap.user_emails:
             self._full("users", "new e-mails are listed")
             self.moved_customers = None
             found = super()._company_users(companies)
@@ -355,7 +362,8 @@ class IncrementalReader(Reader):
 
     def _order_suspects(self, wanted: tuple[int, ...]) -> set[int]:
         """Kept orders that a side effect without a change feed may have changed: those of a
-        deleted company (or of any company, when deletions are not known), and company-less
+        deleted company (when deletions are not known, of a company this read did not find:
+        one it found exists), and company-less
         ones that a created or moved user may have brought into its company (all of them when
         the users' changes are not known)."""
         kept = self.snap.live.orders
@@ -374,7 +382,9 @@ class IncrementalReader(Reader):
             if order is None:
                 continue
             if order.company_id is not None:
-                if deleted is None or order.company_id in deleted:
+                if deleted is None and order.company_id not in self.companies_now:
+                    suspects.add(order_id)  # its company may be gone: no one read it now
+                elif deleted is not None and order.company_id in deleted:
                     suspects.add(order_id)
             elif moved is None or order_id in of_moved or (moved and order_id not in of_customers):
                 suspects.add(order_id)
