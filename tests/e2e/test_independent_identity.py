@@ -115,18 +115,23 @@ def test_companyid_settles_it_and_converges(folder: Path) -> None:
         assert companies[3002]["customerGroupId"] == 20
 
 
-def test_create_into_a_shared_group_confirms_by_name(folder: Path) -> None:
+@pytest.mark.parametrize("uuid", [False, True], ids=["id-unused", "id-used-by-an-update"])
+def test_create_into_a_shared_group_confirms_by_name(folder: Path, uuid: bool) -> None:
+    """One read of the name before the POST; one after it when a later action (the update
+    that sets the uuid) uses the new id, else verification confirms the company."""
     text = MANIFESTS.replace("companyName: Acme", "companyName: Gamma")
+    if uuid:
+        text = text.replace('companyPhone: "9"', 'companyPhone: "9"\n  uuid: ERP-9')
     (folder / "all.yaml").write_text(text)
     with Sandbox(db=":memory:", seed=SEED) as sb, client(sb) as api:
         found = load([folder])
         plan = build_plan(found, read_live(api, found), created_at="2026-11-29T00:00:00Z")
-        assert [a.type for a in plan.actions] == ["create"]
+        assert [a.type for a in plan.actions] == ["create", "update"] if uuid else ["create"]
         sb.clear_log()
         report = apply_plan(api, plan)
         assert report.ok, report
         confirms = [e for e in sb.request_log if "q=Gamma" in e.query]
-        assert len(confirms) == 2  # one read before the POST, one after it
+        assert len(confirms) == (2 if uuid else 1)  # before the POST (and after it)
         assert len(sb.request_log) == api_requests(plan)
         group = [c for c in sb.dump()["companies"] if c["customerGroupId"] == 20]
         assert sorted(c["companyName"] for c in group) == ["Acme", "Beta", "Gamma"]

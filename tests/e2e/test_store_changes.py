@@ -445,11 +445,17 @@ def test_a_run_of_converts_looks_once_and_still_never_converts_a_group_twice(ske
             assert "bcGroupId=303" in group_reads[0].query
 
 
-def test_a_convert_whose_id_nothing_uses_is_confirmed_by_verification() -> None:
+@pytest.mark.parametrize(
+    ("behavior", "kind"), [("dependent", "convert"), ("independent", "create")]
+)
+def test_a_creation_whose_id_nothing_uses_is_confirmed_by_verification(
+    behavior: str, kind: str
+) -> None:
     """No later action names the new company's id, so no read follows the POST; a wrong id in
-    the answer is still caught, by verification (the company is not in the group)."""
-    with Sandbox(db=":memory:", seed=seed("dependent")) as sb:
-        found = manifests("dependent", positions=[300])
+    the answer is still caught, by verification (the company is not in the group, or has
+    another name)."""
+    with Sandbox(db=":memory:", seed=seed(behavior)) as sb:
+        found = manifests(behavior, positions=[300])
 
         def lie(request: httpx.Request, answer: httpx.Response) -> httpx.Response:
             if request.method == "POST" and answer.status_code == 200:
@@ -458,16 +464,22 @@ def test_a_convert_whose_id_nothing_uses_is_confirmed_by_verification() -> None:
 
         with client(sb, Proxy(sb.transport(), response=lie)) as api:
             plan = plan_for(api, found)
-            assert [a.type for a in plan.actions] == ["convert"]
+            assert [a.type for a in plan.actions] == [kind]
             sb.clear_log()
             report = apply_plan(api, plan)
         assert [r.outcome for r in report.results] == ["applied"]
         after_post = sb.request_log[sb.request_log.index(posts(sb)[0]) + 1 :]
-        assert all("bcGroupId" not in e.query for e in after_post)
-        assert (
-            "inconsistent result after apply: company/co-300 is company 1000 in customer group 1, "
-            "expected customer group 301 (company/co-300:convert)"
-        ) in report.verification
+        assert all("bcGroupId" not in e.query and "q=" not in e.query for e in after_post)
+        if kind == "convert":
+            assert (
+                "inconsistent result after apply: company/co-300 is company 1000 in customer "
+                "group 1, expected customer group 301 (company/co-300:convert)"
+            ) in report.verification
+        else:
+            assert (
+                "inconsistent result after apply: company/co-300 companyName is 'Company 0', "
+                "expected 'Company 300' (company/co-300:create)"
+            ) in report.verification
         assert not [e for e in sb.request_log if e.method == "PUT"]
 
 

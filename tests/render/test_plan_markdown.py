@@ -37,8 +37,8 @@ def test_title_summary_table_and_cost(plans: SimpleNamespace) -> None:
     for kind in ACTION_TYPES:
         assert f"| {kind} | 1 |" in md
     assert "| **total** | **11** |" in md
-    assert "**27 API requests**" in md
-    assert "**13.5 s** at 120 req/min" in md
+    assert "**26 API requests**" in md
+    assert "**13.0 s** at 120 req/min" in md
 
 
 def test_only_present_types_in_the_table(plans: SimpleNamespace) -> None:

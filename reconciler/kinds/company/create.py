@@ -21,7 +21,7 @@ After the POST, one read confirms the company the API named is the group's befor
 action uses its id; when no later action names it, verification (which reads every touched
 company, and checks a converted company's group) confirms it instead.
 Independent creates (identity by name, no API guard) keep one read of the name right before
-each POST and one right after it.
+each POST; the read after it follows the same rule as a convert's.
 """
 
 from __future__ import annotations
@@ -90,14 +90,16 @@ def _look_cheaper(actions: Sequence[Action], start: int, end: int) -> bool:
 def creation_reads(actions: Sequence[Action]) -> int:
     """Reads around the converts and creates of a plan's ``actions`` when nothing fails: per
     chunk of converts, one listing or one read per group (the cheaper), and one confirm read
-    per convert whose id a later action names; two reads per create (``create_company``)."""
+    per convert or create whose id a later action names; one read before each create
+    (``create_company``)."""
     total = 0
     for position, action in enumerate(actions):
+        if action.type in ("convert", "create"):
+            total += used_later(actions, position)
         if action.type == "create":
-            total += 2
+            total += 1
         if action.type != "convert":
             continue
-        total += used_later(actions, position)
         start, end = convert_chunk(actions, position)
         if not _look_cheaper(actions, start, end):
             total += 1
@@ -122,7 +124,7 @@ def create_company(
     assert group is not None
     wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
     if action.type == "create":
-        return _create_by_name(client, request, str(wanted or ""))
+        return _create_by_name(client, request, str(wanted or ""), _confirm_now(run, action))
     existing = _company_before_convert(client, run, action)
     if existing is not None:
         return _adopt(existing, group, wanted), (
@@ -144,11 +146,7 @@ def create_company(
             raise exc from last
 
     def confirm(company_id: int) -> None:
-        if (
-            not _in_run(run)
-            or run.actions[run.position] != action
-            or used_later(run.actions, run.position)
-        ):
+        if _confirm_now(run, action):
             _confirm_created(client, group, company_id)
 
     return _send_once_per_absence(client, request, confirm, look_after)
@@ -178,18 +176,30 @@ def _company_before_convert(client: ApiClient, run: ApplyRun, action: Action) ->
     return by_group.get(group)
 
 
+def _confirm_now(run: ApplyRun, action: Action) -> bool:
+    """True when the id a convert or create answers must be confirmed right after it: a later
+    action uses it (or the action is not sent from a plan's apply). Otherwise verification,
+    which reads the company by that id, confirms it (its name and group)."""
+    if not _in_run(run) or run.actions[run.position] != action:
+        return True
+    return used_later(run.actions, run.position)
+
+
 def _in_run(run: ApplyRun) -> bool:
     """True when the action being sent is ``run.actions[run.position]`` (a plan's apply)."""
     return 0 <= run.position < len(run.actions)
 
 
-def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[int, str]:
+def _create_by_name(
+    client: ApiClient, request: Request, wanted: str, confirm_now: bool
+) -> tuple[int, str]:
     """Independent create: the identity is the name (the group may hold other companies).
 
     Right before the POST one read (``q=<name>``) confirms no company carries the name: one
     that does (made since planning, or by a run that was cut off) is adopted, two are refused;
-    after the POST one read confirms the company the API named carries it. A POST whose outcome
-    is uncertain is sent again only after a read shows no company with the name."""
+    after the POST, when a later action uses its id (``confirm_now``), one read confirms the
+    company the API named carries it (else verification does). A POST whose outcome is uncertain
+    is sent again only after a read shows no company with the name."""
 
     def named() -> list[LiveCompany]:
         companies, _ = client.b2b.list_companies(q=wanted)
@@ -213,6 +223,8 @@ def _create_by_name(client: ApiClient, request: Request, wanted: str) -> tuple[i
         return adopt(existing, "(made since planning)")
 
     def confirm(company_id: int) -> None:
+        if not confirm_now:
+            return  # verification reads the company and checks its name and group
         ids = [c.company_id for c in named()]
         if company_id not in ids:
             raise ApiError(
