@@ -356,7 +356,7 @@ class IncrementalReader(Reader):
             order = self.b2b.get_order(order_id)
             if order is not None:
                 out[order_id] = order
-        self.order_ids = set(ids_now)
+        self.order_ids = ids_now
         self.incremental.append("orders")
         return out
 
@@ -461,7 +461,7 @@ def snapshot_of(reader: Reader, live: LiveState, needs: ReadNeeds) -> Snapshot:
         companies_complete=everything is not None,
         user_rows=reader.user_rows,
         user_emails=frozenset(needs.user_emails) if reader.user_rows is not None else frozenset(),
-        order_ids=None if reader.order_ids is None else frozenset(reader.order_ids),
+        order_ids=reader.order_ids,  # the read's own set: 500,000 ids, not copied
         core_count=reader.core_count if core_ok else None,
         core_max_id=reader.core_max_id if core_ok else None,
         needs=_needs_json(needs),

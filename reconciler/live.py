@@ -67,7 +67,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
+from typing import cast
 
 from reconciler import kinds
 from reconciler.api import ApiClient
@@ -421,7 +423,7 @@ class Reader:
         """Every company in the store, in read order (when the read listed them all)."""
         self.user_rows: dict[int, tuple[int | None, int]] | None = None
         """customerId -> (companyId, updatedAt) of every user (when the read listed them all)."""
-        self.order_ids: set[int] | None = None
+        self.order_ids: AbstractSet[int] | None = None
         """Every B2B order id (when the read listed them all)."""
         self.core_count: int | None = None
         self.core_max_id: int | None = None
@@ -644,6 +646,6 @@ class Reader:
             return out
         ids: set[Hashable] = set()  # every order's id (the snapshot's), only wanted orders held
         orders, _ = self.b2b.rest_of_orders(first, keep=lambda o: o.bc_order_id in want, ids=ids)
-        self.order_ids = {i for i in ids if isinstance(i, int)}
+        self.order_ids = cast("set[int]", ids)  # bc_order_id keys: ints, kept without a copy
         out.update((o.bc_order_id, o) for o in orders)
         return out

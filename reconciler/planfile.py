@@ -200,33 +200,14 @@ def live_to_json(live: LiveState) -> dict[str, JSON]:
     return {
         "readAt": live.read_at,
         "companyTotal": live.company_total,
-        "companies": [_company_json(c) for c in live.companies],
+        "companies": [company_json(c) for c in live.companies],
         "customerGroups": sorted(live.customer_groups),
         "priceLists": sorted(live.price_lists),
         "channels": sorted(live.channels),
         "companyExtraFieldConfigs": [_config_json(c) for c in live.company_field_configs],
         "orderExtraFieldConfigs": [_config_json(c) for c in live.order_field_configs],
-        "customers": [
-            {
-                "customerId": c.customer_id,
-                "companyId": c.company_id,
-                "userUpdatedAt": c.user_updated_at,
-                "orderIds": list(c.order_ids),
-                **({"email": c.email} if c.email is not None else {}),
-            }
-            for c in (live.customers[k] for k in sorted(live.customers))
-        ],
-        "orders": [
-            {
-                "bcOrderId": o.bc_order_id,
-                "companyId": o.company_id,
-                "poNumber": o.po_number,
-                "extraFields": dict(o.extra_fields),
-                "updatedAt": o.updated_at,
-                "createdAt": o.created_at,
-            }
-            for o in (live.orders[k] for k in sorted(live.orders))
-        ],
+        "customers": [customer_json(live.customers[k]) for k in sorted(live.customers)],
+        "orders": [order_json(live.orders[k]) for k in sorted(live.orders)],
         **(
             {
                 "users": [_user_json(u) for u in sorted(live.users, key=lambda u: u.user_id)],
@@ -253,6 +234,29 @@ def live_to_json(live: LiveState) -> dict[str, JSON]:
     }
 
 
+def customer_json(c: LiveCustomer) -> dict[str, JSON]:
+    """One entry of ``live.customers`` in the plan's JSON."""
+    return {
+        "customerId": c.customer_id,
+        "companyId": c.company_id,
+        "userUpdatedAt": c.user_updated_at,
+        "orderIds": list(c.order_ids),
+        **({"email": c.email} if c.email is not None else {}),
+    }
+
+
+def order_json(o: LiveOrder) -> dict[str, JSON]:
+    """One entry of ``live.orders`` in the plan's JSON."""
+    return {
+        "bcOrderId": o.bc_order_id,
+        "companyId": o.company_id,
+        "poNumber": o.po_number,
+        "extraFields": dict(o.extra_fields),
+        "updatedAt": o.updated_at,
+        "createdAt": o.created_at,
+    }
+
+
 def _user_json(u: LiveUser) -> dict[str, JSON]:
     return {
         "userId": u.user_id,
@@ -272,7 +276,7 @@ def _user_json(u: LiveUser) -> dict[str, JSON]:
     }
 
 
-def _company_json(c: LiveCompany) -> dict[str, JSON]:
+def company_json(c: LiveCompany) -> dict[str, JSON]:
     return {
         "companyId": c.company_id,
         "customerGroupId": c.customer_group_id,

@@ -110,13 +110,17 @@ class B2BApi:
         and at a page that brings nothing new (a listing that does not advance).
         """
         page = first
+        direct = keys is not None and not keys  # fill the caller's empty set: no copy at the end
         for attempt in range(READ_ATTEMPTS):
             if attempt:
                 page = self._page(path, params, first.offset, first.limit, convert, what)
             seen: set[Hashable] = set()
+            if direct and keys is not None:
+                keys.clear()  # what a failed pass saw does not count
+                seen = keys
             found = self._walk(page, path, params, convert, what, key, keep, seen)
             if found is not None:
-                if keys is not None:
+                if keys is not None and not direct:
                     keys |= seen
                 return found
         raise StoreChangedError(

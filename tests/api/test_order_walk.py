@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.api import ApiClient
+import httpx
+
+from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.sandbox import Sandbox
 
 NewSandbox = Callable[..., Sandbox]
@@ -64,3 +66,39 @@ def test_rest_of_orders_gives_every_id_while_holding_the_kept(
     assert kept == []
     assert total == 130
     assert ids == {7001 + i for i in range(130)}
+
+
+class _DeleteBeforePageTwo(httpx.BaseTransport):
+    """The sandbox, where another client deletes order 7001 just before page 2 is first read."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb, self.inner, self.done = sb, sb.transport(), False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        page_two = request.url.path.endswith("/orders") and "offset=50" in str(request.url.query)
+        if page_two and not self.done:
+            self.done = True
+            self.sb.delete_orders([7001])
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_the_ids_are_those_of_the_pass_that_succeeded(new_sandbox: NewSandbox, kit: Any) -> None:
+    """A pass that saw the list change is read again; the ids it saw (7001, deleted since) are
+    not reported: the caller's set is filled in place, and emptied before each new pass."""
+    sb = new_sandbox(db=":memory:", seed=kit.seed(orders=_orders(130)))
+    settings = ApiSettings(
+        store_hash=sb.store_hash,
+        token=Secret(kit.TOKEN),
+        b2b_url="http://localhost/api/v3/io",
+        core_url="http://localhost",
+    )
+    with ApiClient.open(settings, _DeleteBeforePageTwo(sb), sleep=lambda _s: None) as client:
+        first = client.b2b.orders_page(limit=50)
+        ids: set[Any] = set()
+        kept, total = client.b2b.rest_of_orders(first, keep=lambda o: o.bc_order_id < 7010, ids=ids)
+    assert total == 129
+    assert ids == {7002 + i for i in range(129)}
+    assert sorted(o.bc_order_id for o in kept) == list(range(7002, 7010))

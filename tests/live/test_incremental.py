@@ -4,6 +4,7 @@ over the sandbox's HTTP; and a no-change read costs a few requests, whatever the
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -302,3 +303,31 @@ def test_the_cost_model_tells_the_requests_of_an_incremental_read(
     cost = incremental.incremental_read_cost(needs, counts, changes, busy.refresh.from_snapshot)
     assert busy.refresh.from_snapshot == parts
     assert cost.total == busy.live.requests == 12 + (size + 2) // 250
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1_000])
+def test_the_snapshot_is_streamed_in_chunks_and_is_the_same_json(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chunk: int,
+) -> None:
+    sb = new_sandbox(seed=big(kit, 300))
+    client = open_client(sb)
+    got = incremental.read(client, the_manifests(kit))
+    snap = got.snapshot
+    assert snap.order_ids
+    assert snap.user_rows
+    assert snap.live.companies
+    assert snap.live.orders
+    monkeypatch.setattr(snapshot, "_CHUNK", chunk)
+    whole = json.dumps(snapshot.to_json(snap), separators=(",", ":"), ensure_ascii=False)
+    pieces: list[str] = []
+    snapshot.write_json(snap, pieces.append)
+    assert "".join(pieces) == whole
+    if chunk < 10:
+        assert max(map(len, pieces)) < len(whole) // 20  # never the whole text at once
+    assert snapshot.save(str(tmp_path), snap) == ""
+    assert snapshot.path_for(str(tmp_path), sb.store_hash).read_text() == whole + "\n"
