@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 from reconciler.errors import PlanFileError
+from reconciler.jsontext import dumps_indented
 from reconciler.kinds import action_types, api_requests, estimated_seconds
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
 from reconciler.model import (
@@ -315,7 +316,7 @@ def _int_keyed(mapping: Mapping[int, Any]) -> dict[str, Any]:
 def dump_plan(plan: Plan) -> str:
     """Return the saved-file text of a plan: JSON, indent 2, deterministic, newline-terminated."""
     try:
-        text = json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False, allow_nan=False)
+        text = dumps_indented(plan_to_json(plan))  # json.dumps(indent=2), faster, leaner
     except (TypeError, ValueError) as exc:
         raise PlanFileError(f"plan cannot be written as JSON: {exc}") from exc
     return text + "\n"

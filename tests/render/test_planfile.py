@@ -457,3 +457,10 @@ def test_not_a_plan_at_all() -> None:
         plan_from_json(None)
     with pytest.raises(PlanFileError, match="not a plan"):
         plan_from_json({"hello": "world"})
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])  # shared, loaded CI machines
+@given(generated_plans())
+def test_the_plan_file_text_is_json_dumps_indented_by_two(plan: Plan) -> None:
+    expected = json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False, allow_nan=False)
+    assert dump_plan(plan) == expected + "\n"
