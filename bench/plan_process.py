@@ -12,6 +12,15 @@ CPU seconds (user + system) and its peak RSS (``ru_maxrss``). The requests are t
 sandbox logged; the lower bound is ``reconciler.live.lower_bound`` for the store's true sizes.
 The plan must hold exactly the actions the scenario expects, else the benchmark stops.
 
+With incremental refresh (``plan --refresh``): ``plan --refresh auto`` with no change, then
+after a few outside changes, each checked against ``--refresh full``; then
+``apply FOLDER --auto-approve`` (a child process too: its requests, and B2B requests per
+action with its own read included), ``plan --refresh auto`` (it reads apply's own changes),
+``plan --refresh auto`` again with no change (issue 17's target: at most 12 requests at 10k)
+and ``plan --refresh full`` on the converged store, which must plan nothing. Every incremental
+plan must equal the full read's; its lower bound is ``reconciler.incremental``'s cost model
+for what the store reports modified since the snapshot.
+
 Startup: ``b2b-reconcile --help``, ``validate`` on the example store and on the 10k manifests,
 and ``python -c pass`` as the floor, each timed as a process (wall time), interleaved, the
 median of ``--repeats`` runs.
@@ -78,12 +87,13 @@ def measured(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     }
 
 
-def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
-    """One ``plan --format json`` process against the store; its costs and the plan."""
+def run_command(store: StoreProcess, work: Path, command: str, extra: list[str]) -> dict[str, Any]:
+    """One ``COMMAND FOLDER --format json`` process against the store; its costs, the requests
+    the store logged while it ran, and its stdout (the JSON document)."""
     url = store.info["url"]
     argv = [
         *cli(),
-        "plan",
+        command,
         str(work / "manifests"),
         "--format",
         "json",
@@ -99,7 +109,13 @@ def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any
     run["requests"] = store.log()
     run["launcherPeakRssMB"] = launcher_rss
     if run["exit"] != 0:
-        raise SystemExit(f"plan exited {run['exit']}:\n{run['stderr']}")
+        raise SystemExit(f"{command} exited {run['exit']}:\n{run['stderr']}")
+    return run
+
+
+def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
+    """One ``plan --format json`` process against the store; its costs and the plan."""
+    run = run_command(store, work, "plan", extra)
     plan = json.loads(run.pop("stdout"))
     run["actions"] = plan["actions"]
     run["refresh"] = plan.get("refresh")
@@ -211,11 +227,65 @@ def measure_size(label: str, compress: float, incremental: bool) -> dict[str, An
                 "afterChangesEqualsFull": after["actions"] == truth["actions"],
                 "actionsAfterChanges": by_type(truth["actions"]),
             }
+            out["converged"] = converge(store, work, budget, truth["actions"])
             return out
         finally:
             store.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _apply_run(store: StoreProcess, work: Path, planned: list[dict[str, Any]]) -> dict[str, Any]:
+    """``apply FOLDER --auto-approve --force`` (its own read, ``--refresh auto``, then the writes and
+    their verification); its costs, and B2B requests per action of the plan it was given."""
+    # --force: the scenario changes more than maxChangePercent (30%) of the managed objects.
+    run = run_command(store, work, "apply", ["--auto-approve", "--force"])
+    report = json.loads(run.pop("stdout"))
+    summary = report.get("summary", {})
+    if not report.get("ok") or summary.get("applied") != len(planned):
+        raise SystemExit(f"apply did not apply every action: {summary}")
+    req = run["requests"]
+    by_endpoint = req.get("byEndpoint", {})
+    run["actions"] = len(planned)
+    run["summary"] = summary
+    run["writes"] = sum(n for e, n in by_endpoint.items() if not e.startswith("GET "))
+    run["b2bPerAction"] = req["b2b"] / len(planned) if planned else 0.0
+    return run
+
+
+def converge(
+    store: StoreProcess, work: Path, budget: Budget, planned: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """After the outside changes: ``apply --auto-approve``, then ``plan --refresh auto`` (it
+    reads apply's own changes), ``plan --refresh auto`` again with nothing changed (issue 17's
+    target: at most 12 requests at 10k), and ``plan --refresh full`` on the converged store.
+    Every plan must be empty and the incremental ones equal to the full read's."""
+    time.sleep(budget.b2b[1])
+    applied = _apply_run(store, work, planned)
+    _progress(f"apply --auto-approve ({len(planned):,} actions)", applied)
+    time.sleep(budget.b2b[1])
+    after = run_plan(store, work, ["--refresh", "auto"])
+    _progress("plan --refresh auto, after apply", after)
+    after_bound = _bound(store, after)
+    time.sleep(budget.b2b[1])
+    again = run_plan(store, work, ["--refresh", "auto"])
+    _progress("plan --refresh auto, converged, no change", again)
+    again_bound = _bound(store, again)
+    time.sleep(budget.b2b[1])
+    truth = run_plan(store, work, ["--refresh", "full"])
+    _progress("plan --refresh full, converged", truth)
+    if truth["actions"]:
+        raise SystemExit(f"apply did not converge: the full read plans {by_type(truth['actions'])}")
+    return {
+        "apply": applied,
+        "afterApplyBound": after_bound,
+        "afterApply": {k: v for k, v in after.items() if k != "actions"},
+        "afterApplyEqualsFull": after["actions"] == truth["actions"],
+        "noChangeBound": again_bound,
+        "noChange": {k: v for k, v in again.items() if k != "actions"},
+        "noChangeEqualsFull": again["actions"] == truth["actions"],
+        "full": {k: v for k, v in truth.items() if k != "actions"},
+    }
 
 
 # ----------------------------------------------------------------------------- startup
@@ -308,6 +378,36 @@ def report(out: dict[str, Any]) -> str:
             rows.append(
                 _row("", "full read, after outside changes", inc["fullAfterChanges"], "", "")
             )
+        conv = size.get("converged")
+        if conv:
+            admin = size["adminChecks"]
+            applied = conv["apply"]
+            what = (
+                f"apply --auto-approve: {applied['actions']:,} actions, "
+                f"{applied['b2bPerAction']:.2f} B2B requests per action (its read included)"
+            )
+            rows.append(_row("", what, applied, "", ""))
+            after = "yes" if conv["afterApplyEqualsFull"] else "NO"
+            same = "yes" if conv["noChangeEqualsFull"] else "NO"
+            rows.append(
+                _row(
+                    "",
+                    "incremental, after the apply",
+                    conv["afterApply"],
+                    _b(conv["afterApplyBound"], admin),
+                    after,
+                )
+            )
+            rows.append(
+                _row(
+                    "",
+                    "incremental, converged, no change",
+                    conv["noChange"],
+                    _b(conv["noChangeBound"], admin),
+                    same,
+                )
+            )
+            rows.append(_row("", "full read, converged (empty plan)", conv["full"], "", ""))
     lines = [
         table(
             (
@@ -349,10 +449,22 @@ def report(out: dict[str, Any]) -> str:
         if inc:
             equal = inc["noChangeEqualsFull"] and inc["afterChangesEqualsFull"]
             checks.append((f"{size['size']} incremental plans equal the full read's", equal))
+        conv = size.get("converged")
+        if conv:
+            equal = conv["afterApplyEqualsFull"] and conv["noChangeEqualsFull"]
+            checks.append((f"{size['size']} plans after the apply equal the full read's", equal))
+            per = conv["apply"]["b2bPerAction"]
+            text = f"{size['size']} apply {per:.2f} B2B requests per action <= 1.2"
+            checks.append((text, per <= 1.2))
         if size["size"] == "10k" and inc:
             req = inc["noChange"]["requests"]
             total = req["b2b"] + req["core"]
             checks.append((f"10k no-change plan {total} requests <= 12", total <= 12))
+        if size["size"] == "10k" and conv:
+            req = conv["noChange"]["requests"]
+            total = req["b2b"] + req["core"]
+            text = f"10k no-change plan after a converged apply {total} requests <= 12"
+            checks.append((text, total <= 12))
         if size["size"] == "10k":
             cpu = full["cpuSeconds"]
             checks.append((f"10k plan process {cpu:.2f} CPU-s < 3", cpu < TARGETS["cpu10k"]))
