@@ -22,6 +22,7 @@ import re
 import time
 import traceback
 from collections import Counter
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -140,10 +141,13 @@ def _command(sb: Any, command: str, args: tuple[Any, ...], bounds: dict[str, Any
         from reconciler import incremental
         from reconciler.live import ReadCost
 
-        taken_at, parts = args
+        taken_at, parts, *rest = args
+        counts = bounds["counts"]
+        if rest and rest[0]:  # converged: every managed group has its company now
+            counts = replace(counts, missing_groups=0, missing_groups_on_first_page=0)
         changed = _modified_since(sb, max(0, int(taken_at) - incremental.MARGIN))
         cost: ReadCost = incremental.incremental_read_cost(
-            bounds["needs"], bounds["counts"], incremental.Changes(**changed), tuple(parts)
+            bounds["needs"], counts, incremental.Changes(**changed), tuple(parts)
         )
         return {"total": sum(vars(cost).values()), "parts": vars(cost), "changed": changed}
     raise ValueError(f"unknown command {command!r}")
