@@ -46,6 +46,18 @@ class Location:
     col: int = 1
 
 
+class FieldLocated:
+    """``loc_of`` for a spec dataclass that carries ``loc`` (its document) and ``field_locs``
+    (its fields by dotted path)."""
+
+    loc: Location | None
+    field_locs: Mapping[str, Location]
+
+    def loc_of(self, path: str) -> Location | None:
+        """Location of a spec field, falling back to the document."""
+        return self.field_locs.get(path, self.loc)
+
+
 @dataclass(frozen=True, order=True)
 class Issue:
     """One problem, located: printed as ``path:line:col: kind/name: message``."""

@@ -35,6 +35,7 @@ from reconciler.model import (
     ExtraFieldConfig,
     ExtraValue,
     FieldChange,
+    FieldLocated,
     LiveCompany,
     LiveState,
     LiveUser,
@@ -78,7 +79,7 @@ class UserSpec:
 
 
 @dataclass(frozen=True)
-class CompanyUsersSpec:
+class CompanyUsersSpec(FieldLocated):
     """A CompanyUsers document: the users of the Company named ``company``."""
 
     name: str
@@ -91,10 +92,6 @@ class CompanyUsersSpec:
     def resource(self) -> str:
         """``companyusers/<name>``."""
         return f"companyusers/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
 
 
 class CompanyUsersKind(Kind[CompanyUsersSpec]):

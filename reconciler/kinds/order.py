@@ -22,6 +22,7 @@ from reconciler.model import (
     ExtraFieldConfig,
     ExtraValue,
     FieldChange,
+    FieldLocated,
     LiveOrder,
     LiveState,
     Location,
@@ -37,7 +38,7 @@ __all__ = ["ORDER", "OrderKind", "OrderSpec", "order_changes"]
 
 
 @dataclass(frozen=True)
-class OrderSpec:
+class OrderSpec(FieldLocated):
     """B2B data of one order."""
 
     name: str
@@ -51,10 +52,6 @@ class OrderSpec:
     def resource(self) -> str:
         """``order/<name>``."""
         return f"order/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
 
 
 def order_changes(

@@ -21,6 +21,7 @@ from reconciler.model import (
     Action,
     ActionType,
     FieldChange,
+    FieldLocated,
     LiveCompany,
     LiveCustomer,
     LiveOrder,
@@ -38,7 +39,7 @@ __all__ = ["ORDER_ASSIGNMENT", "OrderAssignmentKind", "OrderAssignmentSpec"]
 
 
 @dataclass(frozen=True)
-class OrderAssignmentSpec:
+class OrderAssignmentSpec(FieldLocated):
     """Every order of each listed customer belongs to ``company``."""
 
     name: str
@@ -51,10 +52,6 @@ class OrderAssignmentSpec:
     def resource(self) -> str:
         """``orderassignment/<name>``."""
         return f"orderassignment/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
 
 
 class OrderAssignmentKind(Kind[OrderAssignmentSpec]):

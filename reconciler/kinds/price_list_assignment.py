@@ -28,6 +28,7 @@ from reconciler.model import (
     ASSIGNMENT_GROUPS_PER_READ,
     Action,
     FieldChange,
+    FieldLocated,
     LivePriceListAssignment,
     LiveState,
     Location,
@@ -51,7 +52,7 @@ DEFAULT_CHANNEL = 1
 
 
 @dataclass(frozen=True)
-class PriceListAssignmentSpec:
+class PriceListAssignmentSpec(FieldLocated):
     """A PriceListAssignment document."""
 
     name: str
@@ -65,10 +66,6 @@ class PriceListAssignmentSpec:
     def resource(self) -> str:
         """``pricelistassignment/<name>``."""
         return f"pricelistassignment/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
 
 
 def assignment_requests(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.model import (
     ExtraValue,
+    FieldLocated,
     Location,
     PriceListAssignment,
 )
@@ -31,7 +32,7 @@ class AdminSpec:
 
 
 @dataclass(frozen=True)
-class CompanySpec:
+class CompanySpec(FieldLocated):
     """A Company document. ``None`` means "not managed": the live value is left alone."""
 
     name: str
@@ -58,7 +59,3 @@ class CompanySpec:
     def resource(self) -> str:
         """``company/<name>``."""
         return f"company/{self.name}"
-
-    def loc_of(self, path: str) -> Location | None:
-        """Location of a spec field, falling back to the document."""
-        return self.field_locs.get(path, self.loc)
