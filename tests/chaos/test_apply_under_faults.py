@@ -131,6 +131,10 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "priceListUpsertRefused": st.booleans(),
     # The store's clock against ours: apply's minModified listings must not depend on it.
     "clockSkew": st.sampled_from([-3600, -2, 2, 3600]),
+    # Whether side effects (a deleted company's orders, orders a created user brings along)
+    # bump updatedAt: the docs do not say (incremental refresh and apply's listings rely on
+    # neither reading).
+    "sideEffectsBumpUpdatedAt": st.booleans(),
 }
 READINGS = (
     "companyPutRequiresExtraFields",
@@ -143,6 +147,7 @@ READINGS = (
     "userPutRequiresExtraFields",
     "userCreateMovesOrders",
     "priceListUpsertRefused",
+    "sideEffectsBumpUpdatedAt",
 )
 """The switches for readings the docs leave open (b2b-api.md §9-§10), counted in the figures."""
 USER_FIELDS: dict[str, dict[str, Any]] = {
@@ -1231,6 +1236,12 @@ def test_apply_under_faults_converges_and_touches_nothing_else(
     chaos_figures["rounds that failed under faults"] += len(out.errors)
     chaos_figures["violations"] += len(out.violations)
     assert not out.violations, "\n".join(out.violations)
+
+
+def test_every_sandbox_switch_is_drawn() -> None:
+    """The chaos suite draws every quirk switch the sandbox has (a switch added without being
+    drawn leaves that reading of the docs untested under faults)."""
+    assert set(QUIRKS) == set(DEFAULT_QUIRKS), set(DEFAULT_QUIRKS) ^ set(QUIRKS)
 
 
 def test_documents_found_by_uuid_never_share_a_name() -> None:
