@@ -16,6 +16,7 @@ from typing import Any
 
 from .common import Ctx, parse_int
 from .http import HttpError, Request, Response, json_response
+from .store import HELD_CORE
 
 V3_ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 MAX_LIMIT = 250
@@ -167,8 +168,12 @@ def render_core_order(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+IN_CORE = f"held & {HELD_CORE}"
+"""SQL: core has the order (B2B Edition may still hold a record of one core deleted)."""
+
+
 def _order_filter(req: Request) -> tuple[str, list[Any]]:
-    where: list[str] = []
+    where: list[str] = [IN_CORE]
     params: list[Any] = []
     for name, column, op in (
         ("customer_id", "customer_id", "="),
@@ -196,7 +201,7 @@ def _order_filter(req: Request) -> tuple[str, list[Any]]:
             continue
         where.append(f"{column} {op} ?")
         params.append(parse_date(name, raw))
-    return ((" WHERE " + " AND ".join(where)) if where else ""), params
+    return " WHERE " + " AND ".join(where), params
 
 
 def parse_date(name: str, raw: str) -> int:
@@ -236,7 +241,9 @@ def count_core_orders(ctx: Ctx, req: Request) -> Response:
 
 
 def get_core_order(ctx: Ctx, req: Request, order_id: str) -> Response:
-    row = ctx.store.row("SELECT * FROM orders WHERE bc_order_id = ?", (int(order_id),))
+    row = ctx.store.row(
+        f"SELECT * FROM orders WHERE bc_order_id = ? AND {IN_CORE}", (int(order_id),)
+    )
     if row is None:
         raise v2_error(404, "The requested resource was not found.")
     return json_response(200, render_core_order(row))

@@ -23,6 +23,7 @@ from .common import (
 )
 from .extrafields import check_values, configs, extra_field_error, parse_submitted
 from .http import HttpError, Request, Response, b2b_error, param_error
+from .store import HELD_B2B, Store
 from .users import config_page
 
 YEAR = 365 * 24 * 3600
@@ -123,6 +124,10 @@ def _detail(ctx: Ctx, row: sqlite3.Row) -> str:
     return f"[{data}]" if ctx.quirks["orderDetailAsArray"] else data
 
 
+IN_B2B = f"held & {HELD_B2B}"
+"""SQL: B2B Edition holds a record of the order (the merchant may have lost one side alone)."""
+
+
 def synced_before(ctx: Ctx) -> int:
     """Orders created after this time are in core only: B2B has not synced them yet (quirk
     ``ordersSyncLag``; with no lag every order is known to B2B)."""
@@ -132,7 +137,7 @@ def synced_before(ctx: Ctx) -> int:
 
 def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
     row = ctx.store.row(
-        "SELECT * FROM orders WHERE bc_order_id = ? AND created_at <= ?",
+        f"SELECT * FROM orders WHERE bc_order_id = ? AND created_at <= ? AND {IN_B2B}",
         (int(bc_order_id), synced_before(ctx)),
     )
     if row is None:
@@ -143,7 +148,7 @@ def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
 def list_orders(ctx: Ctx, req: Request) -> Response:
     """GET /orders (§5.2); without date filters only the last 365 days (§7.4)."""
     limit, offset = paging(ctx, req, 200)
-    where: list[str] = ["created_at <= ?"]
+    where: list[str] = ["created_at <= ?", IN_B2B]
     params: list[Any] = [synced_before(ctx)]
     dated = False
     for name, column, op in DATE_FILTERS:
@@ -252,13 +257,44 @@ def create_order(ctx: Ctx, req: Request) -> Response:
     if errors:
         raise param_error(errors)
     store, now = ctx.store, ctx.now
-    if store.row("SELECT 1 FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],)):
+    held = store.scalar("SELECT held FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
+    if held is not None and held & HELD_B2B:
         raise b2b_error(400, "The order already exists.")
     po_number = text_field(body, "poNumber") or ""
     extras = _submitted_extras(ctx, body, {})
     company_id = store.scalar(
         "SELECT company_id FROM users WHERE customer_id = ?", (values["customerId"],)
     )
+    if held is not None:  # a core order whose B2B record was lost: recorded again
+        store.execute(
+            "UPDATE orders SET customer_id = ?, company_id = ?, po_number = ?, extra_fields = ?,"
+            " held = held | ?, updated_at = ? WHERE bc_order_id = ?",
+            (
+                values["customerId"],
+                company_id,
+                po_number,
+                json.dumps(extras),
+                HELD_B2B,
+                now,
+                values["bcOrderId"],
+            ),
+        )
+    else:
+        _insert_order(store, values, company_id, po_number, extras, now)
+    # Attached through B2B, so B2B knows it at once (whatever ordersSyncLag says).
+    row = store.row("SELECT * FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
+    assert row is not None  # written just above
+    return spliced(render_order(ctx, row, detail=False, extra=True), {"message": "SUCCESS"})
+
+
+def _insert_order(
+    store: Store,
+    values: dict[str, int],
+    company_id: int | None,
+    po_number: str,
+    extras: dict[str, str],
+    now: int,
+) -> None:
     store.execute(
         "INSERT INTO orders (id, bc_order_id, customer_id, company_id, po_number, extra_fields,"
         " channel_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
@@ -273,10 +309,6 @@ def create_order(ctx: Ctx, req: Request) -> Response:
             now,
         ),
     )
-    # Attached through B2B, so B2B knows it at once (whatever ordersSyncLag says).
-    row = store.row("SELECT * FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
-    assert row is not None  # inserted just above
-    return spliced(render_order(ctx, row, detail=False, extra=True), {"message": "SUCCESS"})
 
 
 def order_products(ctx: Ctx, req: Request, bc_order_id: str) -> Response:
@@ -318,7 +350,7 @@ def reassign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         raise user_missing(REASSIGN_404)
     moved = store.execute(
         "UPDATE orders SET company_id = ?, updated_at = ?"
-        " WHERE customer_id = ? AND created_at <= ?",
+        f" WHERE customer_id = ? AND created_at <= ? AND {IN_B2B}",
         (target, now, cid, synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')
@@ -335,7 +367,7 @@ def assign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         raise user_missing(ASSIGN_404)
     moved = store.execute(
         "UPDATE orders SET company_id = ?, updated_at = ?"
-        " WHERE customer_id = ? AND company_id IS NULL AND created_at <= ?",
+        f" WHERE customer_id = ? AND company_id IS NULL AND created_at <= ? AND {IN_B2B}",
         (company_id, now, int(customer_id), synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')

@@ -5,9 +5,11 @@ Each change goes through the sandbox's own HTTP API where B2B Edition has the en
 another integration would send it (in-process transport, the store's token): it is logged, it
 spends the rate budget, it stamps ``updatedAt`` with the sandbox clock, and it has every side
 effect the endpoint has (a deleted Dependent company takes its customer group, its users and
-its orders' company with it). Two changes have no endpoint, so they are made in the store
-directly: orders placed at checkout (``add_orders``: core knows them at once, B2B after
-``ordersSyncLag``) and orders deleted by the merchant (``delete_orders``).
+its orders' company with it). Changes without an endpoint are made in the store directly:
+orders placed at checkout (``add_orders``: core knows them at once, B2B after
+``ordersSyncLag``), orders deleted by the merchant (``delete_orders``), and an order one side
+loses alone (``delete_b2b_orders``: the B2B record gone, the core order kept;
+``delete_core_orders``: the core order gone, the B2B record kept until it syncs).
 
 Every function takes the ``Sandbox`` first and returns the answer's ``data`` (``None`` for the
 direct ones); a refused change raises ``SandboxError`` with the status and the answer.
@@ -189,6 +191,19 @@ def add_orders(sb: Sandbox, orders: Iterable[Mapping[str, Any]]) -> None:
 def delete_orders(sb: Sandbox, bc_order_ids: Iterable[int]) -> None:
     """Orders the merchant deleted: neither API lists or finds them afterwards."""
     sb.delete_orders(bc_order_ids)
+
+
+def delete_b2b_orders(sb: Sandbox, bc_order_ids: Iterable[int]) -> None:
+    """B2B Edition loses its records of these orders, core keeps them (nothing's ``updatedAt``
+    changes): B2B lists, totals and ``GET /orders/{id}`` leave them out; core V2 still lists
+    them. Also the late half of a deletion core made first (``delete_core_orders``)."""
+    sb.delete_orders(bc_order_ids, side="b2b")
+
+
+def delete_core_orders(sb: Sandbox, bc_order_ids: Iterable[int]) -> None:
+    """Core deletes these orders, B2B Edition keeps its records (the deletion not synced yet)
+    until ``delete_b2b_orders``."""
+    sb.delete_orders(bc_order_ids, side="core")
 
 
 def describe(change: Mapping[str, Any]) -> str:

@@ -18,8 +18,11 @@ from .faults import Faults
 from .log import LogEntry, RequestLog
 from .ratelimit import FixedWindow
 from .server import ServedSandbox
-from .store import SchemaMismatch, Store
+from .store import HELD_B2B, HELD_CORE, SchemaMismatch, Store
 from .transport import SandboxTransport
+
+SIDES = {"both": HELD_CORE | HELD_B2B, "core": HELD_CORE, "b2b": HELD_B2B}
+"""What ``Sandbox.delete_orders`` may delete: the order, its core side, its B2B record."""
 
 
 class Sandbox:
@@ -93,15 +96,27 @@ class Sandbox:
         if top.get("faults") is not None:
             self._faults.set(top["faults"])
 
-    def delete_orders(self, bc_order_ids: Iterable[int]) -> int:
+    def delete_orders(self, bc_order_ids: Iterable[int], side: str = "both") -> int:
         """Delete orders as the merchant does in the control panel (no B2B endpoint does it):
-        neither API lists or finds them afterwards. Returns how many existed."""
+        neither API lists or finds them afterwards. Returns how many the side held.
+
+        ``side="b2b"``: only B2B Edition loses its record (core keeps the order: ``GET
+        /orders/{id}`` 404s, B2B lists and totals leave it out, core lists and counts it);
+        ``side="core"``: only core deletes it, B2B Edition keeps its record until a later
+        ``side="b2b"`` (the deletion synced late). Nothing's ``updatedAt`` changes. An order
+        neither side holds any more is gone."""
+        if side not in SIDES:
+            raise SandboxError(f"delete_orders: side must be one of {', '.join(SIDES)}")
+        bit = SIDES[side]
         ids = json.dumps([int(i) for i in bc_order_ids])
+        chosen = "bc_order_id IN (SELECT value FROM json_each(?))"
         with self._store.transaction():
-            gone = self._store.execute(
-                "DELETE FROM orders WHERE bc_order_id IN (SELECT value FROM json_each(?))", (ids,)
+            held = self._store.execute(
+                f"UPDATE orders SET held = held & ? WHERE {chosen} AND held & ?",
+                (3 & ~bit, ids, bit),
             ).rowcount
-        return int(gone)
+            self._store.execute(f"DELETE FROM orders WHERE {chosen} AND held = 0", (ids,))
+        return int(held)
 
     def dump(self) -> dict[str, Any]:
         """The whole state in the seed's shape, with the active fault rules."""

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import SandboxError
 from .extrafields import KINDS, value_text
 from .quirks import validate_quirks
-from .store import BEHAVIORS, Store
+from .store import BEHAVIORS, HELD_B2B, HELD_CORE, Store
 
 TOP_KEYS = (
     "store",
@@ -501,6 +501,8 @@ ORDER_KEYS = (
     "products",
     "createdAt",
     "updatedAt",
+    "inCore",
+    "inB2b",
 )
 
 
@@ -533,6 +535,7 @@ def _orders(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None
                 json.dumps(_list(products, f"{where}.products")) if products else "[]",
                 created,
                 updated,
+                _held(item, where),
             ]
         )
 
@@ -551,11 +554,22 @@ def _orders(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None
         store.executemany(
             "INSERT OR REPLACE INTO orders (id, bc_order_id, customer_id, company_id, po_number,"
             " extra_fields, channel_id, status, status_code, total_inc_tax, currency_code, items,"
-            " products, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " products, created_at, updated_at, held) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
 
     return write
+
+
+def _held(item: Mapping[str, Any], where: str) -> int:
+    """``orders.held`` from ``inCore``/``inB2b`` (both true by default): an order one side
+    deleted alone (``Sandbox.delete_orders(side=...)``)."""
+    held = (HELD_CORE if _bool(item, "inCore", where, True) else 0) | (
+        HELD_B2B if _bool(item, "inB2b", where, True) else 0
+    )
+    if not held:
+        raise SandboxError(f"{where}: inCore and inB2b are both false (leave the order out)")
+    return held
 
 
 CONFIG_KEYS = (
@@ -892,6 +906,10 @@ def dump(store: Store) -> dict[str, Any]:
             }
             if r["products"] != "[]":
                 order["products"] = _loads(r["products"])
+            if not r["held"] & HELD_CORE:
+                order["inCore"] = False
+            if not r["held"] & HELD_B2B:
+                order["inB2b"] = False
             orders.append(order)
         out["orders"] = orders
         configs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}

@@ -134,7 +134,8 @@ CREATE TABLE IF NOT EXISTS orders (
     items INTEGER NOT NULL DEFAULT 0,
     products TEXT NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    held INTEGER NOT NULL DEFAULT 3
 );
 CREATE INDEX IF NOT EXISTS orders_customer ON orders(customer_id);
 CREATE INDEX IF NOT EXISTS orders_company ON orders(company_id);
@@ -185,11 +186,18 @@ BEHAVIORS = ("dependent", "independent")
 
 T = TypeVar("T")
 #: bumped whenever SCHEMA changes; older files are brought up to date by MIGRATIONS
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {
     # version 1 -> 2: users carry their channels (POST/PUT /users channelIds)
     1: "ALTER TABLE users ADD COLUMN channel_ids TEXT NOT NULL DEFAULT '[1]'",
+    # version 2 -> 3: core and B2B Edition may each lose an order alone (orders.held)
+    2: "ALTER TABLE orders ADD COLUMN held INTEGER NOT NULL DEFAULT 3",
 }
+HELD_CORE = 1
+"""``orders.held`` bit: core (V2) has the order (``held`` 3: both sides; a row neither side
+holds is deleted)."""
+HELD_B2B = 2
+"""``orders.held`` bit: B2B Edition has its record of the order."""
 
 
 class SchemaMismatch(Exception):

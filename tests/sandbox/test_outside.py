@@ -4,6 +4,7 @@ where B2B Edition has no endpoint; and the endpoint they needed, ``DELETE /users
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -121,3 +122,95 @@ def test_deleted_orders_are_gone_from_both_apis(sb: Sandbox, kit: Any) -> None:
     assert 5003 not in {o["bcOrderId"] for o in listed}
     assert 5003 not in {o["id"] for o in core_listed}
     assert sb.delete_orders([5003]) == 0
+
+
+def _b2b_total(api: Any) -> int:
+    meta = api.get("/orders", params={"minCreated": 1, "limit": 1}).json()["meta"]
+    return int(meta["pagination"]["totalCount"])
+
+
+def test_a_b2b_record_lost_alone_leaves_the_core_order(sb: Sandbox, kit: Any) -> None:
+    """B2B Edition loses its record of 5003 (core keeps the order): the B2B API neither lists,
+    counts, finds nor moves it; core lists, counts and finds it; nothing's updatedAt moves."""
+    before = order(sb, 5003)
+    with kit.client(sb) as api, kit.client(sb, kit.CORE) as core:
+        total, core_count = _b2b_total(api), core.get("/v2/orders/count").json()["count"]
+        outside.delete_b2b_orders(sb, [5003])
+        assert api.get("/orders/5003").status_code == 404
+        assert api.put("/orders/5003", json={"poNumber": "X"}).status_code == 404
+        listed = api.get("/orders", params={"minCreated": 1, "limit": 250}).json()["data"]
+        assert 5003 not in {o["bcOrderId"] for o in listed}
+        assert _b2b_total(api) == total - 1
+        by_order = api.get("/companies", params={"bcOrderId": 5003}).json()["data"]
+        assert by_order == []
+        assert core.get("/v2/orders/count").json()["count"] == core_count
+        assert core.get("/v2/orders/5003").status_code == 200
+        mine = core.get("/v2/orders", params={"customer_id": 322}).json()
+        assert 5003 in {o["id"] for o in mine}
+        moved = api.put("/customers/322/orders/company", json={"bcGroupId": 12}).json()
+        assert moved["data"] == {"total": 1}  # 4000 only: B2B has no record of 5003
+    lost = order(sb, 5003)
+    assert lost == {**(before or {}), "inB2b": False}
+    assert sb.delete_orders([5003], side="b2b") == 0  # B2B had already lost it
+
+
+def test_a_lost_b2b_record_is_recorded_again_by_post(sb: Sandbox, kit: Any, clock: Any) -> None:
+    sb.delete_orders([5003], side="b2b")
+    clock.advance(60)
+    with kit.client(sb) as api:
+        made = api.post("/orders", json={"bcOrderId": 5003, "customerId": 322, "poNumber": "P"})
+        again = api.post("/orders", json={"bcOrderId": 5003, "customerId": 322})
+        assert made.status_code == 200
+        assert again.status_code == 400  # B2B holds it now
+        found = api.get("/orders/5003").json()["data"]
+    assert found["poNumber"] == "P"
+    assert found["companyId"] == 1002
+    assert found["updatedAt"] == clock.now
+    assert "inB2b" not in (order(sb, 5003) or {})
+
+
+def test_a_core_deletion_reaches_b2b_late(sb: Sandbox, kit: Any) -> None:
+    """Core deletes 5003 first (B2B keeps its record: the deletion not synced yet), B2B
+    later: then the order is gone."""
+    assert sb.delete_orders([5003], side="core") == 1
+    with kit.client(sb) as api, kit.client(sb, kit.CORE) as core:
+        assert core.get("/v2/orders/5003").status_code == 404
+        counted = core.get("/v2/orders/count", params={"customer_id": 322}).json()["count"]
+        assert counted == 1  # 4000
+        assert api.get("/orders/5003").status_code == 200
+        assert (order(sb, 5003) or {}).get("inCore") is False
+        total = _b2b_total(api)
+        outside.delete_b2b_orders(sb, [5003])
+        assert _b2b_total(api) == total - 1
+    assert order(sb, 5003) is None
+    assert sb.delete_orders([5003], side="core") == 0
+
+
+def test_one_sided_orders_survive_dump_and_seed(sb: Sandbox, kit: Any, clock: Any) -> None:
+    outside.delete_core_orders(sb, [5001])
+    outside.delete_b2b_orders(sb, [5002])
+    dumped = sb.dump()
+    with Sandbox(seed={**dumped, "faults": []}, clock=clock) as copy:
+        assert copy.dump()["orders"] == dumped["orders"]
+    with pytest.raises(SandboxError, match=r"orders\[0\]: inCore and inB2b are both false"):
+        sb.load_seed({"orders": [{"bcOrderId": 5003, "inCore": False, "inB2b": False}]})
+    with pytest.raises(SandboxError, match=r"orders\[0\]\.inB2b: expected true or false"):
+        sb.load_seed({"orders": [{"bcOrderId": 5003, "inB2b": "no"}]})
+    with pytest.raises(SandboxError, match="side must be one of both, core, b2b"):
+        sb.delete_orders([5003], side="neither")
+    assert sb.dump() == dumped
+
+
+def test_version_two_db_files_are_migrated(tmp_path: Any, kit: Any, clock: Any) -> None:
+    """A file made before an order could lose one side: every order is held by both."""
+    db = str(tmp_path / "v2.db")
+    with Sandbox(db=db, seed=kit.seed(), clock=clock) as made:
+        orders = made.dump()["orders"]
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE orders DROP COLUMN held")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Sandbox(db=db, clock=clock) as again:
+        assert again.dump()["orders"] == orders
+        assert again.delete_orders([5003], side="b2b") == 1

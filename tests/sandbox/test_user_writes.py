@@ -378,6 +378,7 @@ def test_version_one_db_files_are_migrated(tmp_path: Path, kit: Any, clock: Any)
         pass
     conn = sqlite3.connect(db)
     conn.execute("ALTER TABLE users DROP COLUMN channel_ids")
+    conn.execute("ALTER TABLE orders DROP COLUMN held")  # added by version 3
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
