@@ -31,8 +31,8 @@ Per part (each independently; the plan header names which came from the snapshot
   total (``minCreated=1&limit=1``); the same total check. An order wanted now that the snapshot
   did not keep is read by id; so are the suspects: orders of a deleted company (deleting a
   company clears its orders' ``companyId``) and company-less orders when a user was created,
-  moved or deleted (a new user may bring its orders into the company), since whether these
-  side effects bump ``updatedAt`` is not documented.
+  moved, deleted or created again in the same company (a new user may bring its orders into
+  the company), since whether these side effects bump ``updatedAt`` is not documented.
 - Everything else (configs, customer groups, price lists, channels, price-list assignments, the
   core check of unsynced Order documents, admin e-mails) is read as a full read does: small, and
   without a change feed.
@@ -208,7 +208,7 @@ class IncrementalReader(Reader):
         moved: set[int] = set()
         for cid, user in fresh.items():
             before = rows.get(cid)
-            if before is None or before[0] != user.company_id:
+            if before is None or before[0] != user.company_id or self._created_since(user):
                 moved.add(cid)
             rows[cid] = (user.company_id, user.updated_at)
         self.moved_customers = moved
@@ -274,11 +274,16 @@ class IncrementalReader(Reader):
         if then is None or now is None:
             self.moved_customers = None
             return
-        self.moved_customers = {
-            c
-            for c in then.keys() | now.keys()
-            if (then.get(c) or (0,))[0] != (now.get(c) or (0,))[0]
-        } | (then.keys() ^ now.keys())
+        # Any difference counts, the modification time too: a user deleted and created again
+        # in the same company (the only way the API moves one) is a creation.
+        self.moved_customers = {c for c in then.keys() | now.keys() if then.get(c) != now.get(c)}
+
+    def _created_since(self, user: LiveUser) -> bool:
+        """Whether ``user`` may be a user created since (not known when the answer gives no
+        ``createdAt``): deleting a user and creating it again in the same company leaves its
+        company and the users total as they were, yet the creation may bring the customer's
+        company-less orders into the company without bumping their ``updatedAt``."""
+        return user.created_at == 0 or user.created_at >= self.since
 
     # -- core orders of customers
 

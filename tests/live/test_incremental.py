@@ -90,6 +90,25 @@ def ok(response: httpx.Response) -> None:
 
 NOW = int(time.time())
 
+
+def recreate_user(sb: Sandbox, api: httpx.Client, customer_id: int) -> None:
+    """Move a user "to the company it is in", the only way the API moves one: delete it and
+    create it again with the same e-mail. Its company and the users total are as they were,
+    but the creation brings the customer's company-less orders into the company."""
+    user = api.get(f"/users/customer/{customer_id}")
+    ok(user)
+    data = user.json()["data"]
+    sql(sb, "DELETE FROM users WHERE id = ?", data["id"])  # (the API keeps a company's last)
+    body = {
+        "firstName": data["firstName"] or "F",
+        "lastName": data["lastName"] or "L",
+        "email": data["email"],
+        "companyId": data["companyId"],
+        "role": data["role"],
+        "channelIds": [1],
+    }
+    ok(api.post("/users", json=body))
+
 CHANGES: dict[str, Change] = {
     "nothing": lambda sb, api: None,
     "rename": lambda sb, api: ok(api.put("/companies/1001", json={"companyName": "Acme Two"})),
@@ -133,6 +152,7 @@ CHANGES: dict[str, Change] = {
         sb, "UPDATE users SET company_id = 1002, updated_at = ? WHERE customer_id = 321", NOW
     ),
     "user deleted": lambda sb, api: sql(sb, "DELETE FROM users WHERE customer_id = 322"),
+    "user created again in its company": lambda sb, api: recreate_user(sb, api, 321),
     # (Independent stores answer the documented 404: then nothing changed)
     "orders reassigned": lambda sb, api: (
         None
