@@ -109,6 +109,7 @@ def recreate_user(sb: Sandbox, api: httpx.Client, customer_id: int) -> None:
     }
     ok(api.post("/users", json=body))
 
+
 CHANGES: dict[str, Change] = {
     "nothing": lambda sb, api: None,
     "rename": lambda sb, api: ok(api.put("/companies/1001", json={"companyName": "Acme Two"})),
