@@ -104,13 +104,34 @@ def run_command(store: StoreProcess, work: Path, command: str, extra: list[str])
         *extra,
     ]
     store.log()  # clear
+    run_since = since_of_snapshot(work / "cache")
     launcher_rss = peak_rss_mb()
     run = measured(argv, child_env(work / "cache"), work)
     run["requests"] = store.log()
+    run["since"] = run_since
     run["launcherPeakRssMB"] = launcher_rss
     if run["exit"] != 0:
         raise SystemExit(f"{command} exited {run['exit']}:\n{run['stderr']}")
     return run
+
+
+def since_of_snapshot(cache: Path) -> dict[str, int] | None:
+    """Where an incremental read from the snapshot in ``cache`` starts its change listings,
+    per API (``reconciler.incremental.since_of``); None without a usable snapshot."""
+    from reconciler import incremental, snapshot
+    from reconciler.model import LiveState
+
+    found = sorted(cache.glob("snapshot-*.json"))
+    if not found:
+        return None
+    data = json.loads(found[0].read_text())
+    snap = snapshot.Snapshot(
+        store_hash=str(data["storeHash"]),
+        taken_at=int(data["takenAt"]),
+        live=LiveState(store_hash=str(data["storeHash"])),
+        store_clock=dict(data.get("storeClock", {})),
+    )
+    return {api: incremental.since_of(snap, api) for api in ("b2b", "core")}
 
 
 def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
@@ -160,7 +181,7 @@ def _bound(
     if refresh.get("mode") != "incremental":
         return None
     parts = refresh.get("fromSnapshot", [])
-    return dict(store.call("incremental_bound", refresh["snapshotTakenAt"], parts, converged))
+    return dict(store.call("incremental_bound", run["since"], parts, converged))
 
 
 def _progress(label: str, run: dict[str, Any]) -> None:

@@ -96,9 +96,10 @@ def _serve(conn: Connection, params: dict[str, Any], compress: float, manifests:
                 conn.send(RuntimeError(f"{command}: {exc}\n{traceback.format_exc()}"))
 
 
-def _modified_since(sb: Any, since: int) -> dict[str, int]:
-    """How many companies, users, B2B orders and core orders the store reports modified at or
-    after ``since`` (the totals of its own listings, asked in-process)."""
+def _modified_since(sb: Any, since: int, core_since: int) -> dict[str, int]:
+    """How many companies, users and B2B orders the store reports modified at or after
+    ``since``, and core orders at or after ``core_since`` (the totals of its own listings,
+    asked in-process)."""
     import httpx
 
     headers = {"X-Auth-Token": TOKEN, "X-Store-Hash": STORE_HASH}
@@ -109,7 +110,7 @@ def _modified_since(sb: Any, since: int) -> dict[str, int]:
             meta = body.json()["meta"]
             return int(meta.get("pagination", meta)["totalCount"])
 
-        when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(since))
+        when = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(core_since))
         core = http.get(
             f"/stores/{STORE_HASH}/v2/orders/count",
             params={"min_date_modified": when},
@@ -141,11 +142,11 @@ def _command(sb: Any, command: str, args: tuple[Any, ...], bounds: dict[str, Any
         from reconciler import incremental
         from reconciler.live import ReadCost
 
-        taken_at, parts, *rest = args
+        since, parts, *rest = args  # since: {"b2b": ..., "core": ...}, what the read used
         counts = bounds["counts"]
         if rest and rest[0]:  # converged: every managed group has its company now
             counts = replace(counts, missing_groups=0, missing_groups_on_first_page=0)
-        changed = _modified_since(sb, max(0, int(taken_at) - incremental.MARGIN))
+        changed = _modified_since(sb, int(since["b2b"]), int(since["core"]))
         cost: ReadCost = incremental.incremental_read_cost(
             bounds["needs"], counts, incremental.Changes(**changed), tuple(parts)
         )

@@ -4,11 +4,21 @@ The law: the state read this way is the state a full read (``live.Reader``) woul
 part for part, so the plan is the same plan, action for action. When the snapshot cannot prove
 that for a part, that part is read in full.
 
-``since = takenAt - MARGIN``: ``takenAt`` is our wall clock when the earlier read started; the
-margin (15 minutes) covers clock skew between us and the store, inclusive or exclusive date
-filters, and changes made while the earlier read ran. The assumption: an object the API reports
-as modified at ``t`` (``updatedAt``, ``date_modified``) changed at ``t`` on a clock within the
-margin of ours, and an object appears in a listing with a time no older than that.
+``since``, per API (B2B: companies, users, B2B orders; core: core orders), is taken from the
+store's own clock: ``storeClock - DATE_MARGIN``, where ``storeClock`` is the ``Date`` header of
+the earlier read's first answer from that API less the whole exchange, rounded up to the second
+(``Http.watch_store_clock``). Every later request of that read was sent after that answer, so
+it saw every change stamped before it; the first request's own reads happened during the
+exchange. The margin (5 s) covers the second resolution of ``Date`` and of ``updatedAt``, a
+``minModified`` that may be exclusive, and a ``Date`` header stamped by a clock up to 3 s off the
+one that stamps ``updatedAt`` (the assumption: both are the store's servers, kept in step;
+the sandbox's ``dateHeaderSkew`` models a difference). Our own clock plays no part, so any skew
+between us and the store is fine (``clockSkew``). When the earlier read saw no readable ``Date``
+header from an API, ``since = takenAt - MARGIN``: ``takenAt`` is our wall clock when the earlier
+read started, and the margin (15 minutes) covers clock skew between us and the store as well.
+The assumption in both cases: an object the API reports as modified at ``t`` (``updatedAt``,
+``date_modified``) changed at ``t``, and an object appears in a listing with a time no older
+than that.
 
 Per part (each independently; the plan header names which came from the snapshot):
 
@@ -41,7 +51,7 @@ Per part (each independently; the plan header names which came from the snapshot
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.api import ApiClient
@@ -69,7 +79,21 @@ from reconciler.model import (
 from reconciler.snapshot import Snapshot
 
 MARGIN = 900
-"""Seconds before the snapshot's read that a change listing starts from."""
+"""Seconds before the snapshot's read (our clock) that a change listing starts from, when the
+earlier read saw no ``Date`` header."""
+DATE_MARGIN = 5
+"""Seconds before the earlier read's first request reached the store (the store's clock, by its
+``Date`` header) that a change listing starts from."""
+
+
+def since_of(snap: Snapshot, api: str) -> int:
+    """Where the change listings of ``api`` (``"b2b"`` or ``"core"``) start: see the module
+    doc."""
+    at = snap.store_clock.get(api)
+    if at is None:
+        return max(0, snap.taken_at - MARGIN)
+    return max(0, at - DATE_MARGIN)
+
 
 PARTS = ("companies", "users", "orders", "core orders")
 
@@ -98,7 +122,8 @@ class IncrementalReader(Reader):
     def __init__(self, client: ApiClient, needs: ReadNeeds, snap: Snapshot) -> None:
         super().__init__(client, needs)
         self.snap = snap
-        self.since = max(0, snap.taken_at - MARGIN)
+        self.since = since_of(snap, "b2b")
+        self.core_since = since_of(snap, "core")
         self.incremental: list[str] = []
         self.in_full: dict[str, str] = {}
         self.deleted_companies: set[int] | None = None
@@ -307,7 +332,7 @@ class IncrementalReader(Reader):
             self._full("core orders", "new customers are named")
             return super()._customer_orders(customers)
         count = self.core.order_count()
-        changed = self.core.order_customers(modified_since=self.since)
+        changed = self.core.order_customers(modified_since=self.core_since)
         new = sum(1 for order_id, _ in changed if order_id > snap.core_max_id)
         if count != snap.core_count + new:
             self._full("core orders", "orders were deleted")
@@ -446,8 +471,11 @@ def incremental_read_cost(
 # ----------------------------------------------------------------------------- entry points
 
 
-def snapshot_of(reader: Reader, live: LiveState, needs: ReadNeeds) -> Snapshot:
-    """The snapshot of a finished read (what the next read may start from)."""
+def snapshot_of(
+    reader: Reader, live: LiveState, needs: ReadNeeds, store_clock: Mapping[str, int] | None = None
+) -> Snapshot:
+    """The snapshot of a finished read (what the next read may start from); ``store_clock``:
+    when its first request to each API reached the store (``Http.watch_store_clock``)."""
     everything = reader.all_companies
     kept_live = LiveState(
         store_hash=live.store_hash,
@@ -470,6 +498,7 @@ def snapshot_of(reader: Reader, live: LiveState, needs: ReadNeeds) -> Snapshot:
         core_count=reader.core_count if core_ok else None,
         core_max_id=reader.core_max_id if core_ok else None,
         needs=_needs_json(needs),
+        store_clock=dict(store_clock or {}),
     )
 
 
@@ -498,10 +527,12 @@ def read(
     now = int(wall_clock())
     if snapshot is None:
         full = Reader(client, needs)
+        clock = client.http.watch_store_clock()
         live = run_reader(full, client, wall_clock)
         note = Refresh(mode="full", reason=reason or "--refresh full")
-        return Refreshed(live, snapshot_of(full, live, needs), note)
+        return Refreshed(live, snapshot_of(full, live, needs, clock), note)
     reader = IncrementalReader(client, needs, snapshot)
+    clock = client.http.watch_store_clock()
     live = run_reader(reader, client, wall_clock)
     note = Refresh(
         mode="incremental",
@@ -510,4 +541,4 @@ def read(
         from_snapshot=tuple(p for p in PARTS if p in reader.incremental),
         read_in_full=tuple(f"{p} ({why})" for p, why in reader.in_full.items()),
     )
-    return Refreshed(live, snapshot_of(reader, live, needs), note)
+    return Refreshed(live, snapshot_of(reader, live, needs, clock), note)

@@ -72,6 +72,10 @@ class Snapshot:
     core_max_id: int | None = None
     needs: Mapping[str, JSON] = field(default_factory=dict)
     """The read's needs, for information."""
+    store_clock: Mapping[str, int] = field(default_factory=dict)
+    """``"b2b"``/``"core"`` -> Unix seconds on the store's clock when the read's first request
+    to that API reached it at the earliest (``Http.watch_store_clock``); absent when its
+    answers had no readable ``Date`` header."""
 
 
 def file_name(store_hash: str) -> str:
@@ -109,6 +113,7 @@ def to_json(snap: Snapshot) -> dict[str, JSON]:
             if snap.core_count is None or snap.core_max_id is None
             else {"count": snap.core_count, "maxId": snap.core_max_id}
         ),
+        "storeClock": {k: snap.store_clock[k] for k in sorted(snap.store_clock)},
     }
 
 
@@ -392,6 +397,10 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
     if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
         raise _Bad("userEmails: expected a list of strings")
     needs = data.get("needs", {})
+    clock = data.get("storeClock", {})
+    if not isinstance(clock, dict) or not clock.keys() <= {"b2b", "core"}:
+        raise _Bad("storeClock: expected an object with b2b and core times")
+    _ints(list(clock.values()), "storeClock")
     complete = data.get("companiesComplete", False)
     if not isinstance(complete, bool):
         raise _Bad("companiesComplete: expected true or false")
@@ -406,6 +415,7 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
         core_count=count,
         core_max_id=high,
         needs=needs if isinstance(needs, dict) else {},
+        store_clock=clock,
     )
 
 

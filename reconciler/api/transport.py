@@ -35,6 +35,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
@@ -74,6 +75,20 @@ NOTICE_SECONDS = 5.0
 """Waits this long or longer are announced (``notice``)."""
 
 # ----------------------------------------------------------------------------- header parsing
+
+
+def store_date(value: str | None) -> int | None:
+    """Unix seconds of an HTTP ``Date`` header; None when absent or unreadable (two headers
+    joined by a comma are unreadable)."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int(when.timestamp())
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None
 
 
 def parse_retry_after(value: str | None, now_wall: float) -> float | None:
@@ -354,6 +369,7 @@ class Http:
         self._rng = rng or random.Random()
         self._core_base = f"{settings.core_url}/stores/{settings.store_hash}"
         self._request_deadline: float | None = None
+        self._clock_marks: list[dict[str, int]] = []
         if transport is None:
             transport = BoundedTransport(self._cutoff, self.control.clock)
         if core_transport is not None and core_transport is not transport:
@@ -495,6 +511,8 @@ class Http:
                 ) from None
             elapsed = self._clock() - started
             status = response.status_code
+            if self._clock_marks:
+                self._mark_store_clock(api, response, elapsed)
             log.info("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
             if api == "b2b":
                 self.b2b_pacer.observe(response.headers, status)
@@ -549,6 +567,26 @@ class Http:
             if 300 <= status < 400:
                 raise self._error(ApiError, "unexpected redirect", method, path, response)
             return self._decode_success(method, path, response)
+
+    # -- the store's clock
+
+    def watch_store_clock(self) -> dict[str, int]:
+        """A mapping that the next answer of each API fills (``"b2b"``, ``"core"``): the
+        store's time, by its ``Date`` header, when that request reached it at the earliest
+        (the header's second less the whole exchange, rounded up). An answer without a
+        readable ``Date`` header leaves its API out; the caller then falls back to its own
+        clock."""
+        mark: dict[str, int] = {}
+        self._clock_marks.append(mark)
+        return mark
+
+    def _mark_store_clock(self, api: Api, response: httpx.Response, elapsed: float) -> None:
+        at = store_date(response.headers.get("date"))
+        marks = self._clock_marks
+        if at is not None:
+            for mark in marks:
+                mark.setdefault(api, at - math.ceil(max(0.0, elapsed)))
+        self._clock_marks = [m for m in marks if len(m) < 2]
 
     # -- one exchange, bounded
 

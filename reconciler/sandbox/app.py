@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from email.utils import formatdate
 from typing import Any
 
 from .common import Ctx
@@ -94,6 +95,7 @@ class SandboxApp:
             response = json_response(500, envelope(500, "Internal Server Error"))
         log(response.status)
         headers = list(response.headers)
+        headers.append(("Date", self.date_header()))
         if response.stream is not None:
             environ[STREAM_KEY] = True
             start_response(f"{response.status} {reason(response.status)}", headers)
@@ -170,6 +172,13 @@ class SandboxApp:
     def now(self, store: Store) -> int:
         """The store's clock: the sandbox's, moved by the ``clockSkew`` quirk."""
         return int(self.clock()) + int(store.settings.quirks["clockSkew"])
+
+    def date_header(self) -> str:
+        """The answer's ``Date``: the store's clock (``clockSkew``) when answering, moved by
+        ``dateHeaderSkew`` (the server stamping headers off the one stamping ``updatedAt``)."""
+        quirks = self.store.settings.quirks
+        at = int(self.clock()) + int(quirks["clockSkew"]) + int(quirks["dateHeaderSkew"])
+        return formatdate(at, usegmt=True)
 
     def fault_response(self, req: Request, status: int) -> Response:
         """A fault's answer: the default error body of the API the path belongs to."""

@@ -72,6 +72,11 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # updatedAt it writes and every "now" it compares with. The docs promise nothing about the
     # API's clock; a client that lists by minModified must not trust its own.
     "clockSkew": 0,
+    # Seconds the `Date` header of every answer is ahead of the clock that stamps updatedAt
+    # (negative: behind). Both come from the store, but from two servers maybe (an edge in
+    # front of the app); the client assumes they agree within a few seconds
+    # (reconciler.incremental.DATE_MARGIN). 0: one clock.
+    "dateHeaderSkew": 0,
     # Side effects bump the updatedAt of what they change: deleting a company clears its
     # orders' companyId, and POST /users may bring the customer's orders into the company
     # (userCreateMovesOrders). Whether the real API bumps those orders' (and customers')
@@ -81,7 +86,7 @@ DEFAULT_QUIRKS: dict[str, Any] = {
 
 _CHOICES: dict[str, tuple[str, ...]] = {"limitAboveMax": ("413", "clamp")}
 _SECONDS = ("ordersSyncLag",)
-_SIGNED_SECONDS = ("clockSkew",)
+_SIGNED_SECONDS = ("clockSkew", "dateHeaderSkew")
 
 
 def validate_quirks(raw: object, where: str = "quirks") -> dict[str, Any]:

@@ -38,6 +38,12 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else each response waits for the client's delayed ACK
     server: _Server
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """As the base class, less its own ``Date`` header: the app sends the store's."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+
     def log_message(self, format: str, *args: Any) -> None:
         """The sandbox keeps its own request log."""
 

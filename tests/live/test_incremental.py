@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from reconciler import incremental, snapshot
-from reconciler.api import ApiClient
+from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.errors import PlanError
 from reconciler.kinds.company_users import CompanyUsersSpec, UserSpec
 from reconciler.kinds.order import OrderSpec
@@ -88,7 +88,10 @@ def ok(response: httpx.Response) -> None:
     assert response.status_code in (200, 204), response.text
 
 
-NOW = int(time.time())
+def now() -> int:
+    """The time an outside change made through SQL is stamped with (when it is made)."""
+    return int(time.time())
+
 
 
 def recreate_user(sb: Sandbox, api: httpx.Client, customer_id: int) -> None:
@@ -150,7 +153,7 @@ CHANGES: dict[str, Change] = {
         )
     ),
     "user moved": lambda sb, api: sql(
-        sb, "UPDATE users SET company_id = 1002, updated_at = ? WHERE customer_id = 321", NOW
+        sb, "UPDATE users SET company_id = 1002, updated_at = ? WHERE customer_id = 321", now()
     ),
     "user deleted": lambda sb, api: sql(sb, "DELETE FROM users WHERE customer_id = 322"),
     "user created again in its company": lambda sb, api: recreate_user(sb, api, 321),
@@ -167,7 +170,7 @@ CHANGES: dict[str, Change] = {
     ),
     "order deleted": lambda sb, api: sql(sb, "DELETE FROM orders WHERE bc_order_id = 5003"),
     "order of another customer": lambda sb, api: sql(
-        sb, "UPDATE orders SET customer_id = 400, updated_at = ? WHERE bc_order_id = 5003", NOW
+        sb, "UPDATE orders SET customer_id = 400, updated_at = ? WHERE bc_order_id = 5003", now()
     ),
     "PO number edited": lambda sb, api: ok(api.put("/orders/5001", json={"poNumber": "PO-X"})),
 }
@@ -253,16 +256,61 @@ def test_a_no_change_read_costs_twelve_requests_whatever_the_size(
     assert incr.refresh.read_in_full == ()
 
 
-@pytest.mark.parametrize("skew", [-600, 600])
-def test_clock_skew_inside_the_margin_changes_nothing(
+SKEWS = [(-600, 0), (600, 0), (-3600, 3), (3600, -3), (0, -3), (0, 3)]
+"""(clockSkew, dateHeaderSkew): the store's clock off ours by 10 minutes or an hour either way;
+its ``Date`` header off its ``updatedAt`` clock by up to 3 s either way."""
+
+
+def recent(seed: dict[str, Any], skew: int) -> dict[str, Any]:
+    """``seed`` with every company, user and order modified in the last 12 minutes on the
+    store's clock (ours + ``skew``), in the seed's order, as a converged apply leaves a store."""
+    at = int(time.time()) + skew - 5
+    for kind in ("companies", "users", "orders"):
+        items = sorted(seed[kind], key=lambda i: -i.get("updatedAt", 0))
+        assert len(items) < 700
+        for rank, item in enumerate(items):
+            item["updatedAt"] = at - rank
+    return seed
+
+
+@pytest.mark.parametrize(("skew", "date_skew"), SKEWS)
+@pytest.mark.parametrize("size", [300, 600])
+def test_a_no_change_read_right_after_many_writes_costs_twelve_requests(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+    size: int,
+    skew: int,
+    date_skew: int,
+) -> None:
+    """Every object written a minute before the earlier read (as an apply leaves the store):
+    the next read does not list them again, since its change listings start from the store's
+    clock at the earlier read (its ``Date`` header), not 15 minutes before ours."""
+    quirks = {"clockSkew": skew, "dateHeaderSkew": date_skew}
+    sb = new_sandbox(seed=kit.with_quirks(recent(big(kit, size), skew), quirks))
+    client = open_client(sb)
+    manifests = the_manifests(kit)
+    earlier = incremental.read(client, manifests)
+    assert earlier.snapshot.store_clock.keys() == {"b2b", "core"}
+    incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
+    assert incr.live.requests == 12
+    assert incr.refresh.from_snapshot == ("companies", "users", "orders", "core orders")
+    full = incremental.read(client, manifests)
+    assert comparable(client, manifests, incr) == comparable(client, manifests, full)
+
+
+@pytest.mark.parametrize(("skew", "date_skew"), SKEWS)
+def test_clock_skew_changes_nothing(
     kit: SimpleNamespace,
     new_sandbox: Callable[..., Sandbox],
     open_client: Callable[[Sandbox], ApiClient],
     skew: int,
+    date_skew: int,
 ) -> None:
-    """The store's clock 10 minutes off ours: a change stamped by it is still seen."""
-    sb = new_sandbox(seed=kit.with_quirks(kit.big_seed(companies=300, users=0, orders=0),
-                                          {"clockSkew": skew}))  # fmt: skip
+    """The store's clock off ours, its ``Date`` header a little off its ``updatedAt``: a change
+    it stamps right after the earlier read (the same second, mostly) is still seen."""
+    quirks = {"clockSkew": skew, "dateHeaderSkew": date_skew}
+    sb = new_sandbox(seed=kit.with_quirks(kit.big_seed(companies=300, users=0, orders=0), quirks))
     client = open_client(sb)
     manifests = kit.manifests((kit.spec("acme", 12, company_name="Acme"),))
     earlier = incremental.read(client, manifests)
@@ -273,6 +321,55 @@ def test_clock_skew_inside_the_margin_changes_nothing(
     assert "companies" in incr.refresh.from_snapshot
     assert comparable(client, manifests, incr) == comparable(client, manifests, full)
     assert incr.live.company_for_group(12).company_name == "Acme Skewed"  # type: ignore[union-attr]
+
+
+class NoDate(httpx.BaseTransport):
+    """A transport whose answers carry no ``Date`` header."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        del response.headers["Date"]
+        return response
+
+
+@pytest.mark.parametrize("skew", [-600, 600])
+def test_without_a_date_header_changes_are_listed_from_our_clock_less_the_margin(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    skew: int,
+) -> None:
+    """No ``Date`` header: the snapshot has no store clock, and the change listings start 15
+    minutes before our clock at the earlier read (the fallback, right for a skew inside it)."""
+    sb = new_sandbox(seed=kit.with_quirks(big(kit, 300), {"clockSkew": skew}))
+    settings = ApiSettings(
+        store_hash=sb.store_hash,
+        token=Secret(kit.TOKEN),
+        b2b_url="http://localhost/api/v3/io",
+        core_url="http://localhost",
+    )
+    with ApiClient.open(settings, NoDate(sb.transport()), sleep=lambda _s: None) as client:
+        manifests = the_manifests(kit)
+        earlier = incremental.read(client, manifests)
+        assert earlier.snapshot.store_clock == {}
+        since = earlier.snapshot.taken_at - incremental.MARGIN
+        assert incremental.since_of(earlier.snapshot, "b2b") == since
+        assert incremental.since_of(earlier.snapshot, "core") == since
+        with http(sb) as api:
+            ok(api.put("/companies/1001", json={"companyName": "Acme Undated"}))
+        incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
+        full = incremental.read(client, manifests)
+        assert "companies" in incr.refresh.from_snapshot
+        assert comparable(client, manifests, incr) == comparable(client, manifests, full)
+        listed = [
+            e.query
+            for e in sb.request_log
+            if e.path.endswith("/companies") and "minModified" in e.query
+        ]
+        assert listed
+        assert all(f"minModified={since}" in q for q in listed)
 
 
 def test_the_snapshot_holds_no_secret_and_reads_back(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import pytest
 
 
 def _company(api: httpx.Client, company_id: int | str) -> dict[str, Any]:
@@ -498,3 +500,29 @@ def test_quirk_clock_skew(make_sandbox: Any, kit: Any) -> None:
         assert [c["companyId"] for c in api.get("/companies", params=since).json()["data"]] == [
             "1001"
         ]
+
+
+@pytest.mark.parametrize(("skew", "date_skew"), [(0, 0), (-3600, 0), (600, -3), (-600, 3)])
+def test_every_answer_carries_the_store_clock_in_its_date_header(
+    make_sandbox: Any, kit: Any, skew: int, date_skew: int
+) -> None:
+    """``Date`` follows ``clockSkew`` (the store's clock), moved by ``dateHeaderSkew``: on
+    B2B and core answers, errors included."""
+    quirks = {"clockSkew": skew, "dateHeaderSkew": date_skew}
+    sb = make_sandbox(kit.seed(quirks=quirks))
+    with (
+        kit.client(sb) as api,
+        kit.client(sb, kit.CORE, headers={"X-Auth-Token": kit.TOKEN}) as core,
+    ):
+        answers = (
+            api.get("/companies/1001"),
+            api.get("/companies/999"),
+            core.get("/v2/orders/count"),
+        )
+        assert [a.status_code for a in answers] == [200, 404, 200]
+        for response in answers:
+            assert parsedate_to_datetime(response.headers["Date"]).timestamp() == (
+                kit.NOW + skew + date_skew
+            )
+        api.put("/companies/1001", json={"companyPhone": "555-0101"})
+        assert int(_company(api, 1001)["updatedAt"]) == kit.NOW + skew

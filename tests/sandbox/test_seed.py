@@ -189,6 +189,7 @@ def test_default_quirks_exported() -> None:
         "userPutRequiresExtraFields": False,
         "userCreateMovesOrders": True,
         "clockSkew": 0,
+        "dateHeaderSkew": 0,
         "sideEffectsBumpUpdatedAt": True,
     }
 

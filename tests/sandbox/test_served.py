@@ -37,6 +37,9 @@ def test_served_bodies_match_in_process(sb: Any, kit: Any) -> None:
                 assert over_tcp.status_code == in_process.status_code, path
                 assert over_tcp.json() == in_process.json(), path
                 assert over_tcp.headers["X-Requests-Allocated"] == "100000 times/60 s"
+                # one Date header, the store's (not the HTTP server's own as well)
+                assert over_tcp.headers.get_list("Date") == in_process.headers.get_list("Date")
+                assert len(over_tcp.headers.get_list("Date")) == 1
             created = real.post("/companies", json=kit.new_company())
             assert created.status_code == 200
             assert local.get(f"/companies/{created.json()['data']['companyId']}").is_success
