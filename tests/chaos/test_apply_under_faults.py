@@ -118,6 +118,8 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "retryAfterHeader": st.booleans(),
     "companyAddressInResponses": st.booleans(),
     "ordersNoCompanyAsZero": st.booleans(),
+    # The Date header a few seconds off the updatedAt clock (within incremental.DATE_MARGIN).
+    "dateHeaderSkew": st.sampled_from([-3, 0, 3]),
     # The readings the docs leave open (b2b-api.md §9-§10): each drawn either way.
     "companyPutRequiresExtraFields": st.booleans(),
     "extraFieldsReplace": st.booleans(),

@@ -93,7 +93,6 @@ def now() -> int:
     return int(time.time())
 
 
-
 def recreate_user(sb: Sandbox, api: httpx.Client, customer_id: int) -> None:
     """Move a user "to the company it is in", the only way the API moves one: delete it and
     create it again with the same e-mail. Its company and the users total are as they were,
