@@ -164,10 +164,8 @@ def _check_targets(found: ManifestSet, targets: Sequence[str]) -> None:
 def _make_plan(
     session: Session, found: ManifestSet, args: argparse.Namespace, console: Console
 ) -> tuple[Plan, managed.Managed]:
-    from reconciler.live import read_admin_users
-
     got = _read(session, found, args, console)
-    live = read_admin_users(session.client, found, got.live)
+    live = got.live  # with the admin e-mails taken (incremental.read)
     try:
         the_plan = build_plan(found, live, created_at=_now_iso(), targets=args.target)
     except PlanError as exc:

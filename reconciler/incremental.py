@@ -23,7 +23,9 @@ than that.
 Per part (each independently; the plan header names which came from the snapshot):
 
 - **companies** (the snapshot holds every company): the first page of ``GET /companies`` (the
-  total, and the page a full read would start with) and ``GET /companies?minModified=since``.
+  total, and the page a full read would start with; sorted by ``updatedAt`` descending, so when
+  its oldest company is older than ``since`` it holds every change: ``newest_since``), else
+  also ``GET /companies?minModified=since``.
   ``total == companies then + created`` proves no deletion; a first-page company that differs
   from the snapshot without being reported changed disproves the snapshot. Otherwise the rest of
   the listing is read (as a full read would) and the deleted ids are known. The companies a full
@@ -37,37 +39,54 @@ Per part (each independently; the plan header names which came from the snapshot
   and the highest id): ``GET /v2/orders/count`` and ``GET /v2/orders?min_date_modified=since``
   (which also sees an order moved to another customer); ``count == count then + orders above
   the highest id`` proves no deletion, else the part is read in full.
-- **B2B orders** (the snapshot holds every order id): ``GET /orders?minModified=since`` and the
-  total (``minCreated=1&limit=1``); the same total check. An order wanted now that the snapshot
-  did not keep is read by id; so are the suspects: orders of a deleted company (deleting a
-  company clears its orders' ``companyId``) and company-less orders when a user was created,
-  moved, deleted or created again in the same company (a new user may bring its orders into
-  the company), since whether these side effects bump ``updatedAt`` is not documented.
+- **B2B orders** (the snapshot holds every order id): the first page of every order
+  (``minCreated=1``, ``updatedAt`` descending: the total, and every change when its oldest order
+  is older than ``since``), else also ``GET /orders?minModified=since``; the same total check.
+  An order wanted now that the snapshot did not keep is read by id; so are the suspects:
+  orders of a deleted company (deleting a company clears its orders' ``companyId``) and
+  company-less orders when a user was created, moved, deleted or created again in the same
+  company (a new user may bring its orders into the company), since whether these side
+  effects bump ``updatedAt`` is not documented.
+- **customer groups** of companies to convert (two or more, on a store with a full first page
+  of groups; the snapshot holds the group count, the first page's ids and each looked-up
+  group's answer, all given after that count): ``GET /v2/customer_groups/count`` and the
+  groups created since (``date_created:min``, each row's date checked). None created and the
+  same count prove that no group was deleted either: the snapshot's answers stand.
+- **admin e-mails** of companies to create (``live.read_admin_users``; the snapshot holds the
+  user that held each e-mail it checked): when the users part came from the snapshot, a user
+  modified since with that e-mail holds it now, else the holder then unless that user was
+  modified since (its e-mail or company changed), else no one (a new user would be listed).
+  B2B Edition keeps e-mails unique among users. E-mails the snapshot did not check are asked.
 - Everything else (configs, customer groups, price lists, channels, price-list assignments, the
-  core check of unsynced Order documents, admin e-mails) is read as a full read does: small, and
-  without a change feed.
+  core check of unsynced Order documents) is read as a full read does: small, and without a
+  change feed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
+from typing import Protocol, TypeVar
 
 from reconciler.api import ApiClient
 from reconciler.api.b2b import COMPANY_PAGE, ORDER_PAGE, USER_PAGE, Page, pages_for
 from reconciler.api.core import V2_PAGE
 from reconciler.live import (
     PAGING_MIN_CUSTOMERS,
+    AdminHolder,
     ReadCost,
     ReadCounts,
     Reader,
     plan_read_cost,
+    read_admin_users,
     read_needs,
     run_reader,
 )
 from reconciler.model import (
     JSON,
+    GroupsSeen,
     LiveCompany,
     LiveOrder,
     LiveState,
@@ -95,7 +114,27 @@ def since_of(snap: Snapshot, api: str) -> int:
     return max(0, at - DATE_MARGIN)
 
 
-PARTS = ("companies", "users", "orders", "core orders")
+PARTS = ("companies", "users", "orders", "core orders", "customer groups")
+
+
+class _Stamped(Protocol):
+    @property
+    def updated_at(self) -> int: ...
+
+
+S = TypeVar("S", bound=_Stamped)
+
+
+def newest_since(page: Sequence[S], since: int) -> list[S] | None:
+    """The objects of a listing's first page modified at or after ``since``, when that page
+    provably holds every such object of the listing: it is in ``updatedAt`` descending order
+    (asked for: ``b2b.NEWEST_FIRST``; checked, not trusted) and its last object is older than
+    ``since``. None otherwise (then the changes are listed by ``minModified``)."""
+    if not page or page[-1].updated_at >= since:
+        return None
+    if any(a.updated_at < b.updated_at for a, b in pairwise(page)):
+        return None
+    return [o for o in page if o.updated_at >= since]
 
 
 @dataclass
@@ -158,7 +197,9 @@ class IncrementalReader(Reader):
             companies = super()._companies_after(first)
             self._deleted_from(companies)
             return companies
-        changed, _ = self.b2b.list_companies(min_modified=self.since)
+        changed = newest_since(first.items, self.since)
+        if changed is None:
+            changed, _ = self.b2b.list_companies(min_modified=self.since)
         fresh = {c.company_id: c for c in changed}
         then = {c.company_id: c for c in snap.live.companies}
         now = dict(then)
@@ -179,7 +220,7 @@ class IncrementalReader(Reader):
             self.incremental.append("companies")
             self.deleted_companies = set()
             everything = sorted(now.values(), key=lambda c: (c.updated_at, c.company_id))
-            everything.reverse()  # the API's default order: updatedAt descending
+            everything.reverse()  # the order asked for (b2b.NEWEST_FIRST): updatedAt descending
         self.company_total = first.total
         self.all_companies = list(everything)
         return self._as_full_read(first, everything)
@@ -207,6 +248,24 @@ class IncrementalReader(Reader):
         for group in todo:
             found.update((c.company_id, c) for c in by_group.get(group, ()))
         return tuple(found.values())
+
+    # -- customer groups
+
+    def _groups(self, missing: list[int]) -> frozenset[int]:
+        seen = self.snap.groups
+        if len(missing) < 2 or seen is None or seen.count < V2_PAGE:
+            return super()._groups(missing)  # one look-up, or one page: as cheap in full
+        if any(g not in seen.known for g in missing):
+            self._full("customer groups", "other groups are named")
+            return super()._groups(missing)
+        count = self.core.customer_group_count()
+        created = self.core.customer_groups_created_since(self.core_since)
+        if created != [] or count != seen.count:
+            self._full("customer groups", "groups were created or deleted")
+            return super()._groups(missing)
+        self.groups = GroupsSeen(count, seen.first_page, {g: seen.known[g] for g in missing})
+        self.incremental.append("customer groups")
+        return frozenset(seen.first_page) | {g for g in missing if seen.known[g]}
 
     # -- users
 
@@ -293,6 +352,30 @@ class IncrementalReader(Reader):
                 out[user.user_id] = user
         return tuple(out[k] for k in sorted(out))
 
+    def known_admins(self) -> dict[str, AdminHolder] | None:
+        """The holders of the admin e-mails the snapshot's read checked, proved without asking:
+        when the users part came from the snapshot (no user deleted; every user created or
+        modified since listed with its e-mail), an e-mail's holder is a listed user with it,
+        else, unless that holder was listed (with another e-mail, or no company now), the
+        holder then. None when the users part was read in full."""
+        users = self._users
+        if users is None:
+            return None
+        now = {
+            u.email.lower(): (u.customer_id, u.company_id)
+            for u in users.changed.values()
+            if u.company_id
+        }
+        known: dict[str, AdminHolder] = {}
+        for email, held in self.snap.admin_emails.items():
+            if email in now:
+                known[email] = now[email]
+            elif held is None or held[0] in users.changed:
+                known[email] = None
+            else:
+                known[email] = held
+        return known
+
     def _moved_from_rows(self) -> None:
         """After a full users read that listed every user: who was created, moved or deleted."""
         then, now = self.snap.user_rows, self.user_rows
@@ -359,11 +442,12 @@ class IncrementalReader(Reader):
             self._full("orders", "the snapshot does not hold every order id")
             return super()._orders(wanted)
         suspects = self._order_suspects(wanted)
-        changed = {
-            o.bc_order_id: o
-            for o in self.b2b.list_orders(min_created=None, min_modified=self.since)
-        }
-        total = self.b2b.count_orders()
+        head = self.b2b.orders_page()  # every order, the most recently modified first
+        listed = newest_since(head.items, self.since) if head.total is not None else None
+        if listed is None:
+            listed = self.b2b.list_orders(min_created=None, min_modified=self.since)
+        changed = {o.bc_order_id: o for o in listed}
+        total = head.total if head.total is not None else self.b2b.count_orders()
         created = changed.keys() - snap.order_ids
         if total != len(snap.order_ids) + len(created):
             self._full("orders", "orders were deleted or appeared late")
@@ -440,20 +524,30 @@ class Changes:
     """Orders and users read by id (suspects, and wanted ones the snapshot did not keep)."""
 
 
+def _beyond_first_page(changed: int, page: int) -> int:
+    """Requests of a change listing after the listing's first page (``newest_since``): none
+    when fewer objects changed than the page holds, else the whole ``minModified`` listing."""
+    return 0 if changed < page else pages_for(changed, page)
+
+
 def incremental_read_cost(
     needs: ReadNeeds, counts: ReadCounts, changes: Changes, parts: Collection[str] = PARTS
 ) -> ReadCost:
     """The requests of an incremental read that serves ``parts`` from the snapshot (the rest
-    as ``plan_read_cost`` says). Per part: the change listing's pages and one count (companies:
-    the first page, which a full read needs anyway). It is also the lower bound: no reader can
-    learn what changed and that nothing was deleted with fewer requests, one listing and one
-    total per part."""
+    as ``plan_read_cost`` says). Per part: companies and B2B orders, the first page of the whole
+    listing (its total, and every change when fewer changed than it holds), else also the
+    ``minModified`` listing; users, that listing and the total; core orders, the count and the
+    listing; customer groups, the count and the groups created since. It is also the lower
+    bound: no reader can learn what changed and that nothing was
+    deleted with fewer requests, one total per part and the changes beyond what the total's
+    answer can hold (users and core orders cannot be sorted by modification: their listing is
+    a request of its own)."""
     full = plan_read_cost(needs, counts)
     listed = replace(full, users=0, company_users=0) if "users" in parts else full
     users_needed = bool(needs.customers or needs.user_emails)
     return replace(
         listed,
-        companies=(1 + pages_for(changes.companies, COMPANY_PAGE))
+        companies=(1 + _beyond_first_page(changes.companies, COMPANY_PAGE))
         if "companies" in parts and (needs.groups or needs.every_company)
         else full.companies,
         users=(pages_for(changes.users, USER_PAGE) + 1)
@@ -462,9 +556,10 @@ def incremental_read_cost(
         customer_orders=(1 + pages_for(changes.core_orders, V2_PAGE))
         if "core orders" in parts and needs.customers
         else full.customer_orders,
-        orders=(pages_for(changes.orders, ORDER_PAGE) + 1 + changes.lookups)
+        orders=(1 + _beyond_first_page(changes.orders, ORDER_PAGE) + changes.lookups)
         if "orders" in parts
         else full.orders,
+        customer_groups=2 if "customer groups" in parts else full.customer_groups,
     )
 
 
@@ -472,10 +567,15 @@ def incremental_read_cost(
 
 
 def snapshot_of(
-    reader: Reader, live: LiveState, needs: ReadNeeds, store_clock: Mapping[str, int] | None = None
+    reader: Reader,
+    live: LiveState,
+    needs: ReadNeeds,
+    store_clock: Mapping[str, int] | None = None,
+    admin_emails: Mapping[str, AdminHolder] | None = None,
 ) -> Snapshot:
     """The snapshot of a finished read (what the next read may start from); ``store_clock``:
-    when its first request to each API reached the store (``Http.watch_store_clock``)."""
+    when its first request to each API reached the store (``Http.watch_store_clock``);
+    ``admin_emails``: its admin e-mail answers (kept when it knew every user's company)."""
     everything = reader.all_companies
     kept_live = LiveState(
         store_hash=live.store_hash,
@@ -499,6 +599,8 @@ def snapshot_of(
         core_max_id=reader.core_max_id if core_ok else None,
         needs=_needs_json(needs),
         store_clock=dict(store_clock or {}),
+        admin_emails=dict(admin_emails or {}) if reader.user_rows is not None else {},
+        groups=reader.groups,
     )
 
 
@@ -522,18 +624,24 @@ def read(
     wall_clock: Callable[[], float] = time.time,
 ) -> Refreshed:
     """Read the live state: from ``snapshot`` plus what changed since when given, else in
-    full (``reason`` says why). Returns the state, the snapshot of this read and the note."""
+    full (``reason`` says why), with the admin e-mails of companies to create already taken
+    (``live.read_admin_users``; those the snapshot and the users modified since answer are not
+    asked again). Returns the state, the snapshot of this read and the note."""
     needs = read_needs(manifests)
     now = int(wall_clock())
+    admins: dict[str, AdminHolder] = {}
     if snapshot is None:
         full = Reader(client, needs)
         clock = client.http.watch_store_clock()
         live = run_reader(full, client, wall_clock)
+        live = read_admin_users(client, manifests, live, record=admins)
         note = Refresh(mode="full", reason=reason or "--refresh full")
-        return Refreshed(live, snapshot_of(full, live, needs, clock), note)
+        return Refreshed(live, snapshot_of(full, live, needs, clock, admins), note)
     reader = IncrementalReader(client, needs, snapshot)
     clock = client.http.watch_store_clock()
     live = run_reader(reader, client, wall_clock)
+    known = reader.known_admins()
+    live = read_admin_users(client, manifests, live, known=known, record=admins)
     note = Refresh(
         mode="incremental",
         snapshot_taken_at=snapshot.taken_at,
@@ -541,4 +649,4 @@ def read(
         from_snapshot=tuple(p for p in PARTS if p in reader.incremental),
         read_in_full=tuple(f"{p} ({why})" for p, why in reader.in_full.items()),
     )
-    return Refreshed(live, snapshot_of(reader, live, needs, clock), note)
+    return Refreshed(live, snapshot_of(reader, live, needs, clock, admins), note)

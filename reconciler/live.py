@@ -22,8 +22,10 @@ Strategy and cost, per part (``P(n, s) = max(1, ceil(n / s))`` is the requests f
   ``P(F,200)``.
 - **customer groups** (only the ``M`` managed groups without a company need their existence
   checked; groups of live companies exist): ``M = 0``: 0; ``M = 1``: ``GET
-  /v2/customer_groups/{id}``; ``M >= 2``: the first page of 250, then, if it was full, per-group
-  look-ups of those not on it: ``1 + (0 if groups < 250 else M - found)``.
+  /v2/customer_groups/{id}``; ``M >= 2``: the first page of 250, then, if it was full, the count
+  (``GET /v2/customer_groups/count``, so that the next incremental read can prove the answers
+  unchanged with two requests) and per-group look-ups of those not on it:
+  ``1 + (0 if groups < 250 else 1 + M - found)``.
 - **price-list assignments** of the ``A`` groups PriceListAssignment documents name (core):
   ``ceil(A / 50)`` (``customer_group_id:in`` carries 50 ids; a group has one assignment per
   channel, so a page of 250 holds 50 groups' on up to five channels).
@@ -86,6 +88,7 @@ from reconciler.api.decode import DecodeError
 from reconciler.errors import NotFoundError
 from reconciler.model import (
     ExtraFieldConfig,
+    GroupsSeen,
     LiveCompany,
     LiveCustomer,
     LiveOrder,
@@ -270,7 +273,7 @@ def plan_read_cost(needs: ReadNeeds, counts: ReadCounts) -> ReadCost:
         groups = missing
     else:
         full = counts.customer_groups >= V2_PAGE
-        groups = 1 + (max(0, missing - counts.missing_groups_on_first_page) if full else 0)
+        groups = 1 + (1 + max(0, missing - counts.missing_groups_on_first_page) if full else 0)
     users = _probe_then_cheaper(
         len(needs.customers), counts.users, USER_PAGE, counts.customers_on_first_page
     )
@@ -346,7 +349,18 @@ def run_reader(reader: Reader, client: ApiClient, wall_clock: Callable[[], float
     )
 
 
-def read_admin_users(client: ApiClient, manifests: ManifestSet, live: LiveState) -> LiveState:
+AdminHolder = tuple[int, int] | None
+"""The user holding an e-mail: ``(customerId, companyId)``, or None when no company user has it."""
+
+
+def read_admin_users(
+    client: ApiClient,
+    manifests: ManifestSet,
+    live: LiveState,
+    *,
+    known: Mapping[str, AdminHolder] | None = None,
+    record: dict[str, AdminHolder] | None = None,
+) -> LiveState:
     """``live`` with the admin e-mails of companies to create that a company user already has.
 
     B2B Edition keeps user e-mails unique across companies, so creating a company whose admin
@@ -354,6 +368,9 @@ def read_admin_users(client: ApiClient, manifests: ManifestSet, live: LiveState)
     ``GET /users?email=`` per Company document that names an admin and has no live company yet
     (usually none: imported manifests carry no admin), outside ``lower_bound``. A row counts
     only when its e-mail matches, so an API that ignored the filter cannot raise a false alarm.
+    ``known``: e-mails (lower case) whose holder is proved already (``reconciler.incremental``:
+    from the snapshot and the users modified since), not asked again; ``record`` receives the
+    holder of every e-mail checked.
     """
     existing = {c.customer_group_id for c in live.companies} | {
         c.company_id for c in live.companies
@@ -371,13 +388,20 @@ def read_admin_users(client: ApiClient, manifests: ManifestSet, live: LiveState)
         if email in asked:
             continue
         asked.add(email)
-        page = client.b2b.company_users_page(email=admin.email, limit=USER_PAGE)
-        holder = next(
-            (u.company_id for u in page.items if u.email.lower() == email and u.company_id),
-            None,
-        )
-        if holder is not None and not _created_meanwhile(client, holder, spec.customer_group_id):
-            taken[email] = holder
+        if known is not None and email in known:
+            held = known[email]
+        else:
+            page = client.b2b.company_users_page(email=admin.email, limit=USER_PAGE)
+            user = next((u for u in page.items if u.email.lower() == email and u.company_id), None)
+            held = (
+                None
+                if user is None or user.company_id is None
+                else (user.customer_id, user.company_id)
+            )
+        if record is not None:
+            record[email] = held
+        if held is not None and not _created_meanwhile(client, held[1], spec.customer_group_id):
+            taken[email] = held[1]
     if not asked:
         return live
     return replace(live, admin_users=taken, requests=live.requests + client.stats.requests - start)
@@ -428,6 +452,8 @@ class Reader:
         self.core_count: int | None = None
         self.core_max_id: int | None = None
         """The core order count and the highest order id (when the read paged every order)."""
+        self.groups: GroupsSeen | None = None
+        """What the customer-group check learned (when it listed groups)."""
 
     def read(self) -> _Found:
         needs = self.needs
@@ -530,10 +556,18 @@ class Reader:
         first = self.core.customer_groups_page(1)
         found = set(first)
         if len(first) < V2_PAGE:
+            self.groups = GroupsSeen(len(first), tuple(first), {g: g in found for g in missing})
             return frozenset(found)
+        # The count before the look-ups: what they answer is then the state of that count
+        # (an incremental read proves it unchanged by the count and the groups created since).
+        count = self.core.customer_group_count()
+        known: dict[int, bool] = {}
         for group in missing:
-            if group not in found and self.core.customer_group_exists(group):
-                found.add(group)
+            if group not in found:
+                known[group] = self.core.customer_group_exists(group)
+                if known[group]:
+                    found.add(group)
+        self.groups = GroupsSeen(count, tuple(first), known)
         return frozenset(found)
 
     # -- users

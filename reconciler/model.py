@@ -322,6 +322,16 @@ class LivePriceListAssignment:
 
 
 @dataclass(frozen=True)
+class GroupsSeen:
+    """What a customer-group check learned: the number of groups, the ids on the first page
+    (250, by id), and whether each looked-up group exists (answers given after the count)."""
+
+    count: int
+    first_page: tuple[int, ...]
+    known: Mapping[int, bool]
+
+
+@dataclass(frozen=True)
 class LiveState:
     """What the live reader fetched: only what the manifests need."""
 

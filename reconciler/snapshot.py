@@ -29,6 +29,7 @@ from reconciler.errors import PlanFileError
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
 from reconciler.model import (
     JSON,
+    GroupsSeen,
     LiveCompany,
     LiveCustomer,
     LiveOrder,
@@ -72,6 +73,12 @@ class Snapshot:
     core_max_id: int | None = None
     needs: Mapping[str, JSON] = field(default_factory=dict)
     """The read's needs, for information."""
+    groups: GroupsSeen | None = None
+    """What the read's customer-group check learned (``live.GroupsSeen``)."""
+    admin_emails: Mapping[str, tuple[int, int] | None] = field(default_factory=dict)
+    """Admin e-mail (lower case) -> the user holding it, ``(customerId, companyId)``, or None:
+    the read's answers to ``live.read_admin_users`` (kept only when the read listed every
+    user's company: ``user_rows``)."""
     store_clock: Mapping[str, int] = field(default_factory=dict)
     """``"b2b"``/``"core"`` -> Unix seconds on the store's clock when the read's first request
     to that API reached it at the earliest (``Http.watch_store_clock``); absent when its
@@ -114,6 +121,18 @@ def to_json(snap: Snapshot) -> dict[str, JSON]:
             else {"count": snap.core_count, "maxId": snap.core_max_id}
         ),
         "storeClock": {k: snap.store_clock[k] for k in sorted(snap.store_clock)},
+        "customerGroups": (
+            None
+            if snap.groups is None
+            else {
+                "count": snap.groups.count,
+                "firstPage": list(snap.groups.first_page),
+                "known": [[g, snap.groups.known[g]] for g in sorted(snap.groups.known)],
+            }
+        ),
+        "adminEmails": {
+            k: None if v is None else list(v) for k, v in sorted(snap.admin_emails.items())
+        },
     }
 
 
@@ -401,6 +420,30 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
     if not isinstance(clock, dict) or not clock.keys() <= {"b2b", "core"}:
         raise _Bad("storeClock: expected an object with b2b and core times")
     _ints(list(clock.values()), "storeClock")
+    groups: GroupsSeen | None = None
+    raw_groups = data.get("customerGroups")
+    if raw_groups is not None:
+        if not isinstance(raw_groups, dict):
+            raise _Bad("customerGroups: expected an object")
+        known: dict[int, bool] = {}
+        for row in _list(raw_groups["known"]):
+            if not isinstance(row, list) or len(row) != 2 or not isinstance(row[1], bool):
+                raise _Bad("customerGroups.known: expected [groupId, true|false] rows")
+            known[_int(row[0])] = row[1]
+        first_page = tuple(_ints(raw_groups["firstPage"], "customerGroups.firstPage"))
+        groups = GroupsSeen(_int(raw_groups["count"]), first_page, known)
+    admins: dict[str, tuple[int, int] | None] = {}
+    raw_admins = data.get("adminEmails", {})
+    if not isinstance(raw_admins, dict):
+        raise _Bad("adminEmails: expected an object")
+    for email, held in raw_admins.items():
+        if held is None:
+            admins[email] = None
+            continue
+        pair = _ints(held, "adminEmails")
+        if len(pair) != 2:
+            raise _Bad("adminEmails: expected [customerId, companyId] or null")
+        admins[email] = (pair[0], pair[1])
     complete = data.get("companiesComplete", False)
     if not isinstance(complete, bool):
         raise _Bad("companiesComplete: expected true or false")
@@ -416,6 +459,8 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
         core_max_id=high,
         needs=needs if isinstance(needs, dict) else {},
         store_clock=clock,
+        admin_emails=admins,
+        groups=groups,
     )
 
 

@@ -26,6 +26,12 @@ EVERY_ORDER_SINCE = 1
 """``minCreated`` of a full order read. Without a date filter ``GET /orders`` shows only the last
 year (b2b-api.md §7.4); whether ``0`` counts as a filter is not documented (§9.11), so the
 earliest real date is sent: it means "every order" under every reading."""
+NEWEST_FIRST = {"sortBy": "updatedAt", "orderBy": "DESC"}
+"""Sent with every company and order listing: both are documented parameters, and updatedAt
+descending is the documented default of ``sortBy``, but company.yaml's description of Get All
+Companies says companyId descending. Sent, the order is the same under both readings, and the
+first page of a listing holds the objects modified most recently (``reconciler.incremental``
+uses that: a first page whose oldest object is older than its change point holds every change)."""
 MSF_OFF = "multi storefront is not enabled"
 """The documented body of B2B ``GET /channels`` on a store without Multi-Storefront."""
 READ_ATTEMPTS = 3
@@ -189,6 +195,7 @@ class B2BApi:
             "minModified": min_modified,
             "bcGroupId": bc_group_id,
             "q": q,
+            **NEWEST_FIRST,
         }
 
     def companies_page(
@@ -428,6 +435,7 @@ class B2BApi:
             "minModified": min_modified,
             "companyId": company_id,
             "showExtra": "true",
+            **NEWEST_FIRST,
         }
 
     def orders_page(

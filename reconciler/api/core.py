@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from reconciler.api import decode
@@ -47,6 +47,19 @@ def rfc2822(unix: int) -> str:
     """A Unix time as the RFC 2822 date the V2 date filters take (``Thu, 20 Apr 2017 11:32:00
     +0000``; orders.v2.oas2.yml accepts RFC 2822 or ISO 8601)."""
     return format_datetime(datetime.fromtimestamp(int(unix), UTC))
+
+
+def v2_date(value: object) -> int | None:
+    """Unix seconds of a V2 date (RFC 2822, or ISO 8601; no zone is UTC); None if unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value) if "," in value else datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int(when.timestamp())
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
+        return None
 
 
 def _chunks(values: Collection[int], size: int) -> Iterator[list[int]]:
@@ -90,6 +103,31 @@ class CoreApi:
             if len(ids) < V2_PAGE:
                 return frozenset(out)
             page += 1
+
+    def customer_group_count(self) -> int:
+        """How many customer groups the store has (``GET /v2/customer_groups/count``)."""
+        body = self.http.core("GET", "/v2/customer_groups/count")
+        count = body.get("count") if isinstance(body, Mapping) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise decode.DecodeError('customer groups count: expected {"count": <integer>}')
+        return count
+
+    def customer_groups_created_since(self, unix: int) -> list[int] | None:
+        """Ids of the groups created at or after ``unix`` (``date_created:min``, one page of
+        250, each row's ``date_created`` checked too: the filter may be coarser than a second);
+        None when the page is full or a row's date cannot be read (then it cannot tell)."""
+        params = {"date_created:min": rfc2822(unix), "limit": V2_PAGE, "page": 1}
+        rows = _v2_rows(self.http.core("GET", "/v2/customer_groups", params=params), "groups")
+        if len(rows) >= V2_PAGE:
+            return None
+        out: list[int] = []
+        for row in rows:
+            created = v2_date(row.get("date_created"))
+            if created is None:
+                return None
+            if created >= unix:
+                out.append(decode.req_id(row.get("id"), "customer group id"))
+        return out
 
     def customer_group_exists(self, group_id: int) -> bool:
         """True when ``GET /v2/customer_groups/{id}`` finds the group."""

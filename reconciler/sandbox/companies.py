@@ -191,10 +191,13 @@ def list_companies(ctx: Ctx, req: Request) -> Response:
         else:
             where.append("json_extract(c.extra_fields, ?) LIKE ? ESCAPE '\\'")
             params.extend([path, _like(wanted)])
+    by_id = ctx.settings.quirks["companiesSortedByIdByDefault"] and not req.arg("sortBy")
     sort = choice_arg(req, "sortBy", ("companyName", "updatedAt"), "updatedAt")
     direction = choice_arg(req, "orderBy", ("ASC", "DESC"), "DESC")
     extra = choice_arg(req, "isIncludeExtraFields", ("0", "1"), "0") == "1"
     column = "c.name" if sort == "companyName" else "c.updated_at"
+    if by_id:
+        column = "c.id"
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     ids = ctx.store.ordered_ids(
         f"SELECT c.id FROM companies c{clause} ORDER BY {column} {direction}, c.id {direction}",

@@ -119,6 +119,16 @@ def _group_filter(req: Request) -> tuple[str, list[Any]]:
     if req.arg("is_default") in ("true", "false"):
         where.append("is_default = ?")
         params.append(1 if req.arg("is_default") == "true" else 0)
+    for name, column, op in (
+        ("date_created:min", "created_at", ">="),
+        ("date_created:max", "created_at", "<="),
+        ("date_modified:min", "updated_at", ">="),
+        ("date_modified:max", "updated_at", "<="),
+    ):
+        raw = req.arg(name)
+        if raw:
+            where.append(f"{column} {op} ?")
+            params.append(parse_date(name, raw))
     return ((" WHERE " + " AND ".join(where)) if where else ""), params
 
 

@@ -77,6 +77,10 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # front of the app); the client assumes they agree within a few seconds
     # (reconciler.incremental.DATE_MARGIN). 0: one clock.
     "dateHeaderSkew": 0,
+    # GET /companies without `sortBy`: company.yaml's parameter says the default is updatedAt
+    # (descending), its description of the endpoint "sorted by companyId from highest to lowest
+    # by default". False: updatedAt; True: companyId. A `sortBy` sent is honoured either way.
+    "companiesSortedByIdByDefault": False,
     # Side effects bump the updatedAt of what they change: deleting a company clears its
     # orders' companyId, and POST /users may bring the customer's orders into the company
     # (userCreateMovesOrders). Whether the real API bumps those orders' (and customers')

@@ -120,6 +120,7 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "ordersNoCompanyAsZero": st.booleans(),
     # The Date header a few seconds off the updatedAt clock (within incremental.DATE_MARGIN).
     "dateHeaderSkew": st.sampled_from([-3, 0, 3]),
+    "companiesSortedByIdByDefault": st.booleans(),
     # The readings the docs leave open (b2b-api.md §9-§10): each drawn either way.
     "companyPutRequiresExtraFields": st.booleans(),
     "extraFieldsReplace": st.booleans(),
@@ -150,6 +151,7 @@ READINGS = (
     "userCreateMovesOrders",
     "priceListUpsertRefused",
     "sideEffectsBumpUpdatedAt",
+    "companiesSortedByIdByDefault",
 )
 """The switches for readings the docs leave open (b2b-api.md §9-§10), counted in the figures."""
 USER_FIELDS: dict[str, dict[str, Any]] = {

@@ -526,3 +526,19 @@ def test_every_answer_carries_the_store_clock_in_its_date_header(
             )
         api.put("/companies/1001", json={"companyPhone": "555-0101"})
         assert int(_company(api, 1001)["updatedAt"]) == kit.NOW + skew
+
+
+@pytest.mark.parametrize("by_id", [False, True])
+def test_quirk_companies_sorted_by_id_by_default(make_sandbox: Any, kit: Any, by_id: bool) -> None:
+    """company.yaml: ``sortBy`` defaults to updatedAt, the endpoint description says companyId
+    (descending both). The switch picks the default; a ``sortBy`` sent is honoured either way."""
+    quirks = {"companiesSortedByIdByDefault": by_id}
+    with kit.client(make_sandbox(kit.seed(quirks=quirks))) as api:
+        api.put("/companies/1001", json={"companyPhone": "555-0101"})  # now the newest
+
+        def ids(**params: Any) -> list[str]:
+            return [c["companyId"] for c in api.get("/companies", params=params).json()["data"]]
+
+        assert ids() == (["1002", "1001"] if by_id else ["1001", "1002"])
+        assert ids(sortBy="updatedAt", orderBy="DESC") == ["1001", "1002"]
+        assert ids(sortBy="updatedAt", orderBy="ASC") == ["1002", "1001"]

@@ -190,6 +190,7 @@ def test_default_quirks_exported() -> None:
         "userCreateMovesOrders": True,
         "clockSkew": 0,
         "dateHeaderSkew": 0,
+        "companiesSortedByIdByDefault": False,
         "sideEffectsBumpUpdatedAt": True,
     }
 
