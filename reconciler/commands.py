@@ -424,6 +424,8 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             )
         if not args.plan:
             the_plan, record = _make_plan(session, found, args, console)
+            # This process read the live state just now: the staleness check may believe it.
+            the_plan = replace(the_plan, own_read=True)
             color = console.err_color if args.format == "json" else console.color
             show_plan(render_plan_text(the_plan, color=color))
             if the_plan.empty:

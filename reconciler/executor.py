@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from reconciler import kinds
 from reconciler.api import ApiClient
+from reconciler.api.decode import DecodeError
 from reconciler.errors import ApiError, AuthError, NotFoundError, StalePlanError, StoppedError
 from reconciler.kinds.base import ApplyRun
 from reconciler.model import (
@@ -31,7 +32,8 @@ from reconciler.model import (
     Plan,
     Request,
     assignment_groups,
-    company_check_requests,
+    changes_check,
+    group_check_requests,
     groupless_companies,
     touched_groups,
 )
@@ -63,19 +65,28 @@ def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) 
     """Raise StalePlanError if anything the plan touches differs from what it recorded.
 
     Companies: every company of each customer group the plan touches (and of each group it
-    converts or creates a company for) is read, whatever its ``updatedAt`` says, and must be
-    exactly the recorded one, field for field; a group that had no company must still have
-    none. So a change in the very second of the plan's read (``updatedAt`` has a resolution of
-    one second) counts, and so does a recorded state that was edited in the file. Companies
-    without a group (Independent stores), orders and company users modified since the watermark
-    must carry their recorded content.
+    converts or creates a company for) must be exactly the recorded one, field for field; a
+    group that had no company must still have none. For a saved plan (or any plan not read by
+    this process) they are read, whatever their ``updatedAt`` says, so a recorded state that
+    was edited in the file counts. For the plan's own read (``changes_check``) they are the
+    recorded ones updated by ``GET /companies?minModified=watermark``, once a count proves that
+    no company the read saw has gone (``_companies_by_changes``). Either way a change in the
+    very second of the plan's read (``updatedAt`` has a resolution of one second) counts: the
+    watermark is 5 s before the read's first request reached the store, on the store's own clock
+    (``planner.watermark_of``). Companies without a group (Independent stores), orders and
+    company users modified since the watermark must carry their recorded content.
     """
     pre = plan.preconditions
     live = plan.live
     changed: list[str] = []
     groups = touched_groups(plan)
+    modified: list[LiveCompany] | None = None
     if groups:
-        found = _companies_of_groups(client, groups, plan)
+        found: dict[int, dict[int, LiveCompany]] | None = None
+        if changes_check(plan):
+            found, modified = _companies_by_changes(client, groups, plan)
+        if found is None:
+            found = _companies_of_groups(client, groups, plan)
         if live is not None:
             changed += _company_changes(groups, found, live.companies, pre.free_groups)
         else:  # a hand-built plan: only the recorded updatedAt of touched companies
@@ -92,7 +103,8 @@ def check_stale(client: ApiClient, plan: Plan, *, plan_file: str | None = None) 
     groupless = groupless_companies(plan)
     if groupless and live is not None:
         recorded = {c.company_id: c for c in live.companies if c.company_id in groupless}
-        modified, _ = client.b2b.list_companies(min_modified=pre.watermark)
+        if modified is None:
+            modified, _ = client.b2b.list_companies(min_modified=pre.watermark)
         for company in modified:
             before = recorded.get(company.company_id)
             if before is not None and company != before:
@@ -193,14 +205,51 @@ def _order_content(order: LiveOrder) -> tuple[object, ...]:
     return (order.company_id, order.po_number, dict(order.extra_fields), order.updated_at)
 
 
+def _companies_by_changes(
+    client: ApiClient, groups: tuple[int, ...], plan: Plan
+) -> tuple[dict[int, dict[int, LiveCompany]] | None, list[LiveCompany]]:
+    """The live companies of these groups as the recorded ones plus what changed since the
+    watermark, and the changed companies; ``None`` for the groups when the count cannot prove
+    that no company the read saw was deleted (then the caller reads the groups).
+
+    The proof: every company that existed at the read and was made before the watermark is
+    counted in the recorded total; the companies made at or before the watermark less a second
+    are counted now (``maxCreated``, one ``limit=1`` request). A company made since cannot be
+    in that count, so the two are equal only when none of those the read counted has gone and
+    none of them was made at or after the watermark. Under an exclusive reading of
+    ``maxCreated`` the count can only be lower: the groups are read, never a deletion missed.
+    Every other change (an edit, a move between groups, a company made in a group) sets the
+    company's ``updatedAt`` at or after the watermark, so the listing shows it.
+    """
+    live = plan.live
+    assert live is not None
+    assert live.company_total is not None
+    watermark = plan.preconditions.watermark
+    try:
+        made_before = client.b2b.count_companies(max_created=watermark - 1)
+    except DecodeError:  # no total in the answer: the groups are read instead
+        made_before = None
+    modified, _ = client.b2b.list_companies(min_modified=watermark)
+    if made_before != live.company_total:
+        return None, modified
+    wanted = set(groups)
+    now = {c.company_id: c for c in live.companies if c.customer_group_id in wanted}
+    now.update((c.company_id, c) for c in modified)
+    out: dict[int, dict[int, LiveCompany]] = {}
+    for company in now.values():
+        if company.customer_group_id in wanted:
+            out.setdefault(company.customer_group_id, {})[company.company_id] = company
+    return out, modified
+
+
 def _companies_of_groups(
     client: ApiClient, groups: tuple[int, ...], plan: Plan
 ) -> dict[int, dict[int, LiveCompany]]:
     """The live companies of these groups: one read per group, or one listing of every company
-    when that costs fewer requests (``company_check_requests`` counts the same way)."""
+    when that costs fewer requests (``group_check_requests`` counts the same way)."""
     out: dict[int, dict[int, LiveCompany]] = {}
     wanted = set(groups)
-    if company_check_requests(plan) < len(groups):
+    if group_check_requests(plan) < len(groups):
         companies, _ = client.b2b.list_companies()
     else:
         companies = []

@@ -328,6 +328,7 @@ def run_reader(reader: Reader, client: ApiClient, wall_clock: Callable[[], float
     """Run a reader; the live state it found, with its cost and start time."""
     read_at = int(wall_clock())
     start = client.stats.requests
+    clock = client.http.watch_store_clock()
     state = reader.read()
     return LiveState(
         store_hash=client.store_hash,
@@ -344,6 +345,7 @@ def run_reader(reader: Reader, client: ApiClient, wall_clock: Callable[[], float
         core_only_orders=state.core_only_orders,
         requests=client.stats.requests - start,
         read_at=read_at,
+        store_read_at=clock.get("b2b"),
         company_total=reader.company_total,
         price_list_assignments=state.price_list_assignments,
     )

@@ -355,6 +355,10 @@ class LiveState:
     """API requests the read cost."""
     read_at: int = 0
     """Unix seconds when the read started (local clock)."""
+    store_read_at: int | None = None
+    """Unix seconds on the store's clock when the read's first B2B request reached it at the
+    earliest (``Http.watch_store_clock``: that answer's ``Date`` less the exchange; ``None``: no
+    readable ``Date``). The staleness watermark starts from it (``planner.watermark_of``)."""
     company_total: int | None = None
     """Companies in the store (``totalCount``); ``companies`` may hold only the managed ones."""
     admin_users: Mapping[str, int] = field(default_factory=dict)
@@ -536,6 +540,12 @@ class Plan:
     matches the store."""
     refresh: Refresh | None = None
     """How ``live`` was read (None: not said, e.g. a rebuilt plan)."""
+    own_read: bool = False
+    """True when ``live`` is this process's own read, made for this apply (``apply`` without
+    ``--plan``): it is believed, so the staleness check asks the store only what changed since
+    the read (``changes_check``). False for a plan that is or may be saved (``plan``, ``apply
+    --plan``): nothing in a file is believed, so the check reads every company of the groups the
+    plan touches and compares it with the recorded one. Not part of the plan JSON."""
 
     @property
     def empty(self) -> bool:
@@ -584,9 +594,32 @@ def touched_groups(plan: Plan) -> tuple[int, ...]:
     return tuple(sorted(groups))
 
 
+def changes_check(plan: Plan) -> bool:
+    """Does the staleness check read the touched groups' companies as the recorded ones plus
+    what changed since the watermark? Only for the plan's own read (``Plan.own_read``) that
+    knows the store's company total and the store's time (so the watermark is on the store's
+    clock, before the read's first look): two requests, one count of the companies created before
+    the watermark (equal to the recorded total: none was deleted, none is missing) and one
+    ``GET /companies?minModified=`` listing (``executor.check_stale``), when reading the
+    groups would cost more."""
+    return (
+        plan.own_read
+        and plan.live is not None
+        and plan.live.company_total is not None
+        and plan.live.store_read_at is not None
+        and group_check_requests(plan) > 2
+    )
+
+
 def company_check_requests(plan: Plan) -> int:
-    """Requests of the company part of the staleness check: the cheaper of one
-    ``GET /companies?bcGroupId=g`` per touched group and a listing of every company."""
+    """Requests of the company part of the staleness check: two for a ``changes_check``, else
+    ``group_check_requests``."""
+    return 2 if changes_check(plan) else group_check_requests(plan)
+
+
+def group_check_requests(plan: Plan) -> int:
+    """Requests of reading every company of the touched groups: the cheaper of one
+    ``GET /companies?bcGroupId=g`` per group and a listing of every company."""
     groups = len(touched_groups(plan))
     if not groups:
         return 0
@@ -632,12 +665,14 @@ def assignment_check_requests(plan: Plan) -> int:
 
 def precondition_requests(plan: Plan) -> int:
     """The staleness check: the touched companies' groups (``company_check_requests``), then
-    one list request each for group-less companies, orders and company users when the plan
-    touches them, and the assignments of the groups whose price lists it changes."""
+    one list request each for group-less companies (none more when a ``changes_check`` listed
+    the changed companies already), orders and company users when the plan touches them, and
+    the assignments of the groups whose price lists it changes."""
     pre = plan.preconditions
+    groupless = bool(groupless_companies(plan)) and not changes_check(plan)
     return (
         company_check_requests(plan)
-        + sum(1 for part in (groupless_companies(plan), pre.orders, pre.customers) if part)
+        + sum(1 for part in (groupless, pre.orders, pre.customers) if part)
         + assignment_check_requests(plan)
     )
 

@@ -105,9 +105,11 @@ _LIVE_KEYS = (
     "users",
     "userExtraFieldConfigs",
     "priceListAssignments",
+    "storeReadAt",
 )
-_OPTIONAL_LIVE_KEYS = ("users", "userExtraFieldConfigs", "priceListAssignments")
-"""Written only when CompanyUsers documents made them read (older files lack them)."""
+_OPTIONAL_LIVE_KEYS = ("users", "userExtraFieldConfigs", "priceListAssignments", "storeReadAt")
+"""Written only when CompanyUsers documents made them read, or (``storeReadAt``) when the store
+told its time; older files lack them."""
 _USER_KEYS = (
     "userId",
     "customerId",
@@ -200,6 +202,7 @@ def live_to_json(live: LiveState) -> dict[str, JSON]:
     """The recorded live state of a plan (``Plan.live``) as JSON, deterministic."""
     return {
         "readAt": live.read_at,
+        **({"storeReadAt": live.store_read_at} if live.store_read_at is not None else {}),
         "companyTotal": live.company_total,
         "companies": [company_json(c) for c in live.companies],
         "customerGroups": sorted(live.customer_groups),
@@ -596,6 +599,11 @@ class _Reader:
                 obj.get("userExtraFieldConfigs", []), f"{at}.userExtraFieldConfigs", self.config
             ),
             read_at=self.int_(obj["readAt"], f"{at}.readAt", minimum=0),
+            store_read_at=(
+                None
+                if obj.get("storeReadAt") is None
+                else self.int_(obj["storeReadAt"], f"{at}.storeReadAt", minimum=0)
+            ),
             company_total=self.opt_int(obj["companyTotal"], f"{at}.companyTotal"),
             price_list_assignments=tuple(
                 self.list_(

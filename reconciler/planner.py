@@ -26,7 +26,25 @@ from reconciler.model import (
 )
 
 WATERMARK_MARGIN = 300
-"""Seconds subtracted from the read time to absorb clock skew between us and the API."""
+"""Seconds subtracted from our read time when the store's is not known (no ``Date`` header): room
+for clock skew between us and the API. A store clock further behind ours than this would let a
+change made since planning pass, so the store's own time is used whenever it told it."""
+STORE_CLOCK_MARGIN = 5
+"""Seconds subtracted from the store's time at the read (``LiveState.store_read_at``: the
+``Date`` of its first B2B answer less that whole exchange, so no earlier than anything the read
+saw): the one-second resolution of ``Date`` and ``updatedAt``, a ``minModified`` that may be
+exclusive, and a ``Date`` stamped up to 3 s off the clock that stamps ``updatedAt`` (as
+``incremental.DATE_MARGIN``)."""
+
+
+def watermark_of(live: LiveState) -> int:
+    """The staleness watermark of a read: a store time no later than the read's first look at
+    anything, so every change made since has an ``updatedAt`` at or after it, whatever the
+    skew between the store's clock and ours (on our clock less 300 s when the store's time is
+    not known)."""
+    if live.store_read_at is not None:
+        return max(0, live.store_read_at - STORE_CLOCK_MARGIN)
+    return max(0, live.read_at - WATERMARK_MARGIN)
 
 
 def build_plan(
@@ -152,7 +170,7 @@ def _preconditions(
                 if order_id in live.orders:
                     orders[order_id] = live.orders[order_id].updated_at
     return Preconditions(
-        watermark=max(0, live.read_at - WATERMARK_MARGIN),
+        watermark=watermark_of(live),
         companies=companies,
         free_groups=tuple(sorted(free)),
         orders=orders,

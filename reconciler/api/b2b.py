@@ -240,9 +240,10 @@ class B2BApi:
             first, min_modified=min_modified, bc_group_id=bc_group_id, q=q
         )
 
-    def count_companies(self) -> int:
-        """How many companies the store has (one ``limit=1`` request)."""
-        return self._count("/companies", {})
+    def count_companies(self, *, max_created: int | None = None) -> int:
+        """How many companies the store has, or (``max_created``) has that were created at or
+        before that time (one ``limit=1`` request)."""
+        return self._count("/companies", {} if max_created is None else {"maxCreated": max_created})
 
     def count_users(self) -> int:
         """How many company users the store has (one ``limit=1`` request)."""

@@ -95,7 +95,8 @@ class SandboxApp:
             response = json_response(500, envelope(500, "Internal Server Error"))
         log(response.status)
         headers = list(response.headers)
-        headers.append(("Date", self.date_header()))
+        if self.store.settings.quirks["dateHeader"]:
+            headers.append(("Date", self.date_header()))
         if response.stream is not None:
             environ[STREAM_KEY] = True
             start_response(f"{response.status} {reason(response.status)}", headers)

@@ -86,6 +86,10 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # (userCreateMovesOrders). Whether the real API bumps those orders' (and customers')
     # updatedAt is not documented; False: they change without a new updatedAt.
     "sideEffectsBumpUpdatedAt": True,
+    # Every answer carries the HTTP `Date` header, on the store's clock (RFC 9110 §6.6.1: an
+    # origin server with a clock sends it). False: none does (a proxy that strips it); a client
+    # that needs the store's time must then fall back on its own clock.
+    "dateHeader": True,
 }
 
 _CHOICES: dict[str, tuple[str, ...]] = {"limitAboveMax": ("413", "clamp")}

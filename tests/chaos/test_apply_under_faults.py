@@ -138,6 +138,8 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     # bump updatedAt: the docs do not say (incremental refresh and apply's listings rely on
     # neither reading).
     "sideEffectsBumpUpdatedAt": st.booleans(),
+    # No Date header: the staleness watermark falls back on our clock (and the groups are read).
+    "dateHeader": st.booleans(),
 }
 READINGS = (
     "companyPutRequiresExtraFields",

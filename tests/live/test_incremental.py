@@ -60,11 +60,13 @@ def comparable(client: ApiClient, manifests: ManifestSet, got: incremental.Refre
     (or the problems that make the plan impossible)."""
     state = live_to_json(got.live)
     state.pop("readAt")
+    state.pop("storeReadAt", None)
     try:
         body = plan_to_json(build_plan(manifests, got.live, created_at="t"))
     except PlanError as exc:
         return {"live": state, "issues": [issue.format() for issue in exc.issues]}
     body["live"].pop("readAt")
+    body["live"].pop("storeReadAt", None)
     body["preconditions"].pop("watermark")
     return {"live": state, "plan": body}
 

@@ -192,6 +192,7 @@ def test_default_quirks_exported() -> None:
         "dateHeaderSkew": 0,
         "companiesSortedByIdByDefault": False,
         "sideEffectsBumpUpdatedAt": True,
+        "dateHeader": True,
     }
 
 
