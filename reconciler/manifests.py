@@ -392,10 +392,11 @@ def _check_document(doc: Document, issues: Issues) -> Checked | None:
                 continue
             for loc, message in _explain(doc, err):
                 issues.add(loc, resource, message)
-    for path, number in _non_finite(value, ()):
-        issues.add(
-            doc.loc(path), resource, f"{_name(path)}: must be a finite number (got {number})"
-        )
+    if not doc.lazy:  # a lazy document holds finite numbers only (`yamlload`)
+        for path, number in _non_finite(value, ()):
+            issues.add(
+                doc.loc(path), resource, f"{_name(path)}: must be a finite number (got {number})"
+            )
     registered = kinds.kind_named(kind) if kind else None
     if registered is not None:
         registered.check(checked, issues)

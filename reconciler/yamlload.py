@@ -43,7 +43,8 @@ import functools
 import math
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,9 @@ def _construct_scalar(tag: str, text: str, loc: Location) -> Any:
 LocationTables = tuple[dict[NodePath, Location], dict[NodePath, Location]]
 """Where each value of a document starts, and where the key of each mapping entry starts."""
 
+_Recorded = tuple[dict[NodePath, Location], dict[NodePath, Location], dict[NodePath, str]]
+"""What loading with ``record`` finds for one document: `LocationTables` and `Document.raw`."""
+
 
 class _Source:
     """The text of one file whose documents loaded without a problem and without anchors: their
@@ -267,24 +271,37 @@ class _Source:
     time), and kept. Most documents never need theirs, and holding a `Location` for every value
     and key of every manifest was most of the memory of a large repository."""
 
-    __slots__ = ("_tables", "path", "text")
+    __slots__ = ("_found", "path", "text")
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self._tables: dict[int, LocationTables] | None = None
+        self._found: dict[int, _Recorded] | None = None
 
-    def tables(self, index: int) -> LocationTables:
-        if self._tables is None:
+    def recorded(self, index: int) -> _Recorded:
+        """The locations and raw texts of document ``index``, found on first use."""
+        if self._found is None:
             again = _load_text(self.text, self.path, record=True)
             assert again is not None
-            self._tables = {d.index: d.tables() for d in again.documents}
-        return self._tables[index]
+            self._found = {d.index: (d.locs, d.key_locs, d.raw) for d in again.documents}
+        return self._found[index]
+
+    def tables(self, index: int) -> LocationTables:
+        locs, key_locs, _raw = self.recorded(index)
+        return locs, key_locs
 
 
-@dataclass
+_NO_PROBLEMS: tuple[tuple[Location, str], ...] = ()
+_NO_PATHS: frozenset[NodePath] = frozenset()
+
+
+@dataclass(slots=True, eq=False)
 class Document:
-    """One YAML document of a file, converted to plain values, with locations."""
+    """One YAML document of a file, converted to plain values, with locations.
+
+    Slotted, and a document that loaded without a problem (the common case) shares empty
+    `problems`, `broken` and `incomplete` and finds its locations and `raw` only when asked
+    (`lazy`): a large repository holds tens of thousands of these at once."""
 
     path: str
     index: int
@@ -293,14 +310,27 @@ class Document:
     _locs: dict[NodePath, Location] | None = None
     _key_locs: dict[NodePath, Location] | None = None
     _source: _Source | None = None
-    raw: dict[NodePath, str] = field(default_factory=dict)
-    """The text of plain scalars that became a non-string (``NO``, ``01234``), for hints."""
-    problems: list[tuple[Location, str]] = field(default_factory=list)
+    _raw: dict[NodePath, str] | None = None
+    problems: Sequence[tuple[Location, str]] = _NO_PROBLEMS
     """Problems found while loading (duplicate keys, refused tags), messages naming the field."""
-    broken: set[NodePath] = field(default_factory=set)
+    broken: AbstractSet[NodePath] = _NO_PATHS
     """Paths whose value could not be loaded (held as ``None``): checks below them are noise."""
-    incomplete: set[NodePath] = field(default_factory=set)
+    incomplete: AbstractSet[NodePath] = _NO_PATHS
     """Mappings that lost an entry (a merge key, a list as key): a missing field there is noise."""
+
+    @property
+    def lazy(self) -> bool:
+        """Loaded without recording (no problem, no anchor, every number finite): locations and
+        `raw` are found when first asked for."""
+        return self._source is not None
+
+    @property
+    def raw(self) -> dict[NodePath, str]:
+        """The text of plain scalars that became a non-string (``NO``, ``01234``), for hints."""
+        if self._raw is None:
+            assert self._source is not None
+            self._raw = self._source.recorded(self.index)[2]
+        return self._raw
 
     def tables(self) -> LocationTables:
         """(`locs`, `key_locs`), found now if they were not recorded while loading."""
@@ -341,7 +371,8 @@ class Document:
 
     def is_broken(self, path: NodePath) -> bool:
         """True when the value at path, or above it, could not be loaded."""
-        return any(path[:end] in self.broken for end in range(len(path) + 1))
+        broken = self.broken
+        return bool(broken) and any(path[:end] in broken for end in range(len(path) + 1))
 
 
 @dataclass
@@ -431,29 +462,28 @@ class _Relocate(Exception):
 def _load_text(text: str, path: str, *, record: bool) -> LoadedFile | None:
     """Load the documents of a text (checked for bad characters). Without ``record``, locations
     are found later (`_Source`) and ``None`` means: load again with ``record``."""
-    out = LoadedFile(path)
     deep = _flow_too_deep(text)
-    if deep is not None:
-        if not record:
+    if not record:
+        if deep is not None:
             return None
+        try:
+            return LoadedFile(path, _quick_documents(text, path))
+        except (_Relocate, _Refused, yaml.YAMLError):
+            return None
+    out = LoadedFile(path)
+    if deep is not None:
         # Parse only up to the bracket that goes too deep: the composer then refuses at the
         # first level past the limit (block levels count too), as it would on the whole text.
         text = text[: deep + 1]
-    converter = _Converter(path, None if record else _Source(path, text))
+    converter = _Converter(path)
     try:
         for index, (root, anchored) in enumerate(_compose(text, path)):
             doc = converter.document(root, index, anchored)
             if doc is not None:
                 out.documents.append(doc)
-    except _Relocate:
-        return None
     except _Refused as exc:
-        if not record:
-            return None
         out.problems.append((exc.loc, exc.message))
     except yaml.MarkedYAMLError as exc:
-        if not record:
-            return None
         mark: Any = exc.problem_mark or exc.context_mark
         at = (mark.line, mark.column) if mark is not None else (0, 0)
         message = f"YAML syntax error: {exc.problem or exc.context}"
@@ -470,14 +500,108 @@ def _load_text(text: str, path: str, *, record: bool) -> LoadedFile | None:
             loc, message = _offset_loc(path, text, deep), _TOO_DEEP
         out.problems.append((loc, message))
     except yaml.reader.ReaderError as exc:  # pragma: no cover - _BAD_CHARS catches these first
-        if not record:
-            return None
         out.problems.append((_offset_loc(path, text, exc.position), f"YAML syntax error: {exc}"))
     except yaml.YAMLError as exc:  # pragma: no cover - every parser error is one of the above
-        if not record:
-            return None
         out.problems.append((Location(path, 1, 1), f"YAML syntax error: {exc}"))
     return out
+
+
+_IN_LIST: Any = object()
+"""The pending key of an open list (an open mapping's is ``None`` or the key awaiting its
+value)."""
+
+
+def _quick_documents(text: str, path: str) -> list[Document]:
+    """The documents of a text, built straight from the parser's events without nodes, paths or
+    locations: the fast way for the common file (no anchor, no explicit tag, nothing refused).
+
+    It gives exactly the values `_Converter` gives, or raises `_Relocate` (or the parser's own
+    error) at anything it leaves to the recording load: an anchor or alias, an explicit tag
+    other than ``!``, a key that is not a scalar, a merge key, a duplicate key, a scalar that
+    cannot be read, a non-finite number, nesting deeper than ``MAX_DEPTH``.
+    """
+    source = _Source(path, text)
+    documents: list[Document] = []
+    texts: dict[str, str] = {}
+    intern = sys.intern
+    scalar_event, mapping_start = yaml.ScalarEvent, yaml.MappingStartEvent
+    sequence_start, document_end = yaml.SequenceStartEvent, yaml.DocumentEndEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    stack: list[Any] = []  # the open mappings and lists
+    keys: list[Any] = []  # for each: the key awaiting its value, None, or _IN_LIST
+    root: Any = None
+    start: Any = None  # the root's start mark; None: the document is empty so far
+    index = 0
+    loader = _Parser(text)
+    get_event = loader.get_event
+    try:
+        while (event := get_event()) is not None:
+            kind = type(event)
+            if kind is scalar_event:
+                if event.anchor is not None:
+                    raise _Relocate
+                key = keys[-1] if stack else _IN_LIST
+                value = event.value
+                if key is None:  # a mapping key: its text, whatever it resolves to
+                    if event.tag is not None and event.tag != "!":
+                        raise _Relocate
+                    key = intern(value)
+                    if (key == "<<" and not event.style) or key in stack[-1]:
+                        raise _Relocate
+                    keys[-1] = key
+                    continue
+                tag = event.tag
+                if tag is None and not event.style and event.implicit[0]:
+                    tag = resolve_plain(value)
+                    if tag != STR:
+                        value = _construct_scalar(tag, value, _UNRECORDED)
+                        if tag == FLOAT and not math.isfinite(value):
+                            raise _Relocate
+                elif tag is not None and tag != "!":
+                    raise _Relocate
+                if type(value) is str and len(value) <= SHARED_TEXT:
+                    value = texts.setdefault(value, value)
+                if not stack:
+                    if tag != NULL:  # a document that is only null is empty
+                        root, start = value, event.start_mark
+                elif key is _IN_LIST:
+                    stack[-1].append(value)
+                else:
+                    stack[-1][key] = value
+                    keys[-1] = None
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    raise _Relocate
+                if len(stack) >= MAX_DEPTH:
+                    raise _Relocate
+                new: Any = {} if kind is mapping_start else []
+                if not stack:
+                    root, start = new, event.start_mark
+                else:
+                    key = keys[-1]
+                    if key is None:  # a mapping or list as a key
+                        raise _Relocate
+                    if key is _IN_LIST:
+                        stack[-1].append(new)
+                    else:
+                        stack[-1][key] = new
+                        keys[-1] = None
+                stack.append(new)
+                keys.append(None if kind is mapping_start else _IN_LIST)
+            elif kind in ends:
+                stack.pop()
+                keys.pop()
+            elif kind is document_end:
+                if start is not None:
+                    at = Location(path, start.line + 1, start.column + 1)
+                    documents.append(Document(path, index, root, at, _source=source))
+                index += 1
+                root = start = None
+            elif kind is yaml.AliasEvent:
+                raise _Relocate
+    finally:
+        loader.dispose()
+    return documents
 
 
 def _mark(path: str, mark: Any) -> Location:
@@ -594,46 +718,47 @@ def _prefix(path: NodePath) -> str:
 
 
 class _Converter:
-    """Turn composed nodes into plain values, recording locations and problems."""
+    """Turn composed nodes into plain values, recording locations, problems and raw texts."""
 
-    def __init__(self, path: str, source: _Source | None) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.source = source
-        """Set: locations are not recorded (any problem or anchor raises `_Relocate`)."""
         self.alias_nodes = 0
         self.seen: set[int] = set()
         self.anchored: set[int] = set()
         self.locs: dict[NodePath, Location] = {}
         self.key_locs: dict[NodePath, Location] = {}
+        self.raw: dict[NodePath, str] = {}
+        self.problems: list[tuple[Location, str]] = []
+        self.broken: set[NodePath] = set()
+        self.incomplete: set[NodePath] = set()
         self.texts: dict[str, str] = {}
 
     def document(self, root: Node | None, index: int, anchored: set[int]) -> Document | None:
         if root is None or (isinstance(root, ScalarNode) and root.tag == NULL):
             return None  # an empty document
-        if anchored and self.source is not None:
-            raise _Relocate
         self.seen = set()  # node ids are only meaningful within one document
         self.anchored = anchored
-        doc = Document(self.path, index, None, _mark(self.path, root.start_mark))
-        if self.source is None:
-            self.locs, self.key_locs = doc._locs, doc._key_locs = {}, {}
-        else:
-            doc._source = self.source
+        self.locs, self.key_locs, self.raw = {}, {}, {}
+        self.problems, self.broken, self.incomplete = [], set(), set()
+        doc = Document(
+            self.path,
+            index,
+            None,
+            _mark(self.path, root.start_mark),
+            _locs=self.locs,
+            _key_locs=self.key_locs,
+            _raw=self.raw,
+            problems=self.problems,
+            broken=self.broken,
+            incomplete=self.incomplete,
+        )
         doc.value = self.value(doc, root, (), alias=None)
         return doc
 
-    def _problem(self) -> None:
-        """A problem is about to be recorded: it needs locations."""
-        if self.source is not None:
-            raise _Relocate
-
     def value(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         """Convert a node; ``alias`` is where the alias that led here is used, if one did."""
-        if self.source is None:
-            mark = node.start_mark
-            loc = self.locs[path] = Location(self.path, mark.line + 1, mark.column + 1)
-        else:
-            loc = _UNRECORDED  # a problem relocates before any message needs it
+        mark = node.start_mark
+        loc = self.locs[path] = Location(self.path, mark.line + 1, mark.column + 1)
         if alias is None and id(node) in self.anchored:
             # Only an anchored node can be reached twice other than below an alias already.
             if id(node) in self.seen:
@@ -661,22 +786,20 @@ class _Converter:
             try:
                 result = _construct_scalar(tag, node.value, loc)
             except _Refused as exc:
-                self._problem()
                 if node.tag in (STR, INT, FLOAT, BOOL, NULL):
                     message = exc.message
                 else:
                     message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
-                doc.problems.append((loc, _prefix(path) + message))
-                doc.broken.add(path)
+                self.problems.append((loc, _prefix(path) + message))
+                self.broken.add(path)
                 return None
             if not isinstance(result, str) and node.style is None:
-                doc.raw[path] = node.value
+                self.raw[path] = node.value
             return result
         if node.tag not in (MAP, SEQ) or (node.tag == MAP) != isinstance(node, MappingNode):
-            self._problem()
             message = f"tag '{short_tag(node.tag)}' is not allowed (only plain YAML values)"
-            doc.problems.append((loc, _prefix(path) + message))
-            doc.broken.add(path)
+            self.problems.append((loc, _prefix(path) + message))
+            self.broken.add(path)
             return None
         if isinstance(node, SequenceNode):
             return [self.value(doc, item, (*path, i), alias) for i, item in enumerate(node.value)]
@@ -685,41 +808,34 @@ class _Converter:
     def mapping(self, doc: Document, node: Node, path: NodePath, alias: Location | None) -> Any:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if self.source is None:
-                mark = key_node.start_mark
-                key_loc = Location(self.path, mark.line + 1, mark.column + 1)
-            else:
-                key_loc = _UNRECORDED
+            mark = key_node.start_mark
+            key_loc = Location(self.path, mark.line + 1, mark.column + 1)
             if not isinstance(key_node, ScalarNode):
-                self._problem()
                 kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
                 problem = f"{_prefix(path)}a key must be a plain string, not {kind}"
-                doc.problems.append((key_loc, problem))
-                doc.incomplete.add(path)
+                self.problems.append((key_loc, problem))
+                self.incomplete.add(path)
                 continue
             key = sys.intern(key_node.value)  # one object per field name, not per document
             if key == "<<" and key_node.style is None:
-                self._problem()
-                doc.problems.append(
+                self.problems.append(
                     (
                         key_loc,
                         f"{_prefix(path)}merge keys ('<<') are not supported; write the fields out",
                     )
                 )
-                doc.incomplete.add(path)
+                self.incomplete.add(path)
                 continue
             child = (*path, key)
             if key in out:
-                self._problem()
                 first = self.key_locs[child]
                 where = f"line {first.line}"
                 if first.line == key_loc.line:
                     where += f", column {first.col}"
-                doc.problems.append(
+                self.problems.append(
                     (key_loc, f"{field_name(child)}: duplicate key (first at {where})")
                 )
                 continue
-            if self.source is None:
-                self.key_locs[child] = key_loc
+            self.key_locs[child] = key_loc
             out[key] = self.value(doc, value_node, child, alias)
         return out

@@ -23,9 +23,10 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
-    """A document that is a mapping, with what the cross-document checks need."""
+    """A document that is a mapping, with what the cross-document checks need (slotted: a large
+    repository holds one per document until its spec is built)."""
 
     doc: Document
     value: dict[str, Any]

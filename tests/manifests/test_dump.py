@@ -41,7 +41,7 @@ def read_back(text: str) -> list[Any]:
     loaded = yamlload.load_text(text, "t.yaml")
     assert loaded.problems == []
     for doc in loaded.documents:
-        assert doc.problems == []
+        assert not doc.problems
     return [d.value for d in loaded.documents]
 
 
