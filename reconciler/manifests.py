@@ -511,16 +511,45 @@ def _canonical(checked: Checked) -> dict[str, Any]:
     return value
 
 
+_DIGEST_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
 def _digest(docs: list[Checked]) -> str:
+    """``sha256:`` of the JSON list of every document's canonical form, ordered by kind and
+    name. Hashed a document at a time: the same bytes as the whole list's text (``[``, the
+    documents joined by ``,``, ``]``), never held at once."""
     ordered = sorted(docs, key=lambda c: (c.kind or "", c.name or ""))
-    text = json.dumps(
-        [_canonical(c) for c in ordered],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    hasher = hashlib.sha256(b"[")
+    for n, checked in enumerate(ordered):
+        if n:
+            hasher.update(b",")
+        hasher.update(_DIGEST_JSON(_canonical(checked)).encode("utf-8"))
+    hasher.update(b"]")
+    return "sha256:" + hasher.hexdigest()
+
+
+def _build_specs(checked: list[Checked]) -> tuple[Any, ...]:
+    """The spec of every document but the Store: of the kinds in registry order, by name within
+    a kind. Each document's values are let go as soon as its spec is built, so that the specs
+    and the documents are not all held at once (``checked`` is emptied)."""
+    by_kind: dict[str, list[Checked]] = {kind.name: [] for kind in kinds.registry()}
+    for one in sorted(checked, key=lambda c: c.name or ""):
+        if one.kind in by_kind:
+            by_kind[one.kind].append(one)
+    checked.clear()
+    specs: list[Any] = []
+    for kind in kinds.registry():
+        docs = by_kind.pop(kind.name)
+        built = []
+        while docs:  # from the end: each document is dropped from the list once built
+            one = docs.pop()
+            built.append(kind.build(one))
+            one.doc.value = None
+            one.value = {}
+        specs.extend(reversed(built))
+    return tuple(specs)
 
 
 # --------------------------------------------------------------------------- finding files
@@ -620,8 +649,28 @@ def load(paths: Sequence[str | Path], *, skip_other_yaml: bool = False) -> Manif
     files = _find_files(paths, issues)
     rank = {str(p): i for i, p in enumerate(paths)}
     rank |= {display: len(paths) + i for i, (_, display, _) in enumerate(files)}
-    checked: list[Checked] = []
     skipped: list[str] = []
+    checked = _check_files(files, skip_other_yaml, skipped, issues)
+    _check_across(checked, issues)
+    if issues.items:
+        ordered = sorted(issues.items, key=lambda i: (rank.get(i.path, len(rank)), i.line, i.col))
+        raise ManifestError(ordered)
+    stores = [_build_store(c) for c in checked if c.kind == "Store"]
+    digest = _digest(checked)
+    return ManifestSet(
+        store=stores[0] if stores else None,
+        specs=_build_specs(checked),
+        digest=digest,
+        skipped=tuple(skipped),
+    )
+
+
+def _check_files(
+    files: list[tuple[Path, str, bool]], skip_other_yaml: bool, skipped: list[str], issues: Issues
+) -> list[Checked]:
+    """Load and check each file's documents on their own (a file's text and nodes are let go
+    before the next file is read)."""
+    checked: list[Checked] = []
     for file, display, explicit in files:
         loaded = yamlload.load_path(file, display)
         if not explicit and _foreign(loaded):
@@ -635,20 +684,7 @@ def load(paths: Sequence[str | Path], *, skip_other_yaml: bool = False) -> Manif
                 checked.append(result)
         for loc, message in loaded.problems:
             issues.add(loc, "", message)
-    _check_across(checked, issues)
-    if issues.items:
-        ordered = sorted(issues.items, key=lambda i: (rank.get(i.path, len(rank)), i.line, i.col))
-        raise ManifestError(ordered)
-    stores = [_build_store(c) for c in checked if c.kind == "Store"]
-    by_name = sorted(checked, key=lambda c: c.name or "")
-    return ManifestSet(
-        store=stores[0] if stores else None,
-        specs=tuple(
-            kind.build(c) for kind in kinds.registry() for c in by_name if c.kind == kind.name
-        ),
-        digest=_digest(checked),
-        skipped=tuple(skipped),
-    )
+    return checked
 
 
 # --------------------------------------------------------------------------- writing

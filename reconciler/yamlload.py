@@ -9,6 +9,13 @@ Composing from events (rather than calling ``compose_all``) is what lets a too-d
 refused *before* PyYAML's recursive composer would recurse into it, and lets an alias loop be
 refused where it appears.
 
+Most files hold nothing unusual, and a large repository holds tens of thousands of documents:
+such a file is loaded first the quick way (`_quick_documents`: values straight from the events,
+no nodes, no paths, no locations), and only a file with something unusual in it (an anchor, an
+explicit tag, a problem of any kind, a non-finite number) is loaded again recording everything.
+The locations and raw texts of a quickly loaded document are found when first asked for, by
+loading its file's text again (`_Source`).
+
 The rules, all reported as located problems, never as exceptions:
 
 - A file larger than ``MAX_FILE_BYTES`` (5 MiB) is refused from its size alone, before reading;

@@ -103,3 +103,46 @@ def test_equal_spellings_give_one_digest(tmp_path: Path) -> None:
     assert one == manifests.load([tmp_path / "b"]).digest
     (tmp_path / "b" / "m.yaml").write_text(other.replace("Okafor,", "Okafor2,"), encoding="utf-8")
     assert one != manifests.load([tmp_path / "b"]).digest
+
+
+# The digests the examples had before loading changed (main at 96acfc2): a saved plan records
+# the digest of its manifests, and ``apply --plan`` refuses a plan whose digest differs.
+PINNED = {
+    "examples/store": "sha256:086dfd272b06a78641f5671d53e9e4ada08397915dc71c8c297607c2c1e6f867",
+    "examples/independent-store": (
+        "sha256:8874c3d263dad007f6316904c595dfb666f09ee85375ed1171ea7d909d8b5877"
+    ),
+    "examples/ci": "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945",
+}
+
+
+def test_the_examples_keep_the_digests_saved_plans_hold() -> None:
+    assert {folder: manifests.load([ROOT / folder]).digest for folder in PINNED} == PINNED
+
+
+def test_the_digest_is_hashed_a_document_at_a_time_as_the_whole_list_was(tmp_path: Path) -> None:
+    """The same bytes as ``json.dumps`` of the whole list, with one document, many and none."""
+    file = tmp_path / "spellings.yaml"
+    file.write_text(SPELLINGS + PRICE_LIST, encoding="utf-8")
+    docs = _checked([file])
+    for some in (docs[:1], docs, docs * 3, []):
+        assert manifests._digest(some) == _digest_by_deep_copy(some)
+
+
+def test_building_the_specs_lets_each_document_go(tmp_path: Path) -> None:
+    """Specs and documents are not all held at once: each document's values are dropped once
+    its spec is built, and the specs are those of every document, in registry and name order."""
+    examples = ROOT / "examples" / "store"
+    docs = _checked(sorted(p for p in examples.rglob("*.yaml") if "seed" not in p.name))
+    others = [c for c in docs if c.kind != "Store"]
+    held = [c.doc for c in others]
+    expected = [
+        kind.build(c)
+        for kind in kinds.registry()
+        for c in sorted(others, key=lambda c: c.name or "")
+        if c.kind == kind.name
+    ]
+    specs = manifests._build_specs(docs)
+    assert list(specs) == expected
+    assert docs == []
+    assert all(doc.value is None for doc in held)
