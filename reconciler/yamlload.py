@@ -46,15 +46,15 @@ The rules, all reported as located problems, never as exceptions:
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -272,18 +272,45 @@ _Recorded = tuple[dict[NodePath, Location], dict[NodePath, Location], dict[NodeP
 """What loading with ``record`` finds for one document: `LocationTables` and `Document.raw`."""
 
 
+class TableSource(Protocol):
+    """Where the location tables of a file's documents are found (`Document.location_source`)."""
+
+    def tables(self, index: int) -> LocationTables:
+        """(`Document.locs`, `Document.key_locs`) of document ``index``."""
+        ...
+
+
+class _Held:
+    """The tables of a document that recorded them while loading."""
+
+    __slots__ = ("found",)
+
+    def __init__(self, found: LocationTables) -> None:
+        self.found = found
+
+    def tables(self, index: int) -> LocationTables:
+        return self.found
+
+
 class _Source:
     """The text of one file whose documents loaded without a problem and without anchors: their
     locations are found when first asked for, by loading the text again (recording them this
     time), and kept. Most documents never need theirs, and holding a `Location` for every value
-    and key of every manifest was most of the memory of a large repository."""
+    and key of every manifest was most of the memory of a large repository. The text is held
+    compressed (zlib, fastest level: about 2 ms a MB, a tenth of the size or less): a plan holds
+    it for as long as it runs."""
 
-    __slots__ = ("_found", "path", "text")
+    __slots__ = ("_found", "_packed", "path")
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
-        self.text = text
+        self._packed = zlib.compress(text.encode("utf-8"), 1)
         self._found: dict[int, _Recorded] | None = None
+
+    @property
+    def text(self) -> str:
+        """The file's text (as loaded: checked, BOM removed)."""
+        return zlib.decompress(self._packed).decode("utf-8")
 
     def recorded(self, index: int) -> _Recorded:
         """The locations and raw texts of document ``index``, found on first use."""
@@ -346,13 +373,12 @@ class Document:
             self._locs, self._key_locs = self._source.tables(self.index)
         return self._locs, self._key_locs
 
-    def location_tables(self) -> Callable[[], LocationTables]:
-        """A function giving `tables` that keeps only what it needs alive (not the values)."""
-        if self._locs is not None and self._key_locs is not None:
-            found = (self._locs, self._key_locs)
-            return lambda: found
-        assert self._source is not None
-        return functools.partial(self._source.tables, self.index)
+    def location_source(self) -> tuple[TableSource, int]:
+        """Where `tables` are found, and this document's index there: what a spec keeps to find
+        its locations later without keeping the document (its values) alive."""
+        if self._source is not None:
+            return self._source, self.index
+        return _Held(self.tables()), self.index
 
     @property
     def locs(self) -> dict[NodePath, Location]:

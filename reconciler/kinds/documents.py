@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model import Issue, Location
-from reconciler.yamlload import Document, LocationTables, dotted
+from reconciler.yamlload import Document, TableSource, dotted
 
 __all__ = [
     "Checked",
@@ -114,15 +114,16 @@ class FieldLocs(Mapping[str, Location]):
     """Locations of every spec field by dotted path, at the key for mapping entries: found when
     first asked for (a plan asks only to locate an issue), without keeping the document."""
 
-    __slots__ = ("_found", "_tables")
+    __slots__ = ("_found", "_index", "_source")
 
-    def __init__(self, tables: Callable[[], LocationTables]) -> None:
-        self._tables = tables
+    def __init__(self, source: TableSource, index: int) -> None:
+        self._source = source
+        self._index = index
         self._found: dict[str, Location] | None = None
 
     def _all(self) -> dict[str, Location]:
         if self._found is None:
-            locs, key_locs = self._tables()
+            locs, key_locs = self._source.tables(self._index)
             self._found = {
                 dotted(path[1:]): key_locs.get(path, loc)
                 for path, loc in locs.items()
@@ -145,7 +146,7 @@ class FieldLocs(Mapping[str, Location]):
 
 def field_locs(doc: Document) -> Mapping[str, Location]:
     """Locations of every spec field by dotted path, at the key for mapping entries."""
-    return FieldLocs(doc.location_tables())
+    return FieldLocs(*doc.location_source())
 
 
 def extras(value: Any) -> dict[str, str | int | float] | None:

@@ -121,3 +121,22 @@ def test_field_names_and_short_values_are_one_object_across_documents(tmp_path: 
     assert all(a is b for a, b in zip(first, second, strict=True))  # the field names
     assert first["status"] is second["status"]
     assert first["note"] == second["note"]
+
+
+def test_a_valid_files_text_is_held_compressed(tmp_path: Path) -> None:
+    """What a plan keeps of a loaded file to find locations later is its text compressed; the
+    locations found from it are still the recorded ones (above) and the spec keeps no document."""
+    text = "".join(
+        f"---\nkind: Company\nmetadata: {{name: c{n}}}\nspec: {{companyName: Company {n}}}\n"
+        for n in range(200)
+    )
+    file = tmp_path / "m.yaml"
+    file.write_text(text, encoding="utf-8")
+    docs = yamlload.load_path(file, str(file)).documents
+    source, index = docs[7].location_source()
+    assert index == 7
+    assert isinstance(source, yamlload._Source)
+    assert len(source._packed) * 5 < len(text.encode("utf-8"))
+    assert source.text == text
+    locs, _key_locs = source.tables(7)
+    assert locs[("metadata", "name")] == Location(str(file), 4 * 7 + 3, 18)
