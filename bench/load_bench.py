@@ -2,7 +2,7 @@
 manifests written as YAML, ``--help`` against ``python -c pass``.
 
     python -m bench.load_bench [--sizes 10000,50000] [--repeats 3] [--compress 100]
-                               [--skip-plan] [--json FILE]
+                               [--skip-plan] [--baseline REV] [--json FILE]
 
 For each size the scenario of ``bench/scenario.py`` (10,000 companies / 100,000 orders / 2,000
 OrderAssignment customers; 50,000 / 500,000 / 10,000 for the large one) is written to a
@@ -18,14 +18,22 @@ given. Then, each command in its own fresh ``python -m reconciler`` process:
 
 CPU and RSS come from ``os.wait4`` of each child, started by the small launcher of
 ``bench/child_usage.py`` (which says why).
+
+``--baseline REV`` measures ``validate`` and ``plan`` of the git revision REV as well, side by
+side in the same run (its ``reconciler`` package from ``git archive``, put first on the
+children's ``PYTHONPATH``; the same manifests, the same served store), each repeat running REV
+and then this tree, so that both share the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter
@@ -183,8 +191,14 @@ def _plan_actions(stdout: str) -> dict[str, int]:
 
 
 def measure_size(
-    launcher: Launcher, companies: int, repeats: int, compress: float, skip_plan: bool
+    launcher: Launcher,
+    companies: int,
+    repeats: int,
+    compress: float,
+    skip_plan: bool,
+    codes: dict[str, dict[str, str]],
 ) -> dict[str, Any]:
+    """Figures of one size for each code (name: extra environment; ``{}`` for this tree)."""
     scenario = scenario_for(companies)
     py = [sys.executable, "-m", "reconciler"]
     with tempfile.TemporaryDirectory(prefix="load-bench-") as tmp:
@@ -197,14 +211,17 @@ def measure_size(
             file=sys.stderr,
         )
         result: dict[str, Any] = {"companies": companies, "documents": count, "yamlBytes": size}
-        runs = []
+        result["codes"] = {code: {} for code in codes}
+        runs: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
         for _ in range(repeats):
-            run = launcher.run([*py, "validate", str(folder)], _env(), tmp)
-            if run["exit"] != 0:
-                raise SystemExit(f"validate failed: {run['stderr']}")
-            runs.append(run)
-        result["validate"] = _best(runs)
-        print(f"  validate: {result['validate']['cpuAll']} CPU-s", file=sys.stderr)
+            for code, extra in codes.items():
+                run = launcher.run([*py, "validate", str(folder)], _env(extra), tmp)
+                if run["exit"] != 0:
+                    raise SystemExit(f"validate ({code}) failed: {run['stderr']}")
+                runs[code].append(run)
+        for code in codes:
+            best = result["codes"][code]["validate"] = _best(runs[code])
+            print(f"  validate ({code}): {best['cpuAll']} CPU-s", file=sys.stderr)
         if skip_plan:
             return result
         budget = Budget(compress, scenario.requests_per_minute)
@@ -213,35 +230,49 @@ def measure_size(
         print(f"  sandbox seeded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         expected = scenario.expected_actions()
         expected = {k: v for k, v in expected.items() if v}
-        runs = []
+        runs = {code: [] for code in codes}
         with serve(sb) as served:
-            env = _env(
-                {
-                    "B2B_API_URL": f"{served.url}/api/v3/io",
-                    "BIGCOMMERCE_API_URL": served.url,
-                    "BIGCOMMERCE_ACCESS_TOKEN": TOKEN,
-                    "BIGCOMMERCE_STORE_HASH": STORE_HASH,
-                }
-            )
+            store = {
+                "B2B_API_URL": f"{served.url}/api/v3/io",
+                "BIGCOMMERCE_API_URL": served.url,
+                "BIGCOMMERCE_ACCESS_TOKEN": TOKEN,
+                "BIGCOMMERCE_STORE_HASH": STORE_HASH,
+            }
             for n in range(repeats):
-                time.sleep(budget.b2b[1])  # a fresh rate-limit window for each run
-                cwd = Path(tmp, f"plan-{n}")  # a fresh cache folder: every plan reads in full
-                cwd.mkdir()
-                argv = [*py, "plan", str(folder), "--format", "json"]
-                run = launcher.run(argv, env, str(cwd))
-                if run["exit"] not in (0, 2):
-                    raise SystemExit(f"plan failed: {run['stderr']}")
-                actions = _plan_actions(run["stdout"])
-                if actions != expected:
-                    raise SystemExit(f"unexpected plan: {actions} (expected {expected})")
-                runs.append(run)
+                for code, extra in codes.items():
+                    time.sleep(budget.b2b[1])  # a fresh rate-limit window for each run
+                    cwd = Path(tmp, f"plan-{n}-{len(runs[code])}-{hash(code) & 0xFFFF}")
+                    cwd.mkdir()  # a fresh cache folder: every plan reads in full
+                    argv = [*py, "plan", str(folder), "--format", "json"]
+                    run = launcher.run(argv, _env({**store, **extra}), str(cwd))
+                    if run["exit"] not in (0, 2):
+                        raise SystemExit(f"plan ({code}) failed: {run['stderr']}")
+                    actions = _plan_actions(run["stdout"])
+                    if actions != expected:
+                        raise SystemExit(f"unexpected plan: {actions} (expected {expected})")
+                    runs[code].append(run)
         sb.close()
-        result["plan"] = _best(runs)
-        print(
-            f"  plan: {result['plan']['cpuAll']} CPU-s, {result['plan']['rssAll']} MB",
-            file=sys.stderr,
-        )
+        for code in codes:
+            best = result["codes"][code]["plan"] = _best(runs[code])
+            print(f"  plan ({code}): {best['cpuAll']} CPU-s, {best['rssAll']} MB", file=sys.stderr)
         return result
+
+
+THIS_TREE = "this tree"
+
+
+def baseline_code(revision: str, into: Path) -> dict[str, str]:
+    """Extract the ``reconciler`` package of a git revision under ``into``; the environment that
+    makes a child run it."""
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", revision, "reconciler"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return {"PYTHONPATH": str(into)}
 
 
 def measure_startup(launcher: Launcher, repeats: int) -> dict[str, Any]:
@@ -270,14 +301,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compress", type=float, default=100.0)
     parser.add_argument("--skip-plan", action="store_true", help="validate and startup only")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure this git revision, side by side"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     launcher = Launcher()  # before anything big lives in this process
     results: dict[str, Any] = {"startup": measure_startup(launcher, args.repeats), "sizes": []}
-    for size in (int(s) for s in args.sizes.split(",")):
-        results["sizes"].append(
-            measure_size(launcher, size, args.repeats, args.compress, args.skip_plan)
-        )
+    with tempfile.TemporaryDirectory(prefix="load-bench-baseline-") as old:
+        codes: dict[str, dict[str, str]] = {}
+        if args.baseline:
+            codes[args.baseline] = baseline_code(args.baseline, Path(old))
+        codes[THIS_TREE] = {}
+        for size in (int(s) for s in args.sizes.split(",")):
+            results["sizes"].append(
+                measure_size(launcher, size, args.repeats, args.compress, args.skip_plan, codes)
+            )
     launcher.close()
     start = results["startup"]
     print("## Startup (wall, best of the repeats)\n")
@@ -294,19 +333,21 @@ def main() -> None:
     rows = []
     for size in results["sizes"]:
         for command in ("validate", "plan"):
-            r = size.get(command)
-            if r is None:
-                continue
-            rows.append(
-                (
-                    f"{size['companies']:,}",
-                    command,
-                    f"{r['cpu']:.2f} {r['cpuAll']}",
-                    f"{r['rssMB']:.0f} {r['rssAll']}",
-                    f"{r['wall']:.1f}",
+            for code, figures in size["codes"].items():
+                r = figures.get(command)
+                if r is None:
+                    continue
+                rows.append(
+                    (
+                        f"{size['companies']:,}",
+                        command,
+                        code,
+                        f"{r['cpu']:.2f} {r['cpuAll']}",
+                        f"{r['rssMB']:.0f} {r['rssAll']}",
+                        f"{r['wall']:.1f}",
+                    )
                 )
-            )
-    print(table(["companies", "command", "CPU s", "peak RSS MB", "wall s"], rows))
+    print(table(["companies", "command", "code", "CPU s", "peak RSS MB", "wall s"], rows))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
