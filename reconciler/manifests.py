@@ -375,8 +375,8 @@ def _check_document(doc: Document, issues: Issues) -> Checked | None:
     kind = kind_value if kind_value in kind_names() else None
     metadata = value.get("metadata")
     name = _usable_name(metadata.get("name")) if isinstance(metadata, dict) else None
-    resource = f"{kind.lower()}/{name}" if kind and name else ""
-    checked = Checked(doc, value, kind, name, resource)
+    checked = Checked(doc, value, kind, name)
+    resource = checked.resource
     for loc, message in doc.problems:
         issues.add(loc, resource, message)
     if isinstance(kind_value, str) and kind is None:

@@ -585,11 +585,14 @@ def _quick_documents(text: str, path: str) -> list[Document]:
                     continue
                 tag = event.tag
                 if tag is None and not event.style and event.implicit[0]:
-                    tag = resolve_plain(value)
-                    if tag != STR:
-                        value = _construct_scalar(tag, value, _UNRECORDED)
-                        if tag == FLOAT and not math.isfinite(value):
-                            raise _Relocate
+                    if value.isdigit() and value.isascii() and len(value) <= MAX_INT_DIGITS:
+                        tag, value = INT, int(value)  # ids: the commonest non-string
+                    else:
+                        tag = resolve_plain(value)
+                        if tag != STR:
+                            value = _construct_scalar(tag, value, _UNRECORDED)
+                            if tag == FLOAT and not math.isfinite(value):
+                                raise _Relocate
                 elif tag is not None and tag != "!":
                     raise _Relocate
                 if type(value) is str and len(value) <= SHARED_TEXT:

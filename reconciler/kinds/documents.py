@@ -32,7 +32,13 @@ class Checked:
     value: dict[str, Any]
     kind: str | None
     name: str | None
-    resource: str
+
+    @property
+    def resource(self) -> str:
+        """``kind/name`` in lower case (``company/acme``), or ``""`` without a known kind and a
+        usable name. Made when asked for: most documents are never named in a message."""
+        kind, name = self.kind, self.name
+        return f"{kind.lower()}/{name}" if kind and name else ""
 
     def spec(self) -> dict[str, Any]:
         """The ``spec`` mapping (empty when it is missing or not a mapping)."""
