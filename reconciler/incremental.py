@@ -57,9 +57,9 @@ Per part (each independently; the plan header names which came from the snapshot
   modified since with that e-mail holds it now, else the holder then unless that user was
   modified since (its e-mail or company changed), else no one (a new user would be listed).
   B2B Edition keeps e-mails unique among users. E-mails the snapshot did not check are asked.
-- Everything else (configs, customer groups, price lists, channels, price-list assignments, the
-  core check of unsynced Order documents) is read as a full read does: small, and without a
-  change feed.
+- Everything else (configs, customer groups the snapshot did not look up, price lists,
+  channels, price-list assignments, the core check of unsynced Order documents) is read as a
+  full read does: small, and without a change feed.
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ class IncrementalReader(Reader):
         if len(missing) < 2 or seen is None or seen.count < V2_PAGE:
             return super()._groups(missing)  # one look-up, or one page: as cheap in full
         if any(g not in seen.known for g in missing):
-            self._full("customer groups", "other groups are named")
+            self._full("customer groups", "the snapshot did not look these groups up")
             return super()._groups(missing)
         count = self.core.customer_group_count()
         created = self.core.customer_groups_created_since(self.core_since)
@@ -538,10 +538,9 @@ def incremental_read_cost(
     listing (its total, and every change when fewer changed than it holds), else also the
     ``minModified`` listing; users, that listing and the total; core orders, the count and the
     listing; customer groups, the count and the groups created since. It is also the lower
-    bound: no reader can learn what changed and that nothing was
-    deleted with fewer requests, one total per part and the changes beyond what the total's
-    answer can hold (users and core orders cannot be sorted by modification: their listing is
-    a request of its own)."""
+    bound: no reader can learn what changed and that nothing was deleted with fewer requests,
+    one total per part and the changes beyond what the total's answer can hold (users and core
+    orders cannot be sorted by modification: their listing is a request of its own)."""
     full = plan_read_cost(needs, counts)
     listed = replace(full, users=0, company_users=0) if "users" in parts else full
     users_needed = bool(needs.customers or needs.user_emails)
