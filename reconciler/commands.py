@@ -37,7 +37,7 @@ from reconciler.render import (
     render_github_annotations,
     render_issues_json,
     render_issues_text,
-    render_plan_json,
+    render_plan_json_chunks,
     render_plan_markdown,
     render_plan_text,
     render_report_json,
@@ -238,12 +238,13 @@ def _unmanaged_list(
     return render_unmanaged([c for c in companies if c.customer_group_id not in groups])
 
 
-def _render(plan: Plan, fmt: str, console: Console, compact: int | None = None) -> str:
-    if fmt == "json":
-        return render_plan_json(plan)
-    if fmt == "markdown":
-        return render_plan_markdown(plan, compact=compact)
-    return render_plan_text(plan, color=console.color)
+def _print_plan(plan: Plan, fmt: str, console: Console, compact: int | None = None) -> None:
+    if fmt == "json":  # a chunk at a time: the JSON of a large plan is never held whole
+        console.print_chunks(render_plan_json_chunks(plan))
+    elif fmt == "markdown":
+        console.print(render_plan_markdown(plan, compact=compact))
+    else:
+        console.print(render_plan_text(plan, color=console.color))
 
 
 _CONNECTION_FLAGS = (
@@ -286,7 +287,7 @@ def plan(args: argparse.Namespace, console: Console) -> int:
         _stats(session, console)
     if args.out:
         save_plan(the_plan, args.out)
-    console.print(_render(the_plan, args.format, console, args.compact))
+    _print_plan(the_plan, args.format, console, args.compact)
     if unmanaged:  # stdout holds one JSON document or the Markdown comment: the list goes aside
         (console.print if args.format == "text" else console.note)(unmanaged)
     if args.out:
@@ -300,7 +301,7 @@ def plan(args: argparse.Namespace, console: Console) -> int:
 
 def show(args: argparse.Namespace, console: Console) -> int:
     """Render a saved plan."""
-    console.print(_render(load_plan(args.file), args.format, console, args.compact))
+    _print_plan(load_plan(args.file), args.format, console, args.compact)
     return EXIT_OK
 
 

@@ -20,12 +20,12 @@ import math
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 from reconciler.errors import PlanFileError
-from reconciler.jsontext import dumps_indented
+from reconciler.jsontext import Lazy, iter_indented
 from reconciler.kinds import action_types, api_requests, estimated_seconds
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
 from reconciler.model import (
@@ -160,6 +160,12 @@ _ORDER_KEYS = ("bcOrderId", "companyId", "poNumber", "extraFields", "updatedAt",
 
 def plan_to_json(plan: Plan) -> dict[str, JSON]:
     """Return the contract's Plan JSON object for a plan."""
+    return _plan_json(plan, lazy=False)
+
+
+def _plan_json(plan: Plan, *, lazy: bool) -> dict[str, Any]:
+    """The Plan JSON object; with ``lazy``, the live state's long lists are ``jsontext.Lazy``
+    (their items made only as they are written)."""
     counts = plan.counts()
     summary: dict[str, JSON] = {kind: counts[kind] for kind in action_types()}
     summary["total"] = len(plan.actions)
@@ -193,25 +199,35 @@ def plan_to_json(plan: Plan) -> dict[str, JSON]:
         },
         "managedObjects": plan.managed_objects,
         "targets": list(plan.targets),
-        **({"live": live_to_json(plan.live)} if plan.live is not None else {}),
+        **({"live": _live_json(plan.live, lazy=lazy)} if plan.live is not None else {}),
         **({"refresh": plan.refresh.to_json()} if plan.refresh is not None else {}),
     }
 
 
 def live_to_json(live: LiveState) -> dict[str, JSON]:
     """The recorded live state of a plan (``Plan.live``) as JSON, deterministic."""
+    return _live_json(live, lazy=False)
+
+
+def _each(make: Callable[[T], JSON], items: Collection[T], lazy: bool) -> Any:
+    """``[make(i) for i in items]``, or with ``lazy`` the same list made as it is written."""
+    return Lazy(items, make) if lazy else [make(i) for i in items]
+
+
+def _live_json(live: LiveState, *, lazy: bool) -> dict[str, Any]:
+    customers, orders = live.customers, live.orders
     return {
         "readAt": live.read_at,
         **({"storeReadAt": live.store_read_at} if live.store_read_at is not None else {}),
         "companyTotal": live.company_total,
-        "companies": [company_json(c) for c in live.companies],
+        "companies": _each(company_json, live.companies, lazy),
         "customerGroups": sorted(live.customer_groups),
         "priceLists": sorted(live.price_lists),
         "channels": sorted(live.channels),
         "companyExtraFieldConfigs": [_config_json(c) for c in live.company_field_configs],
         "orderExtraFieldConfigs": [_config_json(c) for c in live.order_field_configs],
-        "customers": [customer_json(live.customers[k]) for k in sorted(live.customers)],
-        "orders": [order_json(live.orders[k]) for k in sorted(live.orders)],
+        "customers": _each(lambda k: customer_json(customers[k]), sorted(customers), lazy),
+        "orders": _each(lambda k: order_json(orders[k]), sorted(orders), lazy),
         **(
             {
                 "users": [_user_json(u) for u in sorted(live.users, key=lambda u: u.user_id)],
@@ -316,24 +332,33 @@ def _int_keyed(mapping: Mapping[int, Any]) -> dict[str, Any]:
     return {str(key): mapping[key] for key in sorted(mapping)}
 
 
-def dump_plan(plan: Plan) -> str:
-    """Return the saved-file text of a plan: JSON, indent 2, deterministic, newline-terminated."""
+def plan_text(plan: Plan) -> Iterator[str]:
+    """The text of ``dump_plan(plan)`` but its final newline, in chunks (``jsontext.iter_indented``
+    over the Plan JSON, the live state's items made as they are written): a large plan is never
+    held whole, neither as values nor as text. Each chunk but the last ends right before a
+    newline of the text."""
     try:
-        text = dumps_indented(plan_to_json(plan))  # json.dumps(indent=2), faster, leaner
+        yield from iter_indented(_plan_json(plan, lazy=True))  # json.dumps(indent=2), leaner
     except (TypeError, ValueError) as exc:
         raise PlanFileError(f"plan cannot be written as JSON: {exc}") from exc
-    return text + "\n"
+
+
+def dump_plan(plan: Plan) -> str:
+    """Return the saved-file text of a plan: JSON, indent 2, deterministic, newline-terminated."""
+    return "".join(plan_text(plan)) + "\n"
 
 
 def save_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
-    """Write a plan file atomically (a temporary file beside it, then a rename)."""
+    """Write a plan file atomically (a temporary file beside it, then a rename), a chunk at a
+    time."""
     target = Path(path)
-    text = dump_plan(plan)
     tmp_name: str | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            for chunk in plan_text(plan):
+                handle.write(chunk)
+            handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from reconciler.kinds import action_info, action_types, api_requests, estimated_seconds
 from reconciler.model import (
@@ -31,7 +31,7 @@ from reconciler.model import (
     Plan,
     Refresh,
 )
-from reconciler.planfile import dump_plan
+from reconciler.planfile import plan_text
 from reconciler.snapshot import age_text
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "render_issues_json",
     "render_issues_text",
     "render_plan_json",
+    "render_plan_json_chunks",
     "render_plan_markdown",
     "render_plan_text",
     "render_report_json",
@@ -487,7 +488,12 @@ def _html(text: str) -> str:
 
 def render_plan_json(plan: Plan) -> str:
     """Render the contract's Plan JSON, indented by 2 (the saved file's text)."""
-    return dump_plan(plan).rstrip("\n")
+    return "".join(plan_text(plan))
+
+
+def render_plan_json_chunks(plan: Plan) -> Iterator[str]:
+    """``render_plan_json(plan)`` in chunks, never whole (``planfile.plan_text``)."""
+    return plan_text(plan)
 
 
 # --------------------------------------------------------------------------- issues

@@ -159,6 +159,34 @@ def test_plan_json_matches_the_contract(db: str) -> None:
     assert plan["manifestDigest"].startswith("sha256:")
 
 
+class Writes(io.StringIO):
+    """stdout that keeps each write apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_plan_json_is_streamed_to_stdout_and_equals_the_saved_file(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reconciler.jsontext.CHUNK", 256)  # the example's plan in many chunks
+    saved = tmp_path / "plan.json"
+    out = Writes()
+    argv = ["--sandbox", db, "plan", str(EXAMPLE), "--format", "json", "--out", str(saved)]
+    assert main(argv, out=out) == 0
+    assert out.getvalue() == saved.read_text(encoding="utf-8")  # byte for byte
+    assert len(out.writes) > 10
+    assert max(len(w) for w in out.writes) < len(out.getvalue()) // 4  # never held whole
+    assert json.loads(out.getvalue())["live"]["companies"]
+    code, shown = run("show", str(saved), "--format", "json")
+    assert (code, shown) == (0, out.getvalue())
+
+
 def test_plan_target_keeps_dependencies(db: str) -> None:
     code, text = run(
         "--sandbox", db, "plan", str(EXAMPLE), "--format", "json",
