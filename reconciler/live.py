@@ -681,7 +681,7 @@ class Reader:
                     out[order.bc_order_id] = order
             return out
         ids: set[Hashable] = set()  # every order's id (the snapshot's), only wanted orders held
-        orders, _ = self.b2b.rest_of_orders(first, keep=lambda o: o.bc_order_id in want, ids=ids)
+        orders, _ = self.b2b.rest_of_orders(first, wanted=want, ids=ids)
         self.order_ids = cast("set[int]", ids)  # bc_order_id keys: ints, kept without a copy
         out.update((o.bc_order_id, o) for o in orders)
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 JSON = Any
@@ -140,7 +141,16 @@ class ManifestSet:
 
     def named(self, resource: str) -> Any:
         """The spec of a resource (``company/acme``), or None."""
-        return next((s for s in self.specs if s.resource == resource), None)
+        return self._by_resource.get(resource)
+
+    @cached_property
+    def _by_resource(self) -> dict[str, Any]:
+        """Every spec by resource, the first of a name kept (built once, on first use: a
+        planner asks by name once per CompanyUsers document, and a scan cost all the specs)."""
+        index: dict[str, Any] = {}
+        for spec in self.specs:
+            index.setdefault(spec.resource, spec)
+        return index
 
     # Shorthands for code that reads one of the first three kinds by name (tests, the CLI); the
     # stages go through the registry and ``of`` instead.

@@ -8,8 +8,8 @@ new; a listing that changes while it is read is read again (see ``B2BApi._rest``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Collection, Hashable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 from reconciler.api import decode
 from reconciler.api.transport import Http
@@ -461,12 +461,38 @@ class B2BApi:
         company_id: int | None = None,
         keep: Callable[[LiveOrder], bool] | None = None,
         ids: set[Hashable] | None = None,
+        wanted: Collection[int] | None = None,
     ) -> tuple[list[LiveOrder], int]:
         """Every order after ``first`` was read (same filters; ``keep``: only the orders it
         keeps, though every one is read and checked; ``ids`` receives every order's id), and
-        the total."""
+        the total. ``wanted``: only the orders with these ids, and only those are built (the
+        others are checked as ``decode.order`` checks them, then dropped: a pass over 500,000
+        orders for a few thousand builds a few thousand)."""
         params = self._order_params(min_created, min_modified, company_id)
-        return self._rest(first, "/orders", params, decode.order, "orders", _order_key, keep, ids)
+        if wanted is None:
+            return self._rest(
+                first, "/orders", params, decode.order, "orders", _order_key, keep, ids
+            )
+
+        def convert(row: Row) -> LiveOrder | int:
+            return decode.order_if_wanted(row, wanted)
+
+        def held(item: LiveOrder | int) -> bool:
+            if isinstance(item, int):
+                return False
+            return item.bc_order_id in wanted and (keep is None or keep(item))
+
+        found, total = self._rest(
+            cast("Page[LiveOrder | int]", first),
+            "/orders",
+            params,
+            convert,
+            "orders",
+            _order_or_id_key,
+            held,
+            ids,
+        )
+        return cast("list[LiveOrder]", found), total
 
     def list_orders(
         self,
@@ -529,6 +555,10 @@ def _user_key(row: UserRow) -> Hashable:
 
 def _live_user_key(user: LiveUser) -> Hashable:
     return user.user_id
+
+
+def _order_or_id_key(item: LiveOrder | int) -> Hashable:
+    return item if isinstance(item, int) else item.bc_order_id
 
 
 def _order_key(order: LiveOrder) -> Hashable:

@@ -31,7 +31,7 @@ answer is not one the docs describe, and guessing would corrupt a plan.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import ApiError
@@ -326,6 +326,16 @@ def order(obj: Mapping[str, Any]) -> LiveOrder:
         updated_at=timestamp(obj.get("updatedAt")),
         created_at=timestamp(obj.get("createdAt")),
     )
+
+
+def order_if_wanted(obj: Mapping[str, Any], wanted: Collection[int]) -> LiveOrder | int:
+    """``order(obj)`` when its id is ``wanted``; else its id, after the checks ``order`` makes
+    (its id and company id; the other fields are never refused)."""
+    bc_order_id = req_id(obj.get("bcOrderId"), "bcOrderId")
+    if bc_order_id in wanted:
+        return order(obj)
+    order_company(obj.get("companyId"))
+    return bc_order_id
 
 
 def extra_field_config(obj: Mapping[str, Any]) -> ExtraFieldConfig:

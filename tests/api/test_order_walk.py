@@ -3,17 +3,20 @@
 The live reader lists every order when that is cheaper than fetching the wanted ones one by one,
 and then needs a few hundred of them: ``rest_of_orders(keep=...)`` reads and checks every page
 as before (same requests, same total, same detection of a list that shifts) but holds only what
-``keep`` keeps, so a pass over 500,000 orders does not hold 500,000 objects.
+``keep`` keeps, so a pass over 500,000 orders does not hold 500,000 objects; with
+``wanted`` (ids) it does not even build them, though it still checks each one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
-from reconciler.api import ApiClient, ApiSettings, Secret
+from reconciler.api import ApiClient, ApiSettings, Secret, decode
 from reconciler.sandbox import Sandbox
 
 NewSandbox = Callable[..., Sandbox]
@@ -102,3 +105,69 @@ def test_the_ids_are_those_of_the_pass_that_succeeded(new_sandbox: NewSandbox, k
     assert total == 129
     assert ids == {7002 + i for i in range(129)}
     assert sorted(o.bc_order_id for o in kept) == list(range(7002, 7010))
+
+
+def test_wanted_builds_only_the_wanted_orders(
+    new_sandbox: NewSandbox, make_client: ClientFactory, kit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed(orders=_orders(130)))
+    client = make_client(sb)
+    first = client.b2b.orders_page(limit=50)
+    every, total = client.b2b.rest_of_orders(first)
+    wanted = {7003, 7060, 7100, 7130, 9999}  # 9999: none has it
+    built: list[int] = []
+    real = decode.order
+
+    def counted(obj: Any) -> Any:
+        built.append(obj["bcOrderId"])
+        return real(obj)
+
+    monkeypatch.setattr(decode, "order", counted)
+    requests = client.stats.requests
+    ids: set[Any] = set()
+    kept, kept_total = client.b2b.rest_of_orders(first, wanted=wanted, ids=ids)
+    assert kept_total == total == 130
+    assert kept == [o for o in every if o.bc_order_id in wanted]
+    assert ids == {o.bc_order_id for o in every}  # every id still seen
+    on_first_page = {o.bc_order_id for o in first.items}
+    assert 0 < len(built) < 5
+    assert sorted(built) == sorted(wanted - on_first_page - {9999})  # only what was wanted
+    assert client.stats.requests - requests == requests - 1  # the same pages as a full pass
+    also_kept, _ = client.b2b.rest_of_orders(
+        first, wanted=wanted, keep=lambda o: o.bc_order_id > 7100
+    )
+    assert sorted(o.bc_order_id for o in also_kept) == [7130]
+
+
+class _BadCompanyId(httpx.BaseTransport):
+    """The sandbox, with order 7070's ``companyId`` spelled as no id can be."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.inner = sb.transport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not request.url.path.endswith("/orders"):
+            return response
+        body = json.loads(response.read())
+        for row in body.get("data", []):
+            if row.get("bcOrderId") == 7070:
+                row["companyId"] = "abc"
+        return httpx.Response(response.status_code, headers=response.headers, json=body)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_an_order_that_is_not_wanted_is_still_checked(new_sandbox: NewSandbox, kit: Any) -> None:
+    sb = new_sandbox(db=":memory:", seed=kit.seed(orders=_orders(130)))
+    settings = ApiSettings(
+        store_hash=sb.store_hash,
+        token=Secret(kit.TOKEN),
+        b2b_url="http://localhost/api/v3/io",
+        core_url="http://localhost",
+    )
+    with ApiClient.open(settings, _BadCompanyId(sb), sleep=lambda _s: None) as client:
+        first = client.b2b.orders_page(limit=50)
+        with pytest.raises(decode.DecodeError, match="order companyId is 'abc'"):
+            client.b2b.rest_of_orders(first, wanted={7001})
