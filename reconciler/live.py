@@ -651,7 +651,7 @@ class Reader:
         """One pass over every core order (``count`` of them), mapped to ``customers``."""
         found: dict[int, list[int]] = {c: [] for c in customers}
         high = 0
-        for order_id, customer in self.core.order_customers(count=count):
+        for order_id, customer in self.core.each_order_customer(count=count):
             high = max(high, order_id)
             if customer in found:
                 found[customer].append(order_id)

@@ -180,7 +180,7 @@ class CoreApi:
         """
         wanted = set(customers)
         found: dict[int, set[int]] = {c: set() for c in wanted}
-        for order_id, customer in self.order_customers(count=count):
+        for order_id, customer in self.each_order_customer(count=count):
             if customer in found:
                 found[customer].add(order_id)
         return {c: tuple(sorted(ids)) for c, ids in found.items()}
@@ -191,9 +191,16 @@ class CoreApi:
         """``(orderId, customerId)`` of every order (or of those modified since a Unix time,
         ``min_date_modified`` in RFC 2822), by ascending id, in pages of 250 each starting after
         the last id seen (``min_id``). ``count`` ends the pass once that many were seen."""
-        out: list[tuple[int, int | None]] = []
+        return list(self.each_order_customer(count=count, modified_since=modified_since))
+
+    def each_order_customer(
+        self, *, count: int | None = None, modified_since: int | None = None
+    ) -> Iterator[tuple[int, int | None]]:
+        """``order_customers`` a page at a time: a pass over 500,000 orders that keeps only a
+        few of them never holds the 500,000 pairs."""
+        seen = 0
         after = 0
-        while count is None or len(out) < count:
+        while count is None or seen < count:
             params: dict[str, Any] = {
                 "min_id": after + 1,
                 "sort": "id:asc",
@@ -204,16 +211,18 @@ class CoreApi:
                 params["min_date_modified"] = rfc2822(modified_since)
             rows = _v2_rows(self.http.core("GET", "/v2/orders", params=params), "orders")
             last = after
+            page: list[tuple[int, int | None]] = []
             for row in rows:
                 order_id = decode.req_id(row.get("id"), "order id")
-                out.append((order_id, decode.opt_int(row.get("customer_id"))))
+                page.append((order_id, decode.opt_int(row.get("customer_id"))))
                 last = max(last, order_id)
+            seen += len(page)
+            yield from page
             if len(rows) < V2_PAGE:
                 break
             if last <= after:
                 raise decode.DecodeError("orders: min_id did not advance the listing")
             after = last
-        return out
 
     # -- V3 lists
 

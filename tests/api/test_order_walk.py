@@ -171,3 +171,22 @@ def test_an_order_that_is_not_wanted_is_still_checked(new_sandbox: NewSandbox, k
         first = client.b2b.orders_page(limit=50)
         with pytest.raises(decode.DecodeError, match="order companyId is 'abc'"):
             client.b2b.rest_of_orders(first, wanted={7001})
+
+
+def test_the_pass_over_every_core_order_comes_a_page_at_a_time(
+    new_sandbox: NewSandbox, make_client: ClientFactory, kit: Any
+) -> None:
+    """The live reader maps every core order to its customer and keeps a few: the pairs come
+    a page (250) at a time, so the pass never holds all of them (500,000 at 50k)."""
+    sb = new_sandbox(db=":memory:", seed=kit.seed(orders=_orders(600)))
+    client = make_client(sb)
+    every = client.core.order_customers(count=600)
+    assert [order_id for order_id, _ in every] == sorted(o["bcOrderId"] for o in _orders(600))
+    assert {customer for _, customer in every} == {321}
+    start = client.stats.requests
+    pairs = client.core.each_order_customer(count=600)
+    first = [next(pairs) for _ in range(250)]
+    assert client.stats.requests - start == 1  # one page asked for the first page's pairs
+    rest = list(pairs)
+    assert client.stats.requests - start == 3  # and the count spares the empty fourth page
+    assert first + rest == every
