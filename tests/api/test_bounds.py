@@ -155,8 +155,10 @@ def test_the_command_deadline_stops_a_stalled_call_and_everything_after(
 def test_retries_respect_the_command_deadline(kit: Kit, served: Any) -> None:
     """A 503 whose backoff would outlast the deadline ends the call before waiting."""
     where = served([{"method": "GET", "path": "/companies$", "status": 503}])
-    control = RunControl(0.5)
-    retry = RetryPolicy(base=4.0)
+    # A deadline a loaded machine cannot overrun before the first answer (0.5 s could: the
+    # error then came from the deadline itself), and a backoff of 15-30 s far beyond it.
+    control = RunControl(3.0)
+    retry = RetryPolicy(base=30.0, cap=60.0)
     with client_for(kit, where, control=control, retry=retry) as client:
         error, took = bounded(client.b2b.list_companies)
     assert isinstance(error, StoppedError)
