@@ -168,6 +168,7 @@ def load_seed(store: Store, seed: object, now: int) -> None:
     top = validate_seed(seed)
     writes: list[Callable[[], None]] = []
     writes.append(_store_writer(store, top))
+    now += _clock_skew(store, top)  # a time a seed leaves out is the store's now
     writes.append(_simple(store, top, "customerGroups", _group_row, "customer_groups", now))
     writes.append(_simple(store, top, "customers", _customer_row, "customers", now))
     writes.append(_simple(store, top, "priceLists", _price_list_row, "price_lists", now))
@@ -185,6 +186,15 @@ def load_seed(store: Store, seed: object, now: int) -> None:
             write()
         _check_references(store)
     store.invalidate()
+
+
+def _clock_skew(store: Store, top: Mapping[str, Any]) -> int:
+    """The store's ``clockSkew`` once ``top`` is loaded (its store section already checked)."""
+    quirks = store.stored_quirks() if store.has_store() else {}
+    if top.get("store") is not None:
+        quirks.update(validate_quirks(top["store"].get("quirks"), "store.quirks"))
+    quirks.update(validate_quirks(top.get("quirks"), "quirks"))
+    return int(quirks.get("clockSkew", 0))
 
 
 def _write_faults(store: Store, rules: list[Any]) -> None:

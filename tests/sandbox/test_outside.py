@@ -214,3 +214,22 @@ def test_version_two_db_files_are_migrated(tmp_path: Any, kit: Any, clock: Any) 
     with Sandbox(db=db, clock=clock) as again:
         assert again.dump()["orders"] == orders
         assert again.delete_orders([5003], side="b2b") == 1
+
+
+def test_times_a_seed_leaves_out_are_the_stores_clock(
+    make_sandbox: Any, kit: Any, clock: Any
+) -> None:
+    """With ``clockSkew`` the store's clock is off the sandbox's; an order placed at checkout
+    (``add_orders``, a seed) is stamped by the store's clock, as every API write is, so that a
+    ``minModified`` listing from the store's ``Date`` sees it."""
+    seed = kit.seed()
+    seed["store"]["quirks"] = {"clockSkew": 600}
+    sb = make_sandbox(seed)
+    outside.add_orders(sb, [{"bcOrderId": 7001, "customerId": 322, "companyId": 1002}])
+    placed = order(sb, 7001) or {}
+    assert placed["createdAt"] == placed["updatedAt"] == clock.now + 600
+    sb.load_seed({"quirks": {"clockSkew": -60}, "orders": [{"bcOrderId": 7002}]})
+    assert (order(sb, 7002) or {})["updatedAt"] == clock.now - 60  # the seed's own skew
+    with kit.client(sb) as api:
+        listed = api.get("/orders", params={"minModified": clock.now - 60, "limit": 200})
+    assert {7001, 7002} <= {o["bcOrderId"] for o in listed.json()["data"]}
