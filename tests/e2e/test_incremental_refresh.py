@@ -9,7 +9,7 @@ a loopback port on a clock the test moves (starting at the real time: the snapsh
 time from our clock). The real CLI runs in-process against it with its own ``--cache-dir``:
 
 1. ``plan --refresh auto`` with no snapshot yet (a full read; it writes the snapshot);
-2. then one to three rounds of: zero to five outside changes, with time passing between them
+2. then one to three rounds of: one to six outside changes, with time passing between them
    (none: the same second as the snapshot's read; a second, a minute, hours), then
    ``plan --refresh auto`` and ``plan --refresh full`` in a drawn order (so an incremental read
    starts from an incremental snapshot or a full one, and sometimes from one taken a moment ago).
@@ -19,21 +19,41 @@ API where B2B Edition has the endpoint: a company renamed, an extra field set, a
 catalog, a company deleted, created or converted from a group; a user created, promoted, moved to
 another company or deleted; every order of a company user moved to another company; a PO number
 edited; and, made in the store (no endpoint), orders placed at checkout, an order given to another
-customer and orders deleted. Three changes in four pick something the manifests name (a managed
-company, a named customer's user or order; deletions of companies half the time). A
+customer, orders deleted, and an order one side loses alone (B2B Edition's record gone, the core
+order kept; or core first, B2B later: a deletion synced late). Three changes in four pick
+something the manifests name (a managed company, a named customer's user or order; deletions of
+companies half the time). Two changes aim at the side effects the docs do not say bump
+``updatedAt`` (so the reader re-reads those orders as suspects): the company of an order the
+plan reads deleted (the order loses its company), and a customer with company-less orders made
+a company user, created or moved (``userCreateMovesOrders`` brings the orders along). A
 change the sandbox refuses (422: a required extra field, the last user of a company, ...) is
 skipped: another integration's failed call changes nothing.
 
 Beyond the chaos generator's switches, every example draws the two that incremental refresh
-added (``sideEffectsBumpUpdatedAt``, ``clockSkew`` of -600, 0 or +600 s), and three times in four
-260 or 600 more unmanaged companies (with a user and an order each) so that every listing takes
-several pages, where an incremental read differs most from a full one (with one page, every part
-is read in full). Each round makes one to six changes.
+added (``sideEffectsBumpUpdatedAt`` either way, ``clockSkew`` of -600, 0 or +600 s), and three
+times in four 260 or 600 more unmanaged companies (with a user and an order each) so that every
+listing takes several pages, where an incremental read differs most from a full one (with one
+page, the companies part is read in full). Three times in four a padded store also gets one more
+OrderAssignment (``_assigned``): four padding customers, so that the reads page every core and
+B2B order and the orders parts are served from the snapshot (moved core orders, suspects and
+the B2B-order total then decide the plan).
+
+One known gap of the reader is not compared (``_late_sync_gap``): B2B Edition learning of an
+order late (``ordersSyncLag``, the record carrying the order's old ``updatedAt``) in the same
+round as it loses another leaves the B2B orders total balanced; the strict xfail
+``tests/live/test_incremental.py::test_a_late_sync_and_a_b2b_loss_balance_the_total`` holds it.
 
 So that the test cannot silently become trivial, at least ``MIN_INTERESTING`` of the examples
 must be interesting: the first plan succeeded, and after a round with a change to something the
 manifests name, ``plan --refresh auto`` served at least one part from its snapshot
 (``hypothesis.event`` reports the kinds of change, padding and parts served).
+
+Random changes rarely reach some of the reader's paths with the orders parts served from the
+snapshot (last session's hand mutations of the reader went unnoticed here), so
+``test_each_reader_path`` draws each on its own (``FOCUSED``: suspects of both kinds, with
+``sideEffectsBumpUpdatedAt`` off and on; core orders given to another customer; a B2B record
+lost alone; a deletion B2B Edition syncs late), ``FOCUSED_EXAMPLES`` (2) examples each, at
+least one of them interesting.
 
 The law: both plans have the same outcome. The same exit code; for a plan, the same actions
 (the JSON ``actions`` array, whole), summary and unmanaged counts; for a refusal, the same
@@ -49,6 +69,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +121,10 @@ KINDS = (
     "addOrder",
     "orderToCustomer",
     "deleteOrder",
+    "loseB2bOrder",
+    "coreDeletesOrder",
+    "orderCompanyDeleted",
+    "userBringsOrders",
 )
 
 
@@ -116,19 +141,29 @@ def _pick(
     return item
 
 
-def _change(data: st.DataObject, sb: Sandbox, world: World, n: int) -> tuple[str, bool]:
+def _change(
+    data: st.DataObject, sb: Sandbox, world: World, n: int, kind: str | None = None
+) -> tuple[str, bool]:
     """Draw one outside change that fits the store as it is now, and make it; return its kind
     ("<kind> refused" when the sandbox refused it, "<kind> n/a" when nothing fits) and whether
     it was made to something the manifests name (a managed company, a named customer's user
     or order, a listed user)."""
     hits: list[bool] = []
-    made = _make_change(data, sb, world, n, hits)
+    made = _make_change(data, sb, world, n, hits, kind)
     return made, made in KINDS and any(hits)
 
 
-def _make_change(data: st.DataObject, sb: Sandbox, world: World, n: int, hits: list[bool]) -> str:
+def _make_change(
+    data: st.DataObject, sb: Sandbox, world: World, n: int, hits: list[bool], focus: str | None
+) -> str:
+    """``focus``: make that kind of change, always to something the manifests name (when
+    there is one); else draw the kind."""
     state = sb.dump()
-    kind = data.draw(st.sampled_from(KINDS), label="change")
+    kind = focus or data.draw(st.sampled_from(KINDS), label="change")
+
+    def pick(items: list[Any], preferred: list[Any], odds: int = 3) -> Any:
+        return _pick(data, hits, items, preferred, 4 if focus else odds)
+
     dependent = state["store"]["companiesBehavior"] == "dependent"
     msf = bool(state["store"]["multiStorefront"])
     companies = [c["companyId"] for c in state["companies"]]
@@ -152,29 +187,34 @@ def _make_change(data: st.DataObject, sb: Sandbox, world: World, n: int, hits: l
         for o in orders
         if o["bcOrderId"] in world.named_orders or o["customerId"] in world.named_customers
     ]
+    # Orders one side lost alone (``inCore``/``inB2b`` false in the dump) and those both hold.
+    both = [o for o in orders if o.get("inCore", True) and o.get("inB2b", True)]
+    in_b2b = [o for o in orders if o.get("inB2b", True)]
+    core_gone = [o for o in orders if not o.get("inCore", True)]
+    bump = bool(state["store"]["quirks"].get("sideEffectsBumpUpdatedAt", True))
     customers = [c["id"] for c in state["customers"]]
     named_customers = [c for c in customers if c in world.named_customers]
     try:
         if kind == "rename" and companies:
             names = [f"Outside {n}", *(c["companyName"] for c in state["companies"])]
             name = data.draw(st.sampled_from(names))
-            outside.rename_company(sb, _pick(data, hits, companies, managed), name)
+            outside.rename_company(sb, pick(companies, managed), name)
         elif kind == "extraField" and companies and state["extraFieldConfigs"]["company"]:
             config = data.draw(st.sampled_from(state["extraFieldConfigs"]["company"]))
             value = _extra_value(data.draw, config, prefix=f"X{n}-")
-            target = _pick(data, hits, companies, managed)
+            target = pick(companies, managed)
             outside.set_extra_field(sb, target, config["fieldName"], str(value))
         elif kind == "status" and companies:
             status = data.draw(st.integers(0, 3))
-            outside.set_status(sb, _pick(data, hits, companies, managed), status)
+            outside.set_status(sb, pick(companies, managed), status)
         elif kind == "catalog" and companies and dependent and not msf:
             lists = [str(p["id"]) for p in state["priceLists"]]
             catalog = data.draw(st.sampled_from(lists))
-            outside.set_catalog(sb, _pick(data, hits, companies, managed), catalog)
+            outside.set_catalog(sb, pick(companies, managed), catalog)
         elif kind == "deleteCompany" and companies:
             # Half the time a managed one (not three in four): deleting it (and, Dependent, its
             # group) usually makes every later plan refuse, which leaves less to compare.
-            outside.delete_company(sb, _pick(data, hits, companies, managed, odds=2))
+            outside.delete_company(sb, pick(companies, managed, odds=2))
         elif kind == "createCompany":
             fields: dict[str, Any] = {}
             if not dependent:
@@ -188,43 +228,43 @@ def _make_change(data: st.DataObject, sb: Sandbox, world: World, n: int, hits: l
             free = [g["id"] for g in state["customerGroups"] if g["id"] not in taken]
             if not free:
                 return f"{kind} n/a"
-            group = _pick(data, hits, free, [g for g in free if g in world.managed_groups])
+            group = pick(free, [g for g in free if g in world.managed_groups])
             outside.convert_group(sb, group, f"Converted {n}", f"cv{n}@outside.example")
         elif kind == "createUser" and companies:
             role = data.draw(st.integers(0, 2))
-            target = _pick(data, hits, companies, managed)
+            target = pick(companies, managed)
             outside.create_user(sb, target, f"u{n}@outside.example", role)
         elif kind == "promoteUser" and users:
-            user = _pick(data, hits, users, named_users)
+            user = pick(users, named_users)
             outside.update_user(sb, user["id"], role=data.draw(st.integers(0, 2)))
         elif kind == "moveUser" and users and companies:
-            user = _pick(data, hits, users, named_users)
-            outside.move_user(sb, user["customerId"], _pick(data, hits, companies, managed))
+            user = pick(users, named_users)
+            outside.move_user(sb, user["customerId"], pick(companies, managed))
         elif kind == "deleteUser" and users:
-            outside.delete_user(sb, _pick(data, hits, users, named_users)["id"])
+            outside.delete_user(sb, pick(users, named_users)["id"])
         elif kind == "reassign" and users and dependent and companies:
-            user = _pick(data, hits, users, named_users)
-            target = _pick(data, hits, companies, managed)
+            user = pick(users, named_users)
+            target = pick(companies, managed)
             group = next(
                 c["customerGroupId"] for c in state["companies"] if c["companyId"] == target
             )
             outside.reassign_orders(sb, user["customerId"], group)
         elif kind == "poNumber" and orders:
-            order = _pick(data, hits, orders, named_orders)
+            order = pick(orders, named_orders)
             outside.update_order(sb, order["bcOrderId"], poNumber=f"PO-OUT-{n}")
         elif kind == "addOrder" and customers:
-            customer = _pick(data, hits, customers, named_customers)
+            customer = pick(customers, named_customers)
             member = next((u["companyId"] for u in users if u["customerId"] == customer), None)
             top = max([o["bcOrderId"] for o in orders] or [9000])
             company = data.draw(st.sampled_from([member, None]))
             outside.add_orders(
                 sb, [{"bcOrderId": top + 1, "customerId": customer, "companyId": company}]
             )
-        elif kind == "orderToCustomer" and orders and customers:
+        elif kind == "orderToCustomer" and both and customers:
             # An order the merchant gave to another customer (no endpoint: in the store; the
             # seed's upsert keeps the order id and stamps updatedAt with the store's clock).
-            order = _pick(data, hits, orders, named_orders)
-            customer = _pick(data, hits, customers, named_customers)
+            order = pick(both, [o for o in named_orders if o in both])
+            customer = pick(customers, named_customers)
             member = next((u["companyId"] for u in users if u["customerId"] == customer), None)
             company = data.draw(st.sampled_from([member, None]))
             outside.add_orders(
@@ -232,7 +272,49 @@ def _make_change(data: st.DataObject, sb: Sandbox, world: World, n: int, hits: l
                 [{"bcOrderId": order["bcOrderId"], "customerId": customer, "companyId": company}],
             )
         elif kind == "deleteOrder" and orders:
-            outside.delete_orders(sb, [_pick(data, hits, orders, named_orders)["bcOrderId"]])
+            outside.delete_orders(sb, [pick(orders, named_orders)["bcOrderId"]])
+        elif kind == "loseB2bOrder" and in_b2b:
+            # B2B Edition loses its record alone (the core order stays): only the B2B orders
+            # total shows it. Mostly the late half of a deletion core made before (when any).
+            late = [o for o in core_gone if o in in_b2b]
+            if late and data.draw(st.integers(0, 3)) > 0:
+                order = pick(late, [o for o in late if o in named_orders])
+                event("B2B deletion synced late")
+            else:
+                order = pick(in_b2b, [o for o in named_orders if o in in_b2b])
+            outside.delete_b2b_orders(sb, [order["bcOrderId"]])
+        elif kind == "coreDeletesOrder" and both:
+            # Core deletes an order; B2B Edition keeps its record until a later loseB2bOrder.
+            order = pick(both, [o for o in named_orders if o in both])
+            outside.delete_core_orders(sb, [order["bcOrderId"]])
+        elif kind == "orderCompanyDeleted" and named_orders:
+            # The company of an order the plan reads is deleted: the order loses its company
+            # as a side effect, with a new updatedAt or (sideEffectsBumpUpdatedAt off) without.
+            # Mostly an unmanaged company: deleting a managed one usually makes both plans refuse.
+            held = [o for o in named_orders if o["companyId"] is not None]
+            if not held:
+                return f"{kind} n/a"
+            order = pick(held, [o for o in held if o["companyId"] not in managed])
+            hits.append(True)
+            outside.delete_company(sb, order["companyId"])
+            if not bump:
+                event("side effect unseen by minModified: orders of a deleted company")
+        elif kind == "userBringsOrders" and companies:
+            # A customer with company-less orders becomes a company user (created, or moved
+            # from another company): userCreateMovesOrders brings those orders along, with a
+            # new updatedAt or (sideEffectsBumpUpdatedAt off) without.
+            loose = sorted({o["customerId"] for o in in_b2b if o["companyId"] is None} - {0})
+            if not loose:
+                return f"{kind} n/a"
+            customer = pick(loose, [c for c in loose if c in named_customers])
+            target = pick(companies, managed)
+            if any(u["customerId"] == customer for u in users):
+                outside.move_user(sb, customer, target)
+            else:
+                outside.create_user(sb, target, email[customer], data.draw(st.integers(0, 2)))
+            moves = state["store"]["quirks"].get("userCreateMovesOrders", True)
+            if moves and not bump:
+                event("side effect unseen by minModified: orders a new user brought")
         else:
             return f"{kind} n/a"
     except SandboxError:
@@ -333,6 +415,74 @@ def _padded(seed: dict[str, Any], count: int) -> dict[str, Any]:
     return out
 
 
+ASSIGNED = 4
+"""Padding customers one more OrderAssignment names (when a Company document manages a live
+company)."""
+
+
+def _assigned(data: st.DataObject, world: World, seed: dict[str, Any]) -> World:
+    """``world`` with ``ASSIGNED`` of ``seed``'s padding customers named in one more
+    OrderAssignment. With them a read needs the core orders of at least three customers and
+    B2B orders beyond the first page, so a full read pages every core and B2B order (the
+    snapshot then holds them all) and an incremental read serves the orders parts from it:
+    where moved core orders, suspects and the B2B-order total decide the plan.
+
+    Each gets a second order, older than the padding's first page like its first. Independent:
+    both already in the company (nothing to move). Dependent (reassign moves any company
+    user's orders): the first there, the second in another padding company (half of them: its
+    deletion is a side effect on an order the plan moves) or in none (the others: each also
+    shares its company with a second user, so that it can be moved, bringing that order
+    along). ``seed`` gets the changes in place."""
+    pads = [c["id"] for c in seed["customers"] if c["id"] >= 70000][: 2 * ASSIGNED]
+    if len(pads) < 2 * ASSIGNED or not world.doc_company:
+        return world
+    pads = pads[:ASSIGNED]
+    doc = data.draw(st.sampled_from(sorted(world.doc_company)), label="assigned to")
+    target = world.doc_company[doc]
+    dependent = world.behavior == "dependent"
+    old = int(time.time()) - 330 * 86400
+    placed = {"companyId": target, "createdAt": old, "updatedAt": old}
+    seed["orders"] = [{**o, **placed} if o["customerId"] in pads else o for o in seed["orders"]]
+    for k, customer in enumerate(pads):
+        company: int | None = target
+        if dependent:
+            company = 80000 + ASSIGNED + k if k % 2 == 0 else None
+        if dependent and k % 2:
+            seed["customers"].append(
+                {"id": 75000 + k, "email": f"pad-mate{k}@pad.example", "customerGroupId": 60000 + k}
+            )
+            seed["users"].append({"customerId": 75000 + k, "companyId": 80000 + k, "role": 0})
+        seed["orders"].append(
+            {**placed, "bcOrderId": 95000 + k, "customerId": customer, "companyId": company}
+        )
+    assignment = {
+        "apiVersion": "b2b.reconciler/v1",
+        "kind": "OrderAssignment",
+        "metadata": {"name": "buyers-padding"},
+        "spec": {"company": doc, "customerIds": pads},
+    }
+    return replace(
+        world, docs=[*world.docs, assignment], named_customers=world.named_customers | set(pads)
+    )
+
+
+def _late_sync_gap(
+    sb: Sandbox, seed: dict[str, Any], made: set[str], since: float, now: float
+) -> bool:
+    """Whether this round may hit the known gap of the incremental reader: B2B Edition learned
+    of an order late (``ordersSyncLag``: its record appears with the order's old
+    ``updatedAt``, so no ``minModified`` listing shows it) while it lost another one (deleted,
+    or its B2B record alone), so the B2B orders total balances. ``since``/``now``: our clock at
+    the snapshot's read and now (the store's adds ``clockSkew``; a few seconds of slack)."""
+    quirks = seed["store"]["quirks"]
+    lag = int(quirks.get("ordersSyncLag", 0))
+    if not lag or not made & {"deleteOrder", "loseB2bOrder"}:
+        return False
+    skew = int(quirks.get("clockSkew", 0))
+    low, high = since + skew - lag - 10, now + skew - lag + 10
+    return any(low < o["createdAt"] <= high for o in sb.dump()["orders"])
+
+
 def _write(world: World, folder: Path) -> None:
     (folder / "manifests").mkdir(parents=True)
     (folder / "manifests" / "m.yaml").write_text(dump_documents(world.docs), encoding="utf-8")
@@ -343,8 +493,9 @@ SEEN: list[bool] = []
 """One entry per example of the last run: whether it was interesting (see ``_interesting``)."""
 
 MIN_INTERESTING = 0.1
-"""The share of examples that must be interesting, else the generator has gone trivial (the
-fixed run of 15 has 3; random runs average about 40%)."""
+"""The share of examples that must be interesting, else the generator has gone trivial (fixed
+runs of 15 had 3 to 7, their draws depending a little on the store's state; random runs
+average about 55%: 17 of 31)."""
 
 
 def test_incremental_plan_equals_full_plan_after_outside_changes() -> None:
@@ -360,32 +511,96 @@ def test_incremental_plan_equals_full_plan_after_outside_changes() -> None:
     )
 
 
-@settings(
-    max_examples=EXAMPLES,
-    # The same draws every run: the share of interesting examples is ~40% and would fall under
-    # MIN_INTERESTING by chance in about one run in five of 15 random examples; a fixed run
-    # cannot flake; INCREMENTAL_EXAMPLES=N draws N random examples instead.
+SETTINGS = settings(
+    # The same draws every run (as far as the store's state allows: some draws depend on it):
+    # a fixed run cannot flake under MIN_INTERESTING by chance; INCREMENTAL_EXAMPLES=N draws N
+    # random examples instead.
     derandomize=not os.environ.get("INCREMENTAL_EXAMPLES"),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@settings(SETTINGS, max_examples=EXAMPLES)
 @given(world=worlds(), data=st.data())
 def _property(world: World, data: st.DataObject) -> None:
+    SEEN.append(_example(world, data))
+
+
+FOCUSED: dict[str, tuple[tuple[str, ...], tuple[bool, ...]]] = {
+    # path of the reader: (the change of each round, in turn; sideEffectsBumpUpdatedAt values)
+    "orders of a deleted company (suspects)": (("orderCompanyDeleted",), (False, True)),
+    "company-less orders a new user brings (suspects)": (("userBringsOrders",), (False, True)),
+    "core orders given to another customer": (("orderToCustomer",), (False,)),
+    "a B2B record lost alone (B2B-order total)": (("loseB2bOrder",), (False,)),
+    "a deletion B2B Edition syncs late (B2B-order total)": (
+        ("coreDeletesOrder", "loseB2bOrder"),
+        (False,),
+    ),
+}
+"""The reader's paths that a random change rarely reaches with its parts served from the
+snapshot, each drawn on its own (``test_each_reader_path``)."""
+
+FOCUSED_EXAMPLES = int(os.environ.get("INCREMENTAL_FOCUSED_EXAMPLES", "0") or 0) or 2
+
+FOCUSED_CASES = [(path, bump) for path, (_, bumps) in FOCUSED.items() for bump in bumps]
+
+
+@pytest.mark.parametrize(
+    ("path", "bump"), FOCUSED_CASES, ids=[f"{p}-bump={b}" for p, b in FOCUSED_CASES]
+)
+def test_each_reader_path(path: str, bump: bool) -> None:
+    """The property on a Dependent store with a padded OrderAssignment (``_assigned``: every
+    core and B2B order paged, so the orders parts are served from the snapshot) where each
+    round makes one or two changes of the kind that reaches ``path``, to what the manifests
+    name; ``sideEffectsBumpUpdatedAt`` as given. At least one example must be interesting (the
+    auto plan served an orders part from its snapshot after such a change, or read the B2B
+    orders in full because their total disagreed with it)."""
+    kinds = FOCUSED[path][0]
+    seen: list[bool] = []
+
+    @settings(SETTINGS, max_examples=FOCUSED_EXAMPLES)
+    @given(world=worlds().filter(_focusable), data=st.data())
+    def run(world: World, data: st.DataObject) -> None:
+        seen.append(_example(world, data, kinds, bump))
+
+    run()
+    assert any(seen), f"no example of {len(seen)} reached {path} (orders parts not served)"
+
+
+def _focusable(world: World) -> bool:
+    """A Dependent store where a Company document manages a live company (``_assigned``)."""
+    return world.behavior == "dependent" and bool(world.doc_company)
+
+
+def _example(
+    world: World,
+    data: st.DataObject,
+    focus: tuple[str, ...] = (),
+    bump: bool | None = None,
+) -> bool:
+    """One example of the property; whether it was interesting. ``focus``: the kind of
+    change of each round in turn (one or two each, ``bump`` for the side-effect switch, the
+    padded OrderAssignment always, no sync lag); else everything is drawn."""
     clock = Clock()
-    padding = data.draw(st.sampled_from([260, 260, 600, 0]), label="padding")
+    padding = 260 if focus else data.draw(st.sampled_from([260, 260, 600, 0]), label="padding")
     event(f"padding {padding}")
     seed = _padded(world.seed, padding)
+    if focus or (padding and data.draw(st.integers(0, 3), label="assign padding") > 0):
+        world = _assigned(data, world, seed)
     # The switches incremental refresh added: whether side effects (a deleted company's orders,
     # orders a new user brings along) bump updatedAt, and the store's clock ahead of ours or
     # behind it (within the margin the snapshot allows).
-    seed["store"] = {
-        **seed["store"],
-        "quirks": {
-            **seed["store"].get("quirks", {}),
-            "sideEffectsBumpUpdatedAt": data.draw(st.booleans(), label="sideEffectsBump"),
-            "clockSkew": data.draw(st.sampled_from([0, -600, 600]), label="clockSkew"),
-        },
+    quirks = {
+        **seed["store"].get("quirks", {}),
+        "sideEffectsBumpUpdatedAt": (
+            data.draw(st.booleans(), label="sideEffectsBump") if bump is None else bump
+        ),
+        "clockSkew": data.draw(st.sampled_from([0, -600, 600]), label="clockSkew"),
     }
+    if focus:  # the paths, without the known gap's lag; a new user brings its orders along
+        quirks.update(ordersSyncLag=0, userCreateMovesOrders=True)
+    seed["store"] = {**seed["store"], "quirks": quirks}
     with (
         tempfile.TemporaryDirectory(prefix="incremental-") as tmp,
         Sandbox(seed=seed, clock=clock, rate_limit=(1_000_000, 60.0)) as sb,
@@ -393,27 +608,49 @@ def _property(world: World, data: st.DataObject) -> None:
     ):
         folder = Path(tmp)
         _write(world, folder)
+        read_at = clock()  # (our clock) before the read the next round's snapshot comes from
         first, _, _ = plan_noted(served.url, folder, "auto")  # a full read writes the snapshot
         event(f"first plan exit {first}")
         n = 0
         interesting = False
-        for _round in range(data.draw(st.integers(1, 3), label="rounds")):
+        rounds = len(focus) if focus else data.draw(st.integers(1, 3), label="rounds")
+        for _round in range(rounds):
             touched = False
-            for _ in range(data.draw(st.integers(1, 6), label="changes")):
+            made_kinds: set[str] = set()
+            kind = focus[_round] if focus else None
+            for _ in range(data.draw(st.integers(1, 2 if focus else 6), label="changes")):
                 clock.advance(data.draw(st.sampled_from(PAUSES), label="pause"))
                 n += 1
-                made, named = _change(data, sb, world, n)
+                made, named = _change(data, sb, world, n, kind)
                 event(f"change {made}{' (named)' if named else ''}")
                 note(f"change {n}: {made}{' (named)' if named else ''}")
                 touched = touched or named
+                made_kinds.add(made)
+            gap = _late_sync_gap(sb, seed, made_kinds, read_at, clock())
             order = data.draw(st.sampled_from([("auto", "full"), ("full", "auto")]))
+            read_at = clock()
             outcomes = {mode: plan_noted(served.url, folder, mode) for mode in order}
             auto, full = outcomes["auto"][:2], outcomes["full"][:2]
             served_parts = outcomes["auto"][2].get("fromSnapshot") or []
             note(f"round {_round}: auto refresh {outcomes['auto'][2]}")
             for part in served_parts:
                 event(f"from snapshot: {part}")
-            interesting = interesting or (first == 0 and touched and bool(served_parts))
+            if gap:
+                # The known gap (test_a_late_sync_and_a_b2b_loss_balance_the_total, a strict
+                # xfail): not compared; a full read rewrites the snapshot the auto plan may have
+                # written from it, so that later rounds start from a true one.
+                event("known gap: a late-synced order and a B2B deletion balance the total")
+                note(f"round {_round}: not compared (known gap); auto {auto}, full {full}")
+                plan_noted(served.url, folder, "full")
+                continue
+            if focus:  # an orders part served, or read in full because its total disagreed
+                in_full = outcomes["auto"][2].get("readInFull") or []
+                served_ok = bool({"orders", "core orders"} & set(served_parts)) or any(
+                    r.startswith("orders (orders were deleted") for r in in_full
+                )
+            else:
+                served_ok = bool(served_parts)
+            interesting = interesting or (first == 0 and touched and served_ok)
             assert auto == full, f"--refresh auto planned {auto}, --refresh full {full}"
         event("interesting" if interesting else "trivial")
-        SEEN.append(interesting)
+        return interesting
