@@ -304,7 +304,14 @@ def apply_plan(
     fresh_since: int | None = since
     if not check_fresh:
         fresh_since = None if plan.live is None else max(0, plan.live.read_at - MODIFIED_MARGIN)
-    state = ApplyRun(since=since, fresh_since=fresh_since, live=plan.live, actions=plan.actions)
+    read_since = plan.preconditions.watermark if plan.live is not None else None
+    state = ApplyRun(
+        since=since,
+        fresh_since=fresh_since,
+        read_since=read_since,
+        live=plan.live,
+        actions=plan.actions,
+    )
     run = _Run(client, plan, state)
     for action in plan.actions:
         if action.company_id is not None:  # the company an action's resource is or moves to

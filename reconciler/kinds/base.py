@@ -124,6 +124,11 @@ class ApplyRun:
     """A time on the API's clock from which a ``minModified`` listing shows every company that
     can have appeared since the last read that proved the plan's free groups empty (apply's
     staleness check, or the plan's own read when apply does not check). None: no such read."""
+    read_since: int | None = None
+    """The plan's staleness watermark: a time on the API's clock before its read looked at
+    anything. A ``minModified=read_since`` listing shows every company and user that can have
+    appeared since the read that proved a planned creation's name or e-mail free (``None``:
+    no such read)."""
     live: LiveState | None = None
     """The live state the plan was made from (its recorded part, for a saved plan)."""
     actions: tuple[Action, ...] = ()

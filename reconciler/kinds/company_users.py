@@ -27,7 +27,7 @@ from reconciler.kinds.base import ActionInfo, ApplyRun, Kind, PlanContext
 from reconciler.kinds.company import CompanySpec
 from reconciler.kinds.documents import Checked, Issues, extras, field_locs, first_at, suggest
 from reconciler.kinds.extrafields import texts, value_problem
-from reconciler.kinds.listing import pages, read_listed
+from reconciler.kinds.listing import listing_cheaper, pages, read_listed
 from reconciler.model import (
     API_VERSION,
     USER_LIST_PAGE,
@@ -55,6 +55,10 @@ ROLE_NAMES: dict[int, str] = {code: name for name, code in ROLE_CODES.items()}
 DEFAULT_CHANNELS = (1,)
 """``channelIds`` of a created user when the manifest names none (the contract's default)."""
 POST_ATTEMPTS = 3
+USERS_PER_LOOK = 25
+"""createUser actions one listing of the users modified since the plan's read stands for at
+most (``_user_before_create``)."""
+_USER_TYPES = ("createUser", "updateUser")
 """Sends of one createUser at most, each after a read proved the e-mail free."""
 
 
@@ -223,11 +227,14 @@ class CompanyUsersKind(Kind[CompanyUsersSpec]):
     def apply_requests(
         self, actions: Sequence[Action], live: LiveState | None = None, every: Sequence[Action] = ()
     ) -> int:
-        """The writes; one read before each createUser (the e-mail is free) and before each
-        update of the admin a company creation made (their user id); in verification, one
-        listing of the users modified since apply started when that is cheaper, else one user
-        listing per company whose users are touched (a first page of 250)."""
-        looked_up = sum(1 for a in actions if a.type == "createUser" or "{" in a.request.path)
+        """The writes; before the createUsers, per chunk (``user_chunk``) one listing of the
+        users modified since the plan's read or one read per e-mail (the cheaper), and one read
+        before each update of the admin a company creation made (their user id); in
+        verification, one listing of the users modified since apply started when that is
+        cheaper, else one user listing per company whose users are touched (a first page of
+        250)."""
+        looked_up = sum(1 for a in actions if "{" in a.request.path)
+        looked_up += create_user_reads(every or actions)
         targets = len({a.target_company for a in actions})
         listed = pages(len({_email_of(a) for a in actions}), USER_LIST_PAGE)
         return len(actions) + looked_up + min(listed, targets)
@@ -237,7 +244,7 @@ class CompanyUsersKind(Kind[CompanyUsersSpec]):
     ) -> tuple[str, int | None]:
         """Create a user at most once per proven absence of its e-mail; update in place."""
         if action.type == "createUser":
-            return _create(client, action, request), None
+            return _create(client, action, request, run), None
         target = request.path.rsplit("/", 1)[1]
         if not target.isdigit():  # the admin a company creation made: find them by e-mail
             email = _email_of(action)
@@ -755,11 +762,80 @@ def _find(client: ApiClient, email: str) -> LiveUser | None:
     return next((u for u in users if user_key(u.email) == user_key(email)), None)
 
 
-def _create(client: ApiClient, action: Action, request: Request) -> str:
+def user_chunk(actions: Sequence[Action], position: int) -> tuple[int, ...]:
+    """Positions of the createUsers one listing stands for, around ``actions[position]``: the
+    createUsers of the stretch of CompanyUsers actions holding it, in chunks of
+    ``USERS_PER_LOOK``."""
+    first = last = position
+    while first > 0 and actions[first - 1].type in _USER_TYPES:
+        first -= 1
+    while last + 1 < len(actions) and actions[last + 1].type in _USER_TYPES:
+        last += 1
+    creates = [i for i in range(first, last + 1) if actions[i].type == "createUser"]
+    at = creates.index(position) // USERS_PER_LOOK * USERS_PER_LOOK
+    return tuple(creates[at : at + USERS_PER_LOOK])
+
+
+def _users_before(actions: Sequence[Action], start: int) -> int:
+    """Users a listing since apply started holds at ``start`` when nobody else writes: those
+    the CompanyUsers actions before it touched and the admins the creations before it made."""
+    emails = {_email_of(a) for a in actions[:start] if a.type in _USER_TYPES}
+    return len(emails) + sum(1 for a in actions[:start] if a.type in ("convert", "create"))
+
+
+def _look_cheaper(actions: Sequence[Action], chunk: tuple[int, ...]) -> bool:
+    return listing_cheaper(len(chunk), _users_before(actions, chunk[0]), USER_LIST_PAGE)
+
+
+def create_user_reads(actions: Sequence[Action]) -> int:
+    """Reads before the createUsers of a plan's ``actions`` when nothing fails: per chunk, the
+    pages of one listing or one read per e-mail, the cheaper."""
+    total = 0
+    for position, action in enumerate(actions):
+        if action.type != "createUser":
+            continue
+        chunk = user_chunk(actions, position)
+        if not _look_cheaper(actions, chunk):
+            total += 1
+        elif position == chunk[0]:
+            total += pages(_users_before(actions, chunk[0]), USER_LIST_PAGE)
+    return total
+
+
+def _user_before_create(client: ApiClient, action: Action, run: ApplyRun | None) -> LiveUser | None:
+    """The user with the createUser's e-mail right before the POST (None: there is none),
+    from the listing of the users modified since the plan's read made for this chunk of
+    createUsers (``ApplyRun.read_since``), or from a read of the e-mail.
+
+    The plan's read proved the e-mail free; a user given it since was modified since, so it is
+    in the listing. One made after the listing (by another run of this plan) makes our POST
+    fail, since B2B Edition keeps user e-mails unique, and the read after a refused POST adopts
+    it, as for one read right before: no user is ever created twice."""
+    email = _email_of(action)
+    if run is None or run.read_since is None or not 0 <= run.position < len(run.actions):
+        return _find(client, email)
+    if run.actions[run.position] != action:
+        return _find(client, email)
+    chunk = user_chunk(run.actions, run.position)
+    look = run.memo.get("user-look")
+    if isinstance(look, tuple) and look[0] == chunk[0]:
+        found: LiveUser | None = look[1].get(user_key(email))
+        return found
+    if run.position != chunk[0] or not _look_cheaper(run.actions, chunk):
+        return _find(client, email)
+    users, _ = client.b2b.list_company_users(min_modified=run.read_since)
+    by_email = {user_key(u.email): u for u in users}
+    run.memo["user-look"] = (chunk[0], by_email)
+    return by_email.get(user_key(email))
+
+
+def _create(
+    client: ApiClient, action: Action, request: Request, run: ApplyRun | None = None
+) -> str:
     email = _email_of(action)
     body = request.body if isinstance(request.body, dict) else {}
     company_id = body.get("companyId")
-    existing = _find(client, email)
+    existing = _user_before_create(client, action, run)
     if existing is not None:
         return _adopt(existing, company_id, "made since planning")
     last: ApiError | None = None

@@ -20,8 +20,15 @@ Why that keeps "never two companies for one group":
 After the POST, one read confirms the company the API named is the group's before any later
 action uses its id; when no later action names it, verification (which reads every touched
 company, and checks a converted company's group) confirms it instead.
-Independent creates (identity by name, no API guard) keep one read of the name right before
-each POST; the read after it follows the same rule as a convert's.
+Independent creates (identity by name) come in runs too: right before a run (at most
+``CONVERTS_PER_LOOK`` creates) one listing of the companies modified since the plan's read
+(``ApplyRun.read_since``) stands for one read of each name, when it is cheaper: the plan's read
+(every company, on an Independent store) proved the names free, and a company given one since
+was modified since, so it is in the listing and adopted as a read by name would. The API does
+not guard names, but it guards the admin e-mail every create carries (B2B Edition keeps user
+e-mails unique): another run of this plan creating the company after the listing makes our POST
+fail, and the read by name after a refused POST adopts it, as for converts. The read after a
+create follows the same rule as a convert's.
 """
 
 from __future__ import annotations
@@ -72,12 +79,18 @@ def used_later(actions: Sequence[Action], position: int) -> bool:
 def convert_chunk(actions: Sequence[Action], position: int) -> tuple[int, int]:
     """``[start, end)`` of the converts one look stands for, around ``actions[position]``:
     the run of consecutive converts holding it, cut into chunks of ``CONVERTS_PER_LOOK``."""
+    return _chunk(actions, position, "convert")
+
+
+def _chunk(actions: Sequence[Action], position: int, kind: str) -> tuple[int, int]:
+    """``[start, end)`` of the run of consecutive ``kind`` actions holding ``position``, cut
+    into chunks of ``CONVERTS_PER_LOOK``."""
     first = position
-    while first > 0 and actions[first - 1].type == "convert":
+    while first > 0 and actions[first - 1].type == kind:
         first -= 1
     start = first + (position - first) // CONVERTS_PER_LOOK * CONVERTS_PER_LOOK
     end = start
-    while end < len(actions) and actions[end].type == "convert" and end - start < CONVERTS_PER_LOOK:
+    while end < len(actions) and actions[end].type == kind and end - start < CONVERTS_PER_LOOK:
         end += 1
     return start, end
 
@@ -89,18 +102,15 @@ def _look_cheaper(actions: Sequence[Action], start: int, end: int) -> bool:
 
 def creation_reads(actions: Sequence[Action]) -> int:
     """Reads around the converts and creates of a plan's ``actions`` when nothing fails: per
-    chunk of converts, one listing or one read per group (the cheaper), and one confirm read
-    per convert or create whose id a later action names; one read before each create
-    (``create_company``)."""
+    chunk of converts (or of Independent creates), one listing or one read per group (per
+    name), the cheaper, and one confirm read per convert or create whose id a later action
+    names (``create_company``)."""
     total = 0
     for position, action in enumerate(actions):
-        if action.type in ("convert", "create"):
-            total += used_later(actions, position)
-        if action.type == "create":
-            total += 1
-        if action.type != "convert":
+        if action.type not in ("convert", "create"):
             continue
-        start, end = convert_chunk(actions, position)
+        total += used_later(actions, position)
+        start, end = _chunk(actions, position, action.type)
         if not _look_cheaper(actions, start, end):
             total += 1
         elif position == start:
@@ -124,7 +134,14 @@ def create_company(
     assert group is not None
     wanted = (request.body or {}).get("companyName") if isinstance(request.body, dict) else None
     if action.type == "create":
-        return _create_by_name(client, request, str(wanted or ""), _confirm_now(run, action))
+        name = str(wanted or "")
+        return _create_by_name(
+            client,
+            request,
+            name,
+            _confirm_now(run, action),
+            _named_in_look(client, run, action, name),
+        )
     existing = _company_before_convert(client, run, action)
     if existing is not None:
         return _adopt(existing, group, wanted), (
@@ -176,6 +193,34 @@ def _company_before_convert(client: ApiClient, run: ApplyRun, action: Action) ->
     return by_group.get(group)
 
 
+def _named_in_look(
+    client: ApiClient, run: ApplyRun, action: Action, wanted: str
+) -> list[LiveCompany] | None:
+    """The companies carrying the name right before an Independent create, from the listing
+    of the companies modified since the plan's read (``ApplyRun.read_since``) made for this
+    chunk of creates; ``None``: read them by name instead (no listing, or a lone create).
+
+    The plan's read proved the name free (Independent plans read every company); a company
+    given the name since was modified since, so it is in the listing. One made after the
+    listing by another run of this plan carries its admin e-mail, which B2B Edition keeps
+    unique: our POST is refused and the read after a refused POST adopts it (the module doc).
+    """
+    since = run.read_since
+    if since is None or not _in_run(run) or run.actions[run.position] != action:
+        return None
+    start, end = _chunk(run.actions, run.position, "create")
+    look = run.memo.get("create-look")
+    if isinstance(look, tuple) and look[0] == start:
+        companies: list[LiveCompany] = look[1]
+    elif run.position == start and _look_cheaper(run.actions, start, end):
+        companies, _ = client.b2b.list_companies(min_modified=since)
+        run.memo["create-look"] = (start, companies)
+    else:
+        return None
+    key = name_key(wanted)
+    return [c for c in companies if name_key(c.company_name) == key and c.status != "deleted"]
+
+
 def _confirm_now(run: ApplyRun, action: Action) -> bool:
     """True when the id a convert or create answers must be confirmed right after it: a later
     action uses it (or the action is not sent from a plan's apply). Otherwise verification,
@@ -191,7 +236,11 @@ def _in_run(run: ApplyRun) -> bool:
 
 
 def _create_by_name(
-    client: ApiClient, request: Request, wanted: str, confirm_now: bool
+    client: ApiClient,
+    request: Request,
+    wanted: str,
+    confirm_now: bool,
+    looked: list[LiveCompany] | None = None,
 ) -> tuple[int, str]:
     """Independent create: the identity is the name (the group may hold other companies).
 
@@ -218,7 +267,7 @@ def _create_by_name(
             "it, nothing was created"
         )
 
-    existing = named()
+    existing = named() if looked is None else looked
     if existing:
         return adopt(existing, "(made since planning)")
 
