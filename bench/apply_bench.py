@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 from bench.harness import Budget, make_sandbox, open_client, settings, summarize, table
@@ -73,9 +74,12 @@ def _client(sb: Sandbox, budget: Budget) -> ApiClient:
 
 
 def _plan(sb: Sandbox, manifests: ManifestSet, budget: Budget) -> Plan:
+    """The plan ``apply`` without ``--plan`` makes: its own read, so its staleness check asks
+    only what changed since (``Plan.own_read``)."""
     with _client(sb, budget) as client:
         live = read_live(client, manifests)
-    return build_plan(manifests, live, created_at="2026-01-01T00:00:00Z")
+    plan = build_plan(manifests, live, created_at="2026-01-01T00:00:00Z")
+    return replace(plan, own_read=True)
 
 
 def one_run(
