@@ -217,11 +217,26 @@ def _cache_dir(args: argparse.Namespace) -> str:
 
 
 def _record_managed(
-    args: argparse.Namespace, session: Session, found: ManifestSet, record: managed.Managed
+    args: argparse.Namespace,
+    session: Session,
+    found: ManifestSet,
+    record: managed.Managed,
+    since: int | None = None,
 ) -> None:
-    """After an apply: remember the companies the manifests manage (new ones included)."""
+    """After an apply: remember the companies the manifests manage (new ones included).
+
+    The companies apply converted or created were modified at or after ``since`` (its
+    verification's start): a listing of those (a page or two) finds them, where listing every
+    company cost total/250 requests. Only when one is still missing is every company listed."""
     now = record.now
-    if any(spec.resource not in now.values() for spec in found.companies):
+
+    def missing() -> bool:
+        return any(spec.resource not in now.values() for spec in found.companies)
+
+    if missing() and since is not None:
+        changed, _ = session.client.b2b.list_companies(min_modified=since)
+        now = {**now, **managed.managed_now(found, changed)}
+    if missing():
         companies, _ = session.client.b2b.list_companies()  # pick up companies just created
         now = managed.managed_now(found, companies)
     managed.record(_cache_dir(args), record.key, now)
@@ -455,7 +470,7 @@ def apply(args: argparse.Namespace, console: Console) -> int:
             raise
         _write_report(args.report, report, the_plan)
         if not report.refused and not report.stopped:  # stopped: send nothing more
-            _record_managed(args, session, found, record)
+            _record_managed(args, session, found, record, report.since)
         if report.refused:
             raise ApplyRefusedError(report.refused)
         if args.format == "json":

@@ -346,6 +346,7 @@ def apply_plan(
         seconds=clock() - start,
         interrupted=bool(stopped),
         stopped=stopped,
+        since=since,
     )
 
 

@@ -726,6 +726,9 @@ class ApplyReport:
     refused: str = ""
     stopped: str = ""
     """Why apply stopped before the end (Ctrl-C, SIGTERM, --timeout, refused credentials)."""
+    since: int | None = None
+    """The time (Unix seconds) apply's verification listed changes from: every company apply
+    converted or created was modified at or after it."""
 
     @property
     def ok(self) -> bool:
