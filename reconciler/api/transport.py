@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 import httpx
 
+from reconciler.api import jsonbody
 from reconciler.api.network import BoundedTransport
 from reconciler.api.pacing import (
     EPSILON,
@@ -711,7 +712,7 @@ class Http:
         if response.status_code == 204 or not body.strip():
             return None
         try:
-            return json.loads(body)
+            return jsonbody.loads(body)
         except ValueError as exc:
             raise ApiError(
                 "the API answered with a body that is not JSON",
@@ -755,7 +756,7 @@ def error_message(response: httpx.Response) -> str:
     raw = response.content
     if raw.strip():
         try:
-            body = json.loads(raw)
+            body = jsonbody.loads(raw)
         except ValueError:
             return " ".join(_text(response).split())
         message = api_message(body)
