@@ -95,6 +95,7 @@ from reconciler.model import (
     ReadNeeds,
     Refresh,
 )
+from reconciler.packed import UserRows
 from reconciler.snapshot import Snapshot
 
 MARGIN = 900
@@ -141,7 +142,7 @@ def newest_since(page: Sequence[S], since: int) -> list[S] | None:
 class _UserChanges:
     changed: dict[int, LiveUser]
     """customerId -> the user, for users modified since."""
-    rows: dict[int, tuple[int | None, int]]
+    rows: UserRows
     """customerId -> (companyId, updatedAt) of every user now."""
 
 
@@ -283,18 +284,22 @@ class IncrementalReader(Reader):
         changed, _ = self.b2b.list_company_users(min_modified=self.since)
         total = self.b2b.count_users()
         fresh = {u.customer_id: u for u in changed}
-        created = fresh.keys() - rows_then.keys()
+        created = [c for c in fresh if c not in rows_then]
         if total != len(rows_then) + len(created):
             self._full("users", "users were deleted")
             self.moved_customers = None
             return None
-        rows = dict(rows_then)
         moved: set[int] = set()
         for cid, user in fresh.items():
-            before = rows.get(cid)
+            before = rows_then.get(cid)
             if before is None or before[0] != user.company_id or self._created_since(user):
                 moved.add(cid)
-            rows[cid] = (user.company_id, user.updated_at)
+        try:
+            rows = rows_then.updated({c: (u.company_id, u.updated_at) for c, u in fresh.items()})
+        except OverflowError:  # no real time: such an answer is kept out of the snapshot
+            self._full("users", "a user's time out of range")
+            self.moved_customers = None
+            return None
         self.moved_customers = moved
         self.user_rows = rows
         self.incremental.append("users")
@@ -448,11 +453,15 @@ class IncrementalReader(Reader):
             listed = self.b2b.list_orders(min_created=None, min_modified=self.since)
         changed = {o.bc_order_id: o for o in listed}
         total = head.total if head.total is not None else self.b2b.count_orders()
-        created = changed.keys() - snap.order_ids
+        created = [o for o in changed if o not in snap.order_ids]
         if total != len(snap.order_ids) + len(created):
             self._full("orders", "orders were deleted or appeared late")
             return super()._orders(wanted)
-        ids_now = snap.order_ids | created
+        try:
+            ids_now = snap.order_ids.with_ids(created)
+        except OverflowError:  # no real id: such an answer is kept out of the snapshot
+            self._full("orders", "an order id out of range")
+            return super()._orders(wanted)
         kept = snap.live.orders
         out: dict[int, LiveOrder] = {}
         lookups: list[int] = []
@@ -593,7 +602,7 @@ def snapshot_of(
         companies_complete=everything is not None,
         user_rows=reader.user_rows,
         user_emails=frozenset(needs.user_emails) if reader.user_rows is not None else frozenset(),
-        order_ids=reader.order_ids,  # the read's own set: 500,000 ids, not copied
+        order_ids=reader.order_ids,
         core_count=reader.core_count if core_ok else None,
         core_max_id=reader.core_max_id if core_ok else None,
         needs=_needs_json(needs),

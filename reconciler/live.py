@@ -69,7 +69,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
 from typing import cast
 
@@ -98,6 +97,7 @@ from reconciler.model import (
     ManifestSet,
     ReadNeeds,
 )
+from reconciler.packed import IdSet, UserRows, ids_or_none, rows_or_none
 
 CONFIG_PAGE = 250
 
@@ -447,9 +447,9 @@ class Reader:
         self.company_total: int | None = None
         self.all_companies: list[LiveCompany] | None = None
         """Every company in the store, in read order (when the read listed them all)."""
-        self.user_rows: dict[int, tuple[int | None, int]] | None = None
+        self.user_rows: UserRows | None = None
         """customerId -> (companyId, updatedAt) of every user (when the read listed them all)."""
-        self.order_ids: AbstractSet[int] | None = None
+        self.order_ids: IdSet | None = None
         """Every B2B order id (when the read listed them all)."""
         self.core_count: int | None = None
         self.core_max_id: int | None = None
@@ -586,7 +586,7 @@ class Reader:
             cid: (company, updated) for cid, company, updated in first.items if cid in wanted
         }
         if first.last:
-            self.user_rows = {cid: (company, updated) for cid, company, updated in first.items}
+            self.user_rows = rows_or_none({cid: (company, at) for cid, company, at in first.items})
             return out
         todo = [c for c in customers if c not in out]
         total = first.total
@@ -597,7 +597,7 @@ class Reader:
                     out[cid] = (company, updated)
             return out
         users, _ = self.b2b.rest_of_users(first)
-        self.user_rows = {cid: (company, updated) for cid, company, updated in users}
+        self.user_rows = rows_or_none({cid: (company, at) for cid, company, at in users})
         for cid, company, updated in users:
             if cid in wanted:
                 out[cid] = (company, updated)
@@ -635,7 +635,7 @@ class Reader:
         return tuple(u for _, u in sorted(found.items()) if relevant(u))
 
     def _all_users(self, users: Iterable[LiveUser]) -> None:
-        self.user_rows = {u.customer_id: (u.company_id, u.updated_at) for u in users}
+        self.user_rows = rows_or_none({u.customer_id: (u.company_id, u.updated_at) for u in users})
 
     # -- core orders of customers
 
@@ -670,7 +670,7 @@ class Reader:
         first = self.b2b.orders_page()
         out = {o.bc_order_id: o for o in first.items if o.bc_order_id in want}
         if first.last:
-            self.order_ids = {o.bc_order_id for o in first.items}
+            self.order_ids = ids_or_none(o.bc_order_id for o in first.items)
             return out
         todo = [o for o in wanted if o not in out]
         total = first.total
@@ -682,6 +682,6 @@ class Reader:
             return out
         ids: set[Hashable] = set()  # every order's id (the snapshot's), only wanted orders held
         orders, _ = self.b2b.rest_of_orders(first, wanted=want, ids=ids)
-        self.order_ids = cast("set[int]", ids)  # bc_order_id keys: ints, kept without a copy
+        self.order_ids = ids_or_none(cast("set[int]", ids))  # bc_order_id keys: ints
         out.update((o.bc_order_id, o) for o in orders)
         return out

@@ -2,10 +2,11 @@
 
 ``<cache-dir>/snapshot-<storeHash>.json`` (default cache folder ``.b2b-reconcile/``), written
 atomically (a temporary file, then a rename) after every live read of ``plan`` and ``apply``.
-It holds what that read found (the recorded-live shape of saved plans, ``planfile.live_to_json``)
-and what it learned about the whole store when a part listed everything: every company, every
-user's company, every B2B order id, the core order count and highest id. It holds no secret (no
-token, no header, no URL), so it is safe to keep in a CI cache.
+It holds what that read found (the recorded-live shape of saved plans, ``planfile.live_to_json``,
+with the companies, customers and orders as columns: ``livecolumns``) and what it learned about
+the whole store when a part listed everything: every company, every user's company, every B2B
+order id (packed columns: ``packed``), the core order count and highest id. It holds no secret
+(no token, no header, no URL), so it is safe to keep in a CI cache.
 
 It is a cache and decides nothing on its own: anything wrong with it (missing, not a regular
 file, too large, not JSON, another format version or store, taken in the future or longer ago
@@ -20,38 +21,33 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanFileError
+from reconciler.jsontext import Lazy
+from reconciler.livecolumns import (
+    ColumnError,
+    companies_from,
+    companies_json,
+    customers_from,
+    customers_json,
+    orders_from,
+    orders_json,
+)
 from reconciler.localfile import MIB, LocalFileProblem, read_capped
-from reconciler.model import (
-    JSON,
-    GroupsSeen,
-    LiveCompany,
-    LiveCustomer,
-    LiveOrder,
-    LiveState,
-    PriceListAssignment,
-)
-from reconciler.planfile import (
-    company_json,
-    customer_json,
-    live_from_json,
-    live_to_json,
-    order_json,
-)
+from reconciler.model import JSON, GroupsSeen, LiveState
+from reconciler.packed import IdSet, UserRows, pack, unpack
+from reconciler.planfile import live_from_json, live_to_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""1: every object a JSON object (read no more: such a snapshot means one full read); 2: the
+big lists as columns and the ids packed (``livecolumns``, ``packed``)."""
 MAX_SNAPSHOT_BYTES = 256 * MIB
-"""Largest snapshot read (50,000 companies and 500,000 orders take about 30 MiB)."""
+"""Largest snapshot read (50,000 companies and 500,000 orders take about 9 MiB)."""
 DEFAULT_MAX_AGE = 24 * 3600
 """Seconds after which a snapshot is not used (``--snapshot-max-age``)."""
-
-UserRows = Mapping[int, tuple[int | None, int]]
-"""customerId -> (companyId, updatedAt) of every company user."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +61,12 @@ class Snapshot:
     """What the read found (every company when ``companies_complete``)."""
     companies_complete: bool = False
     user_rows: UserRows | None = None
+    """customerId -> (companyId, updatedAt) of every company user (when the read listed them
+    all)."""
     user_emails: frozenset[str] = frozenset()
     """The listed e-mails (lower case) whose users ``live.users`` holds, wherever they were."""
-    order_ids: AbstractSet[int] | None = None
-    """Every B2B order id (the read's own set, not copied: 500,000 ids take about 30 MB)."""
+    order_ids: IdSet | None = None
+    """Every B2B order id (500,000 take 4 MB in an IdSet, about 30 MB in a frozenset)."""
     core_count: int | None = None
     core_max_id: int | None = None
     needs: Mapping[str, JSON] = field(default_factory=dict)
@@ -99,22 +97,25 @@ def path_for(cache_dir: str, store_hash: str) -> Path:
 # --------------------------------------------------------------------------- writing
 
 
-def to_json(snap: Snapshot) -> dict[str, JSON]:
-    """The snapshot file's JSON object."""
+def _json_parts(snap: Snapshot) -> dict[str, Any]:
+    """The snapshot file's object: the big lists as columns (``livecolumns``), the ids and
+    user rows as packed columns (``packed``); the string and mapping columns are ``Lazy``,
+    made as they are written."""
+    live = snap.live
+    light = live_to_json(replace(live, companies=(), customers={}, orders={}))
+    light["companies"] = companies_json(live.companies)
+    light["customers"] = customers_json([live.customers[k] for k in sorted(live.customers)])
+    light["orders"] = orders_json([live.orders[k] for k in sorted(live.orders)])
     return {
         "formatVersion": FORMAT_VERSION,
         "storeHash": snap.store_hash,
         "takenAt": snap.taken_at,
         "needs": dict(snap.needs),
-        "live": live_to_json(snap.live),
+        "live": light,
         "companiesComplete": snap.companies_complete,
-        "userRows": (
-            None
-            if snap.user_rows is None
-            else [[c, *snap.user_rows[c]] for c in sorted(snap.user_rows)]
-        ),
+        "userRows": None if snap.user_rows is None else _rows_json(snap.user_rows),
         "userEmails": sorted(snap.user_emails),
-        "orderIds": None if snap.order_ids is None else sorted(snap.order_ids),
+        "orderIds": None if snap.order_ids is None else IdSet(snap.order_ids).packed(),
         "coreOrders": (
             None
             if snap.core_count is None or snap.core_max_id is None
@@ -136,6 +137,29 @@ def to_json(snap: Snapshot) -> dict[str, JSON]:
     }
 
 
+def _rows_json(rows: UserRows) -> dict[str, Any]:
+    keys, companies, updated, nulls = UserRows.of(rows).columns()
+    return {
+        "count": len(keys),
+        "customerId": pack(keys),
+        "companyId": {"values": pack(companies), "nullAt": pack(nulls)},
+        "updatedAt": pack(updated),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Lazy):
+        return list(value)
+    return value
+
+
+def to_json(snap: Snapshot) -> dict[str, JSON]:
+    """The snapshot file's JSON object."""
+    return dict(_plain(_json_parts(snap)))
+
+
 _CHUNK = 1_000
 """Items encoded at a time when the snapshot is streamed to its file."""
 
@@ -144,65 +168,42 @@ def _dumps(value: JSON) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class _Stream:
+def _write_list(items: Iterable[JSON], write: Callable[[str], object]) -> None:
     """A long JSON array written a chunk at a time (never held whole, neither as values nor
     as one string)."""
-
-    def __init__(self, items: Iterable[JSON]) -> None:
-        self.items = items
-
-    def write(self, write: Callable[[str], object]) -> None:
-        write("[")
-        chunk: list[JSON] = []
-        sep = ""
-        for item in self.items:
-            chunk.append(item)
-            if len(chunk) == _CHUNK:
-                write(sep + _dumps(chunk)[1:-1])
-                sep, chunk = ",", []
-        if chunk:
-            write(sep + _dumps(chunk)[1:-1])
-        write("]")
-
-
-def _write_object(parts: Iterable[tuple[str, Any]], write: Callable[[str], object]) -> None:
-    write("{")
+    write("[")
+    chunk: list[JSON] = []
     sep = ""
-    for key, value in parts:
-        write(sep + _dumps(key) + ":")
-        sep = ","
-        if isinstance(value, _Stream):
-            value.write(write)
-        elif key == "live":
-            _write_object(value.items(), write)
-        else:
-            write(_dumps(value))
-    write("}")
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == _CHUNK:
+            write(sep + _dumps(chunk)[1:-1])
+            sep, chunk = ",", []
+    if chunk:
+        write(sep + _dumps(chunk)[1:-1])
+    write("]")
 
 
-def _live_parts(live: LiveState) -> dict[str, Any]:
-    light = live_to_json(replace(live, companies=(), customers={}, orders={}))
-    streamed = {
-        "companies": _Stream(company_json(c) for c in live.companies),
-        "customers": _Stream(customer_json(live.customers[k]) for k in sorted(live.customers)),
-        "orders": _Stream(order_json(live.orders[k]) for k in sorted(live.orders)),
-    }
-    return {k: streamed.get(k, v) for k, v in light.items()}
+def _write_value(value: Any, write: Callable[[str], object]) -> None:
+    if isinstance(value, dict):
+        write("{")
+        sep = ""
+        for key, item in value.items():
+            write(sep + _dumps(key) + ":")
+            sep = ","
+            _write_value(item, write)
+        write("}")
+    elif isinstance(value, (list, Lazy)):
+        _write_list(value, write)
+    else:
+        write(_dumps(value))
 
 
 def write_json(snap: Snapshot, write: Callable[[str], object]) -> None:
     """Write the snapshot file's JSON object (exactly ``json.dumps(to_json(snap))``, compact)
-    through ``write``, a chunk at a time: the large lists (companies, customers, orders, user
-    rows, order ids) are encoded ``_CHUNK`` items at a time, so the whole text is never held."""
-    rows = snap.user_rows
-    empty = LiveState(store_hash=snap.store_hash)
-    parts: dict[str, Any] = dict(to_json(replace(snap, live=empty, user_rows=None, order_ids=None)))
-    parts["live"] = _live_parts(snap.live)
-    if rows is not None:
-        parts["userRows"] = _Stream([c, *rows[c]] for c in sorted(rows))
-    if snap.order_ids is not None:
-        parts["orderIds"] = _Stream(sorted(snap.order_ids))
-    _write_object(parts.items(), write)
+    through ``write``, a chunk at a time: lists are encoded ``_CHUNK`` items at a time (the
+    string and mapping columns made as they are), so the whole text is never held."""
+    _write_value(_json_parts(snap), write)
 
 
 def save(cache_dir: str, snap: Snapshot) -> str:
@@ -220,6 +221,8 @@ def save(cache_dir: str, snap: Snapshot) -> str:
         tmp_name = None
     except OSError as exc:
         return f"snapshot {target} not written: {exc.strerror or exc}"
+    except OverflowError:  # packed columns hold 8-byte ints: no real id or time is larger
+        return f"snapshot {target} not written: a number read does not fit in 8 bytes"
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
@@ -264,11 +267,21 @@ def load(
     return snap, ""
 
 
+_VERSION_FIRST = re.compile(rb'\{\s*"formatVersion"\s*:\s*(-?\d+)\s*[,}]')
+"""How every snapshot file starts (``formatVersion`` is written first)."""
+
+
 def _read_json(path: Path) -> Any:
-    """The snapshot file's JSON value. Neither its bytes nor its text outlive the parse (each
-    is 35 MB at 50,000 companies, beside what is built from them)."""
+    """The snapshot file's JSON value. Neither its bytes nor its text outlive the parse. A
+    file that says first that it is of another format version is not parsed at all (the
+    35 MB of a format-1 snapshot of 50,000 companies parse into some 200 MB of objects)."""
+    raw = read_capped(path, MAX_SNAPSHOT_BYTES)
+    said = _VERSION_FIRST.match(raw[:64])
+    if said is not None and int(said[1]) != FORMAT_VERSION:
+        raise _Bad(f"format version {int(said[1])} (this version reads {FORMAT_VERSION})")
     try:
-        text = read_capped(path, MAX_SNAPSHOT_BYTES).decode("utf-8")
+        text = raw.decode("utf-8")
+        del raw
         return json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _Bad(f"not valid JSON ({type(exc).__name__})") from None
@@ -277,13 +290,14 @@ def _read_json(path: Path) -> Any:
 def _parse(data: Any, store_hash: str) -> Snapshot:
     if not isinstance(data, dict):
         raise _Bad("not a snapshot (expected a JSON object)")
-    if data.get("formatVersion") != FORMAT_VERSION:
-        raise _Bad(f"format version {data.get('formatVersion')!r} (this version reads 1)")
+    version = data.get("formatVersion")
+    if version != FORMAT_VERSION:
+        raise _Bad(f"format version {version!r} (this version reads {FORMAT_VERSION})")
     if data.get("storeHash") != store_hash:
         raise _Bad(f"made for store {data.get('storeHash')!r}")
     try:
         return _build(data, store_hash)
-    except PlanFileError as exc:
+    except (PlanFileError, ColumnError) as exc:
         raise _Bad(str(exc)) from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise _Bad(f"malformed ({type(exc).__name__})") from None
@@ -303,75 +317,9 @@ def _int(value: Any) -> int:
     return value
 
 
-def _opt_int(value: Any) -> int | None:
-    return None if value is None else _int(value)
-
-
-def _str(value: Any) -> str:
-    if type(value) is not str:
-        raise _Bad(f"expected a string, found {type(value).__name__}")
-    return value
-
-
-def _str_map(value: Any) -> dict[str, str]:
-    if type(value) is not dict:
-        raise _Bad(f"expected an object, found {type(value).__name__}")
-    for item in value.values():
-        _str(item)
-    return value
-
-
-def _list(value: Any) -> list[Any]:
-    if type(value) is not list:
-        raise _Bad(f"expected a list, found {type(value).__name__}")
-    return value
-
-
-def _company(c: dict[str, Any]) -> LiveCompany:
-    return LiveCompany(
-        company_id=_int(c["companyId"]),
-        customer_group_id=_opt_int(c["customerGroupId"]),
-        company_name=_str(c["companyName"]),
-        company_email=_str(c["companyEmail"]),
-        company_phone=_str(c["companyPhone"]),
-        status=_str(c["status"]),
-        uuid=_str(c["uuid"]),
-        catalog_id=_str(c["catalogId"]),
-        price_list_assign=tuple(
-            PriceListAssignment(_int(p["channelId"]), _int(p["priceListId"]))
-            for p in _list(c["priceListAssign"])
-        ),
-        extra_fields=_str_map(c["extraFields"]),
-        address=_str_map(c["address"]),
-        updated_at=_int(c["updatedAt"]),
-    )
-
-
-def _order(o: dict[str, Any]) -> LiveOrder:
-    return LiveOrder(
-        bc_order_id=_int(o["bcOrderId"]),
-        company_id=_opt_int(o["companyId"]),
-        po_number=_str(o["poNumber"]),
-        extra_fields=_str_map(o["extraFields"]),
-        updated_at=_int(o["updatedAt"]),
-        created_at=_int(o["createdAt"]),
-    )
-
-
-def _customer(c: dict[str, Any]) -> LiveCustomer:
-    email = c.get("email")
-    return LiveCustomer(
-        customer_id=_int(c["customerId"]),
-        company_id=_opt_int(c["companyId"]),
-        user_updated_at=_opt_int(c["userUpdatedAt"]),
-        order_ids=tuple(_int(o) for o in _list(c["orderIds"])),
-        email=None if email is None else _str(email),
-    )
-
-
 def _live(value: Any, store_hash: str) -> LiveState:
-    """The kept live state: the big lists built directly (a snapshot of 50,000 companies is
-    read in a fraction of the strict plan-file reader's time), the users by that reader."""
+    """The kept live state: the big lists from their columns (``livecolumns``), the rest by
+    the plan-file reader."""
     if type(value) is not dict:
         raise _Bad("live: expected an object")
     users = live_from_json(
@@ -392,13 +340,28 @@ def _live(value: Any, store_hash: str) -> LiveState:
         where="live",
     )
     # each parsed list is taken out of ``value`` as it is built: freed once built, not at the end
-    customers = [_customer(c) for c in _list(value.pop("customers"))]
-    orders = [_order(o) for o in _list(value.pop("orders"))]
-    return replace(
-        users,
-        companies=tuple(_company(c) for c in _list(value.pop("companies"))),
-        customers={c.customer_id: c for c in customers},
-        orders={o.bc_order_id: o for o in orders},
+    companies = companies_from(value.pop("companies"), "live.companies")
+    same = {c.company_id: c.company_id for c in companies}
+    orders = orders_from(value.pop("orders"), "live.orders", same)
+    del same
+    customers = customers_from(value.pop("customers"), "live.customers", orders)
+    return replace(users, companies=companies, customers=customers, orders=orders)
+
+
+def _user_rows(value: Any) -> UserRows | None:
+    if value is None:
+        return None
+    if type(value) is not dict or type(value.get("count")) is not int:
+        raise _Bad("userRows: expected the columns of the user rows")
+    count = value["count"]
+    companies = value["companyId"]
+    if type(companies) is not dict:
+        raise _Bad("userRows.companyId: expected {values, nullAt}")
+    return UserRows.from_columns(
+        unpack(value["customerId"], "userRows.customerId", count),
+        unpack(companies["values"], "userRows.companyId", count),
+        unpack(value["updatedAt"], "userRows.updatedAt", count),
+        unpack(companies["nullAt"], "userRows.companyId.nullAt"),
     )
 
 
@@ -406,17 +369,12 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
     taken = data["takenAt"]
     if not isinstance(taken, int) or isinstance(taken, bool) or taken < 0:
         raise _Bad("takenAt: expected a Unix time")
-    live = _live(data["live"], store_hash)
-    rows: dict[int, tuple[int | None, int]] | None = None
-    if data.get("userRows") is not None:
-        rows = {}
-        for row in data["userRows"]:
-            if not isinstance(row, list) or len(row) != 3:
-                raise _Bad("userRows: expected [customerId, companyId, updatedAt] rows")
-            customer, company, updated = row
-            _ints([customer, updated] + ([] if company is None else [company]), "userRows")
-            rows[customer] = (company, updated)
-    order_ids = data.get("orderIds")
+    live = _live(data.pop("live"), store_hash)
+    rows = _user_rows(data.get("userRows"))
+    raw_ids = data.get("orderIds")
+    order_ids = (
+        None if raw_ids is None else IdSet.of_sorted(unpack(raw_ids, "orderIds"), "orderIds")
+    )
     core = data.get("coreOrders")
     if core is not None and not isinstance(core, dict):
         raise _Bad("coreOrders: expected an object")
@@ -463,7 +421,7 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
         companies_complete=complete,
         user_rows=rows,
         user_emails=frozenset(emails),
-        order_ids=None if order_ids is None else frozenset(_ints(order_ids, "orderIds")),
+        order_ids=order_ids,
         core_count=count,
         core_max_id=high,
         needs=needs if isinstance(needs, dict) else {},
@@ -471,6 +429,12 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
         admin_emails=admins,
         groups=groups,
     )
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise _Bad(f"expected a list, found {type(value).__name__}")
+    return value
 
 
 def age_text(seconds: int) -> str:

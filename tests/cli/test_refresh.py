@@ -53,7 +53,7 @@ def test_the_second_plan_is_incremental_and_says_so(tmp_path: Path, db: str) -> 
     assert code == 2
     assert "Refresh: full (no snapshot yet" in first
     body = json.loads(the_snapshot(tmp_path).read_text())
-    assert body["formatVersion"] == 1
+    assert body["formatVersion"] == 2
     assert body["storeHash"]
     code, second, _ = plan(db)
     assert code == 2
@@ -80,7 +80,7 @@ def test_refresh_full_reads_everything_and_still_writes_the_snapshot(
 
 
 def _corrupt(path: Path) -> None:
-    path.write_text('{"formatVersion": 1, "storeHash": ')
+    path.write_text('{"formatVersion": 2, "storeHash": ')
 
 
 def _foreign(path: Path) -> None:
@@ -119,7 +119,27 @@ def _fifo(path: Path) -> None:
 
 def _wrong_shape(path: Path) -> None:
     body = json.loads(path.read_text())
-    body["live"]["companies"] = [{"companyId": "x"}]
+    body["live"]["companies"]["companyName"][0] = 7
+    path.write_text(json.dumps(body))
+
+
+def _bad_column(path: Path) -> None:
+    body = json.loads(path.read_text())
+    body["live"]["orders"]["bcOrderId"] = "x"
+    path.write_text(json.dumps(body))
+
+
+def _short_column(path: Path) -> None:
+    body = json.loads(path.read_text())
+    body["live"]["orders"]["count"] += 1
+    path.write_text(json.dumps(body))
+
+
+def _first_format(path: Path) -> None:
+    """A snapshot an earlier version wrote (format 1: every object a JSON object)."""
+    body = json.loads(path.read_text())
+    body["formatVersion"] = 1
+    body["live"]["companies"] = [{"companyId": 1}]
     path.write_text(json.dumps(body))
 
 
@@ -131,7 +151,10 @@ SPOILERS = {
     "version": (_version, "format version 99"),
     "directory": (_directory, "is a directory, not a regular file"),
     "fifo": (_fifo, "is a FIFO (named pipe), not a regular file"),
-    "wrong shape": (_wrong_shape, "expected an integer, found str"),
+    "wrong shape": (_wrong_shape, "live.companies.companyName[0]: expected a string, found int"),
+    "bad column": (_bad_column, "live.orders.bcOrderId: not a packed column"),
+    "short column": (_short_column, "live.orders.bcOrderId: 14 values where 15 were expected"),
+    "format 1": (_first_format, "format version 1 (this version reads 2)"),
 }
 
 
