@@ -39,9 +39,22 @@ Per part (each independently; the plan header names which came from the snapshot
   and the highest id): ``GET /v2/orders/count`` and ``GET /v2/orders?min_date_modified=since``
   (which also sees an order moved to another customer); ``count == count then + orders above
   the highest id`` proves no deletion, else the part is read in full.
-- **B2B orders** (the snapshot holds every order id): the first page of every order
-  (``minCreated=1``, ``updatedAt`` descending: the total, and every change when its oldest order
-  is older than ``since``), else also ``GET /orders?minModified=since``; the same total check.
+- **B2B orders** (the snapshot holds every order id, and the core orders B2B Edition lacked at
+  its read: ``unsynced``): the first page of every order (``minCreated=1``, ``updatedAt``
+  descending: the total, and every change when its oldest order is older than ``since``), else
+  also ``GET /orders?minModified=since``. B2B Edition may learn of a core order late
+  (b2b-api.md §9.13), its record carrying the order's old ``updatedAt``: no listing of what
+  changed shows it, yet the total counts it, and it could balance a lost record. So each order
+  of ``unsynced``, and each core order this read found that B2B did not have then (created
+  since), that the first page does not show is looked up (``GET /orders/{id}``; none when
+  that page is the last; more than the listing of every order takes pages: read in full), and
+  ``total == orders then + created + found late`` proves no record lost. ``unsynced`` is every
+  core order the read paged that B2B lacked; after a read that served the core orders part
+  (no core order deleted), the earlier ``unsynced`` and the core orders created since that B2B
+  still lacks, plus, when B2B lost records, those core still has (each asked in core; more than
+  a pass over every core order takes pages: not known). Not known (core orders read per
+  customer or not at all, or an older snapshot): the B2B orders are read in full, and the core
+  orders too when they could have been served, so that the next read knows.
   An order wanted now that the snapshot did not keep is read by id; so are the suspects:
   orders of a deleted company (deleting a company clears its orders' ``companyId``) and
   company-less orders when a user was created, moved, deleted or created again in the same
@@ -173,6 +186,10 @@ class IncrementalReader(Reader):
         self.moved_customers: set[int] | None = None
         """Customers whose user was created, moved or deleted since (None: not known)."""
         self.customer_orders: dict[int, tuple[int, ...]] = {}
+        self.core_new: list[int] | None = None
+        """Core orders created since (the core orders part served from the snapshot)."""
+        self.orders_served = False
+        """Whether the B2B orders part was served from the snapshot."""
         self._users: _UserChanges | None = None
         self._users_tried = False
 
@@ -419,12 +436,18 @@ class IncrementalReader(Reader):
         if any(c not in kept for c in customers):
             self._full("core orders", "new customers are named")
             return super()._customer_orders(customers)
+        if snap.unsynced is None and snap.order_ids is not None:
+            # (a snapshot of an earlier version, or B2B Edition lost more records than can be
+            # checked in core one by one): every order, so that the B2B orders part learns it
+            self._full("core orders", "the snapshot does not know which orders B2B lacked")
+            return super()._customer_orders(customers)
         count = self.core.order_count()
         changed = self.core.order_customers(modified_since=self.core_since)
-        new = sum(1 for order_id, _ in changed if order_id > snap.core_max_id)
-        if count != snap.core_count + new:
+        new = [order_id for order_id, _ in changed if order_id > snap.core_max_id]
+        if count != snap.core_count + len(new):
             self._full("core orders", "orders were deleted")
             return super()._customer_orders(customers)
+        self.core_new = new
         moved = dict(changed)
         # Each customer's own orders looked up in ``moved``: a set minus ``moved.keys()`` walked
         # every changed order once per customer (100,000 x 2,000 at 10k).
@@ -446,6 +469,11 @@ class IncrementalReader(Reader):
         if snap.order_ids is None:
             self._full("orders", "the snapshot does not hold every order id")
             return super()._orders(wanted)
+        late = self._late_candidates()
+        if late is None:
+            why = "the snapshot does not know which orders B2B lacked"
+            self._full("orders", why if snap.unsynced is None else "core orders read per customer")
+            return super()._orders(wanted)
         suspects = self._order_suspects(wanted)
         head = self.b2b.orders_page()  # every order, the most recently modified first
         listed = newest_since(head.items, self.since) if head.total is not None else None
@@ -454,11 +482,14 @@ class IncrementalReader(Reader):
         changed = {o.bc_order_id: o for o in listed}
         total = head.total if head.total is not None else self.b2b.count_orders()
         created = [o for o in changed if o not in snap.order_ids]
-        if total != len(snap.order_ids) + len(created):
-            self._full("orders", "orders were deleted or appeared late")
+        appeared = self._synced_late(late, head, changed, total)
+        if appeared is None:
+            return super()._orders(wanted)
+        if total != len(snap.order_ids) + len(created) + len(appeared):
+            self._full("orders", "orders were deleted")
             return super()._orders(wanted)
         try:
-            ids_now = snap.order_ids.with_ids(created)
+            ids_now = snap.order_ids.with_ids([*created, *appeared])
         except OverflowError:  # no real id: such an answer is kept out of the snapshot
             self._full("orders", "an order id out of range")
             return super()._orders(wanted)
@@ -468,6 +499,8 @@ class IncrementalReader(Reader):
         for order_id in wanted:
             if order_id in changed:
                 out[order_id] = changed[order_id]
+            elif order_id in appeared:
+                out[order_id] = appeared[order_id]
             elif order_id in suspects or (order_id not in kept and order_id in ids_now):
                 lookups.append(order_id)
             elif order_id in kept:
@@ -480,8 +513,72 @@ class IncrementalReader(Reader):
             if order is not None:
                 out[order_id] = order
         self.order_ids = ids_now
+        self.orders_served = True
         self.incremental.append("orders")
         return out
+
+    def _late_candidates(self) -> list[int] | None:
+        """The orders whose B2B record may have come since with an ``updatedAt`` older than
+        ``since`` (a late sync): those B2B lacked at the snapshot's read, and the core orders
+        this read found that B2B did not have then (every one when it paged the core orders,
+        those created since when it served them). None when not known."""
+        then, ids_then = self.snap.unsynced, self.snap.order_ids
+        if then is None or ids_then is None:
+            return None
+        if self.core_ids is not None:
+            found: Iterable[int] = self.core_ids
+        elif self.core_new is not None:
+            found = self.core_new
+        else:
+            return None
+        return sorted(then.union(ids_then.lacking(found)))
+
+    def _synced_late(
+        self,
+        candidates: list[int],
+        head: Page[LiveOrder],
+        changed: Mapping[int, LiveOrder],
+        total: int,
+    ) -> dict[int, LiveOrder] | None:
+        """The records B2B Edition has now of the ``candidates`` (``_late_candidates``: a late
+        sync brings them with the order's old ``updatedAt``, so no listing of what changed
+        shows them, yet the total counts them): found on the first page (all of them when it
+        is the last), or looked up one by one. None (then the part is read in full) when more
+        are to be looked up than the listing of every order takes pages."""
+        ids_then = self.snap.order_ids
+        late = [
+            o for o in candidates if o not in changed and (ids_then is None or o not in ids_then)
+        ]
+        on_head = {o.bc_order_id: o for o in head.items}
+        appeared = {o: on_head[o] for o in late if o in on_head}
+        todo = [] if head.last else [o for o in late if o not in on_head]
+        if len(todo) > pages_for(total, ORDER_PAGE):
+            self._full("orders", f"{len(todo)} orders B2B lacked to look up")
+            return None
+        for order_id in todo:
+            order = self.b2b.get_order(order_id)
+            if order is not None:
+                appeared[order_id] = order
+        return appeared
+
+    def _note_unsynced(self) -> None:
+        """``unsynced`` of this read: from every core order when the core orders part was read
+        in full; else, when it was served from the snapshot (no core order deleted), the
+        snapshot's and the core orders created since, less those B2B has now, plus the
+        records B2B lost (read in full: those of the snapshot's ids it lacks now) that core
+        still has (each asked in core, unless more than a pass over every core order takes
+        pages: then not known, and the next read pages every core order)."""
+        then, now = self.snap.unsynced, self.order_ids
+        if self.core_ids is not None or now is None or then is None or self.core_new is None:
+            super()._note_unsynced()
+            return
+        lacked = {o for o in then if o not in now} | {o for o in self.core_new if o not in now}
+        if not self.orders_served and self.snap.order_ids is not None:
+            lost = now.lacking(self.snap.order_ids)
+            if len(lost) > pages_for(self.core_count or 0, V2_PAGE):
+                return
+            lacked.update(o for o in lost if self.core.order_exists(o))
+        self.unsynced = frozenset(lacked)
 
     def _order_suspects(self, wanted: tuple[int, ...]) -> set[int]:
         """Kept orders that a side effect without a change feed may have changed: those of a
@@ -530,7 +627,9 @@ class Changes:
     orders: int = 0
     """B2B orders modified since."""
     lookups: int = 0
-    """Orders and users read by id (suspects, and wanted ones the snapshot did not keep)."""
+    """Orders and users read by id (suspects, wanted ones the snapshot did not keep, and the
+    orders B2B Edition lacked at the snapshot's read that the first page of orders does not
+    show)."""
 
 
 def _beyond_first_page(changed: int, page: int) -> int:
@@ -603,6 +702,7 @@ def snapshot_of(
         user_rows=reader.user_rows,
         user_emails=frozenset(needs.user_emails) if reader.user_rows is not None else frozenset(),
         order_ids=reader.order_ids,
+        unsynced=reader.unsynced if reader.order_ids is not None else None,
         core_count=reader.core_count if core_ok else None,
         core_max_id=reader.core_max_id if core_ok else None,
         needs=_needs_json(needs),

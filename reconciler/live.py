@@ -68,6 +68,7 @@ probe when per-object look-ups would have been cheaper; see ``plan_read_cost``).
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import cast
@@ -454,6 +455,14 @@ class Reader:
         self.core_count: int | None = None
         self.core_max_id: int | None = None
         """The core order count and the highest order id (when the read paged every order)."""
+        self.core_ids: array[int] | None = None
+        """Every core order id (when the read paged every order; 8 bytes an id), until the
+        B2B orders part is read (``_note_unsynced``)."""
+        self.unsynced: frozenset[int] | None = None
+        """The core orders B2B Edition had no record of at this read (when the read paged
+        every core order and listed every B2B order: ``order_ids``): the only orders whose B2B
+        record may appear later with an ``updatedAt`` older than the read (a late sync,
+        b2b-api.md §9.13), which no ``minModified`` listing shows."""
         self.groups: GroupsSeen | None = None
         """What the customer-group check learned (when it listed groups)."""
 
@@ -509,6 +518,7 @@ class Reader:
         }
         wanted = _distinct([o for c in needs.customers for o in order_ids[c]] + [*needs.order_docs])
         out.orders = self._orders(wanted)
+        self._note_unsynced()
         out.core_only_orders = frozenset(
             o for o in needs.order_docs if o not in out.orders and self.core.order_exists(o)
         )
@@ -651,14 +661,27 @@ class Reader:
         """One pass over every core order (``count`` of them), mapped to ``customers``."""
         found: dict[int, list[int]] = {c: [] for c in customers}
         high = 0
+        ids: array[int] | None = array("q")
         for order_id, customer in self.core.each_order_customer(count=count):
             high = max(high, order_id)
+            if ids is not None:
+                try:
+                    ids.append(order_id)
+                except OverflowError:  # no real id: what B2B lacks is then not known
+                    ids = None
             if customer in found:
                 found[customer].append(order_id)
-        self.core_count, self.core_max_id = count, high
+        self.core_count, self.core_max_id, self.core_ids = count, high, ids
         return {c: tuple(sorted(set(ids))) for c, ids in found.items()}
 
     # -- orders
+
+    def _note_unsynced(self) -> None:
+        """``unsynced`` from the core order ids and the B2B order ids, when both are known."""
+        core, b2b = self.core_ids, self.order_ids
+        self.core_ids = None
+        if core is not None and b2b is not None:
+            self.unsynced = frozenset(b2b.lacking(core))
 
     def _orders(self, wanted: tuple[int, ...]) -> dict[int, LiveOrder]:
         if not wanted:

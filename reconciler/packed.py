@@ -72,6 +72,10 @@ def unpack(text: Any, what: str, count: int | None = None) -> array[int]:
         raise ValueError(f"{what}: a value out of range") from None
 
 
+_BLOCK = 256
+"""Values ``IdSet.lacking`` compares at a time."""
+
+
 class IdSet(AbstractSet[int]):
     """A set of ints held as one sorted ``array('q')`` (8 bytes an id, against about 60 in a
     frozenset): membership by bisection, iteration in ascending order."""
@@ -129,6 +133,35 @@ class IdSet(AbstractSet[int]):
             start = at
         merged.extend(ids[start:])
         return IdSet._wrap(merged)
+
+    def lacking(self, ids: Iterable[int]) -> list[int]:
+        """The values of ``ids`` this set lacks, in their order. Ascending ``ids`` that mostly
+        agree with this set (the core order ids against the B2B ones) are compared a block
+        at a time; a value out of order is looked up on its own."""
+        mine = self._ids
+        theirs = ids._ids if isinstance(ids, IdSet) else _ints(ids)
+        out: list[int] = []
+        i = j = 0
+        last: int | None = None
+        block = _BLOCK
+        while i < len(theirs):
+            if theirs[i : i + block] == mine[j : j + block] and i + block <= len(theirs):
+                last = theirs[i + block - 1]
+                i, j = i + block, j + block
+                continue
+            for value in theirs[i : i + block]:  # one block value by value
+                if last is not None and value <= last:
+                    if value not in self:
+                        out.append(value)
+                    continue
+                j = bisect_left(mine, value, j)
+                if j < len(mine) and mine[j] == value:
+                    j += 1
+                else:
+                    out.append(value)
+                last = value
+            i += block
+        return out
 
     def packed(self) -> str:
         """The ids as a packed column (``pack``)."""

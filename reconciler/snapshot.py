@@ -5,8 +5,9 @@ atomically (a temporary file, then a rename) after every live read of ``plan`` a
 It holds what that read found (the recorded-live shape of saved plans, ``planfile.live_to_json``,
 with the companies, customers and orders as columns: ``livecolumns``) and what it learned about
 the whole store when a part listed everything: every company, every user's company, every B2B
-order id (packed columns: ``packed``), the core order count and highest id. It holds no secret
-(no token, no header, no URL), so it is safe to keep in a CI cache.
+order id (packed columns: ``packed``), the core order count and highest id, and the core orders
+B2B Edition had no record of yet. It holds no secret (no token, no header, no URL), so it is
+safe to keep in a CI cache.
 
 It is a cache and decides nothing on its own: anything wrong with it (missing, not a regular
 file, too large, not JSON, another format version or store, taken in the future or longer ago
@@ -69,6 +70,9 @@ class Snapshot:
     """Every B2B order id (500,000 take 4 MB in an IdSet, about 30 MB in a frozenset)."""
     core_count: int | None = None
     core_max_id: int | None = None
+    unsynced: frozenset[int] | None = None
+    """The core orders B2B Edition had no record of (``live.Reader.unsynced``: a late sync may
+    bring their records with an old ``updatedAt``); None: not known."""
     needs: Mapping[str, JSON] = field(default_factory=dict)
     """The read's needs, for information."""
     groups: GroupsSeen | None = None
@@ -121,6 +125,7 @@ def _json_parts(snap: Snapshot) -> dict[str, Any]:
             if snap.core_count is None or snap.core_max_id is None
             else {"count": snap.core_count, "maxId": snap.core_max_id}
         ),
+        "unsyncedOrders": None if snap.unsynced is None else IdSet(snap.unsynced).packed(),
         "storeClock": {k: snap.store_clock[k] for k in sorted(snap.store_clock)},
         "customerGroups": (
             None
@@ -379,6 +384,7 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
     if core is not None and not isinstance(core, dict):
         raise _Bad("coreOrders: expected an object")
     count, high = (None, None) if core is None else _ints([core["count"], core["maxId"]], "core")
+    unsynced = data.get("unsyncedOrders")
     emails = data.get("userEmails", [])
     if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
         raise _Bad("userEmails: expected a list of strings")
@@ -424,6 +430,7 @@ def _build(data: dict[str, Any], store_hash: str) -> Snapshot:
         order_ids=order_ids,
         core_count=count,
         core_max_id=high,
+        unsynced=None if unsynced is None else frozenset(unpack(unsynced, "unsyncedOrders")),
         needs=needs if isinstance(needs, dict) else {},
         store_clock=clock,
         admin_emails=admins,

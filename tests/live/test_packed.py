@@ -92,6 +92,29 @@ def test_an_id_set_is_the_set_it_replaces(ids: set[int], data: st.DataObject) ->
     assert IdSet.of_sorted(unpack(got.packed(), "ids"), "ids") == got
 
 
+@given(
+    st.sets(st.integers(min_value=0, max_value=3000), max_size=1500),
+    st.sets(st.integers(min_value=0, max_value=3000), max_size=40),
+    st.sets(st.integers(min_value=0, max_value=3000), max_size=40),
+    st.booleans(),
+)
+@settings(max_examples=200)
+def test_lacking_is_the_difference(
+    ids: set[int], dropped: set[int], added: set[int], shuffled: bool
+) -> None:
+    """``IdSet.lacking``: the values of another list (mostly the same ids, ascending, with a
+    few dropped and a few added: the core orders against the B2B ones; or in any order) that
+    the set lacks, whichever block comparisons it skips."""
+    have = IdSet(ids - dropped)
+    theirs = sorted((ids | added) - (dropped & added))
+    if shuffled:
+        theirs = theirs[::2] + theirs[1::2]
+    expected = [v for v in theirs if v not in ids - dropped]
+    assert have.lacking(theirs) == expected
+    assert have.lacking(array("q", theirs)) == expected
+    assert have.lacking(IdSet(theirs)) == sorted(expected)
+
+
 def test_ids_out_of_order_are_refused() -> None:
     with pytest.raises(ValueError, match="ids not in strictly ascending order"):
         IdSet.of_sorted(array("q", [1, 3, 2]), "ids")
