@@ -169,6 +169,12 @@ class Refreshed:
     notes: list[str] = field(default_factory=list)
 
 
+def _kept(then: Mapping[int, LiveCompany], company: LiveCompany) -> LiveCompany:
+    """``company``, or the equal object ``then`` holds for its id."""
+    same = then.get(company.company_id)
+    return same if same is not None and same == company else company
+
+
 class IncrementalReader(Reader):
     """A full reader whose big parts start from a snapshot (see the module doc)."""
 
@@ -220,6 +226,8 @@ class IncrementalReader(Reader):
             changed, _ = self.b2b.list_companies(min_modified=self.since)
         fresh = {c.company_id: c for c in changed}
         then = {c.company_id: c for c in snap.live.companies}
+        # a company equal to the snapshot's is held as that object (the rest, if listed, too)
+        first.items[:] = [_kept(then, c) for c in first.items]
         now = dict(then)
         now.update(fresh)
         now.update((c.company_id, c) for c in first.items)
@@ -232,7 +240,7 @@ class IncrementalReader(Reader):
         if first.total != len(then) + len(created) or stale:
             why = "a company changed unseen" if stale else "companies were deleted"
             self._full("companies", why)
-            everything, _ = self.b2b.rest_of_companies(first)
+            everything, _ = self.b2b.rest_of_companies(first, known=then)
             self.deleted_companies = then.keys() - {c.company_id for c in everything}
         else:
             self.incremental.append("companies")

@@ -98,7 +98,7 @@ from reconciler.model import (
     ManifestSet,
     ReadNeeds,
 )
-from reconciler.packed import IdSet, UserRows, ids_or_none, rows_or_none
+from reconciler.packed import IdSet, UserRows, ids_or_none, listed_rows_or_none, rows_or_none
 
 CONFIG_PAGE = 250
 
@@ -596,7 +596,7 @@ class Reader:
             cid: (company, updated) for cid, company, updated in first.items if cid in wanted
         }
         if first.last:
-            self.user_rows = rows_or_none({cid: (company, at) for cid, company, at in first.items})
+            self.user_rows = listed_rows_or_none(first.items)
             return out
         todo = [c for c in customers if c not in out]
         total = first.total
@@ -607,7 +607,7 @@ class Reader:
                     out[cid] = (company, updated)
             return out
         users, _ = self.b2b.rest_of_users(first)
-        self.user_rows = rows_or_none({cid: (company, at) for cid, company, at in users})
+        self.user_rows = listed_rows_or_none(users)
         for cid, company, updated in users:
             if cid in wanted:
                 out[cid] = (company, updated)

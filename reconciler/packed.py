@@ -23,7 +23,7 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import accumulate, pairwise
 from typing import Any
@@ -188,6 +188,21 @@ class UserRows(Mapping[int, UserRow]):
         self._no_company: frozenset[int] = frozenset(k for k in keys if got[k][0] is None)
 
     @classmethod
+    def of_rows(cls, rows: Sequence[tuple[int, int | None, int]]) -> UserRows:
+        """Rows from ``(customerId, companyId, updatedAt)`` triples (a listing's), with no dict
+        of them all in between; a customer listed twice keeps its last row."""
+        ordered = sorted(range(len(rows)), key=lambda i: rows[i][0])
+        keys = array("q", (rows[i][0] for i in ordered))
+        if any(a >= b for a, b in pairwise(keys)):
+            return cls({r[0]: (r[1], r[2]) for r in rows})
+        out = cls.__new__(cls)
+        out._keys = keys
+        out._companies = array("q", (rows[i][1] or 0 for i in ordered))
+        out._updated = array("q", (rows[i][2] for i in ordered))
+        out._no_company = frozenset(r[0] for r in rows if r[1] is None)
+        return out
+
+    @classmethod
     def of(cls, rows: Mapping[int, UserRow]) -> UserRows:
         """The rows of a mapping (a UserRows is returned as it is)."""
         return rows if isinstance(rows, UserRows) else cls(rows)
@@ -275,5 +290,13 @@ def rows_or_none(rows: Mapping[int, UserRow]) -> UserRows | None:
     """UserRows of ``rows``; None when a value does not fit in 8 bytes (as ``ids_or_none``)."""
     try:
         return UserRows(rows)
+    except OverflowError:
+        return None
+
+
+def listed_rows_or_none(rows: Sequence[tuple[int, int | None, int]]) -> UserRows | None:
+    """``UserRows.of_rows``; None when a value does not fit in 8 bytes (as ``ids_or_none``)."""
+    try:
+        return UserRows.of_rows(rows)
     except OverflowError:
         return None

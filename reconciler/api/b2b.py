@@ -218,10 +218,23 @@ class B2BApi:
         min_modified: int | None = None,
         bc_group_id: int | None = None,
         q: str | None = None,
+        known: Mapping[int, LiveCompany] | None = None,
     ) -> tuple[list[LiveCompany], int]:
-        """Every company after ``first`` was read (same filters), and the total."""
+        """Every company after ``first`` was read (same filters), and the total. ``known``: a
+        company read equal to the one of its id there is returned as that object, and the one
+        read let go at once (an incremental read that lists every company again holds one copy
+        of the unchanged ones, not two)."""
         params = self._company_params(min_modified, bc_group_id, q)
-        return self._rest(first, "/companies", params, decode.company, "companies", _company_key)
+        convert: Callable[[Row], LiveCompany] = decode.company
+        if known is not None:
+            kept = known
+
+            def convert(row: Row) -> LiveCompany:
+                company = decode.company(row)
+                same = kept.get(company.company_id)
+                return same if same == company and same is not None else company
+
+        return self._rest(first, "/companies", params, convert, "companies", _company_key)
 
     def list_companies(
         self,

@@ -727,3 +727,31 @@ def test_a_late_sync_and_a_b2b_loss_balance_the_total(
     assert "orders (orders were deleted)" in incr.refresh.read_in_full
     assert comparable(client, manifests, incr) == comparable(client, manifests, full)
     assert incr.snapshot.unsynced == {5003}  # core still has it: B2B may record it again
+
+
+def test_companies_read_again_in_full_share_the_snapshot_s_unchanged_ones(
+    kit: SimpleNamespace,
+    new_sandbox: Callable[..., Sandbox],
+    open_client: Callable[[Sandbox], ApiClient],
+) -> None:
+    """A deletion makes the read list every company again: each company equal to the
+    snapshot's is the snapshot's object (one copy held, not two); a changed one is the one
+    read now; and the state is still the full read's."""
+    sb = new_sandbox(seed=big(kit, 600))
+    client = open_client(sb)
+    manifests = the_manifests(kit)
+    earlier = incremental.read(client, manifests)
+    with http(sb) as api:
+        ok(api.delete("/companies/1002"))
+        ok(api.put("/companies/1001", json={"companyName": "Acme Renamed"}))
+    incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
+    assert "companies (companies were deleted)" in incr.refresh.read_in_full
+    then = {c.company_id: c for c in earlier.snapshot.live.companies}
+    now = {c.company_id: c for c in incr.snapshot.live.companies}
+    assert len(now) == len(then) - 1 > 500
+    shared = [i for i, c in now.items() if c is then.get(i)]
+    assert len(shared) == len(now) - 1
+    assert now[1001] is not then[1001]
+    assert now[1001].company_name == "Acme Renamed"
+    full = incremental.read(client, manifests)
+    assert comparable(client, manifests, incr) == comparable(client, manifests, full)

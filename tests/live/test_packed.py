@@ -31,7 +31,15 @@ from reconciler.model import (
     LiveState,
     PriceListAssignment,
 )
-from reconciler.packed import IdSet, UserRows, ids_or_none, pack, rows_or_none, unpack
+from reconciler.packed import (
+    IdSet,
+    UserRows,
+    ids_or_none,
+    listed_rows_or_none,
+    pack,
+    rows_or_none,
+    unpack,
+)
 
 INT64 = st.integers(min_value=-(2**62), max_value=2**62)
 
@@ -288,3 +296,13 @@ def test_a_number_beyond_8_bytes_keeps_its_part_out_of_the_snapshot(tmp_path: Pa
     reason = snapshot.save(str(tmp_path), snap)
     assert reason.endswith("not written: a number read does not fit in 8 bytes"), reason
     assert not list(tmp_path.iterdir())  # no file, no temporary left
+
+
+@given(st.lists(st.tuples(st.integers(1, 50), st.none() | st.integers(1, 9), st.integers(0, 99))))
+def test_rows_from_a_listing_keep_the_last_row_of_a_customer(
+    listed: list[tuple[int, int | None, int]],
+) -> None:
+    expected = {c: (company, at) for c, company, at in listed}
+    assert UserRows.of_rows(listed) == expected
+    assert listed_rows_or_none(listed) == expected
+    assert listed_rows_or_none([(1, None, 2**63)]) is None
