@@ -309,8 +309,12 @@ def converge(
     past = applied_end + DATE_MARGIN + 1 - time.time()
     time.sleep(max(budget.b2b[1], past))
     within = run_plan(store, work, ["--refresh", "auto"])
-    _progress("plan --refresh auto, no change, from a snapshot within the margin", within)
+    _progress("plan --refresh auto, no change, from the plan after the apply", within)
     within_bound = _bound(store, within, converged=True)
+    # When the plan after the apply first reached the store, after the apply's end (the
+    # store's clock is this machine's; the snapshot's clock is rounded up to the second).
+    began = (within["since"] or {}).get("b2b")
+    gap = None if began is None else began + DATE_MARGIN - applied_end
     time.sleep(budget.b2b[1])
     again = run_plan(store, work, ["--refresh", "auto"])
     _progress("plan --refresh auto, converged, no change", again)
@@ -326,6 +330,7 @@ def converge(
         "afterApply": {k: v for k, v in after.items() if k != "actions"},
         "afterApplyEqualsFull": after["actions"] == truth["actions"],
         "withinMarginBound": within_bound,
+        "withinMarginGapSeconds": gap,
         "withinMargin": {k: v for k, v in within.items() if k != "actions"},
         "withinMarginEqualsFull": within["actions"] == truth["actions"],
         "noChangeBound": again_bound,
@@ -453,11 +458,14 @@ def report(out: dict[str, Any]) -> str:
             )
             if "withinMargin" in conv:
                 within = "yes" if conv["withinMarginEqualsFull"] else "NO"
+                gap = conv.get("withinMarginGapSeconds")
+                when = "" if gap is None else f" {gap:.0f} s after the apply's end"
                 rows.append(
                     _row(
                         "",
-                        "incremental, no change, from a snapshot taken within 5 s of the "
-                        "apply's writes (lists them again)",
+                        f"incremental, no change, from the snapshot of the plan after the "
+                        f"apply (its read began{when}: writes within 5 s before are listed "
+                        "again)",
                         conv["withinMargin"],
                         _b(conv["withinMarginBound"], admin),
                         within,
