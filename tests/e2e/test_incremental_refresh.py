@@ -49,8 +49,9 @@ snapshot (last session's hand mutations of the reader went unnoticed here), so
 ``sideEffectsBumpUpdatedAt`` off and on; core orders given to another customer; a B2B record
 lost alone; a deletion B2B Edition syncs late; an order B2B Edition learns of after the
 snapshot's read, with ``ordersSyncLag``, while it loses another record: the reader looks up
-the orders it lacked then), ``FOCUSED_EXAMPLES`` (2) examples each, at
-least one of them interesting.
+the orders it lacked then), ``FOCUSED_EXAMPLES`` (2) examples each, every one of them
+reaching its path (the auto plan runs first in each round, and its refresh note and order
+look-ups show the path taken).
 
 The law: both plans have the same outcome. The same exit code; for a plan, the same actions
 (the JSON ``actions`` array, whole), summary and unmanaged counts; for a refusal, the same
@@ -64,14 +65,16 @@ import contextlib
 import io
 import json
 import os
+import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import main
@@ -82,6 +85,8 @@ from tests.chaos.test_apply_under_faults import TOKEN, World, _extra_value, worl
 pytestmark = [pytest.mark.chaos, pytest.mark.served]
 
 EXAMPLES = int(os.environ.get("INCREMENTAL_EXAMPLES", "0") or 0) or 15
+_ORDER_BY_ID = re.compile(r"^/api/v3/io/orders/\d+$")
+"""``GET /orders/{id}``: a B2B order looked up by id (the request log's path)."""
 PAUSES = (0, 0, 1, 59, 3600, 6 * 3600)
 """Seconds the store's clock moves before a change: 0 lands in the snapshot read's second."""
 
@@ -314,7 +319,8 @@ def _make_change(
                 event("side effect unseen by minModified: orders a new user brought")
         else:
             return f"{kind} n/a"
-    except SandboxError:
+    except SandboxError as exc:
+        note(f"refused: {exc}")
         return f"{kind} refused"
     return kind
 
@@ -417,7 +423,7 @@ ASSIGNED = 4
 company)."""
 
 
-def _assigned(data: st.DataObject, world: World, seed: dict[str, Any]) -> World:
+def _assigned(data: st.DataObject, world: World, seed: dict[str, Any], last: bool = False) -> World:
     """``world`` with ``ASSIGNED`` of ``seed``'s padding customers named in one more
     OrderAssignment. With them a read needs the core orders of at least three customers and
     B2B orders beyond the first page, so a full read pages every core and B2B order (the
@@ -430,9 +436,14 @@ def _assigned(data: st.DataObject, world: World, seed: dict[str, Any]) -> World:
     deletion is a side effect on an order the plan moves) or in none (the others: each also
     shares its company with a second user, so that it can be moved, bringing that order
     along). ``seed`` gets the changes in place."""
-    pads = [c["id"] for c in seed["customers"] if c["id"] >= 70000][: 2 * ASSIGNED]
+    pads = [c["id"] for c in seed["customers"] if c["id"] >= 70000]
+    # Focused runs take the last ones: their users are on no first page of users, so a full
+    # read lists every user and the snapshot knows each user's company (then only the orders
+    # of a deleted company, or of a customer made a user since, are suspects).
+    pads = pads[-2 * ASSIGNED :] if last else pads[: 2 * ASSIGNED]
     if len(pads) < 2 * ASSIGNED or not world.doc_company:
         return world
+    base = pads[0] - 70000  # (padding customer 70000 + i: company 80000 + i, group 60000 + i)
     pads = pads[:ASSIGNED]
     doc = data.draw(st.sampled_from(sorted(world.doc_company)), label="assigned to")
     target = world.doc_company[doc]
@@ -443,12 +454,18 @@ def _assigned(data: st.DataObject, world: World, seed: dict[str, Any]) -> World:
     for k, customer in enumerate(pads):
         company: int | None = target
         if dependent:
-            company = 80000 + ASSIGNED + k if k % 2 == 0 else None
+            company = 80000 + base + ASSIGNED + k if k % 2 == 0 else None
         if dependent and k % 2:
             seed["customers"].append(
-                {"id": 75000 + k, "email": f"pad-mate{k}@pad.example", "customerGroupId": 60000 + k}
+                {
+                    "id": 75000 + k,
+                    "email": f"pad-mate{k}@pad.example",
+                    "customerGroupId": 60000 + base + k,
+                }
             )
-            seed["users"].append({"customerId": 75000 + k, "companyId": 80000 + k, "role": 0})
+            seed["users"].append(
+                {"customerId": 75000 + k, "companyId": 80000 + base + k, "role": 0}
+            )
         seed["orders"].append(
             {**placed, "bcOrderId": 95000 + k, "customerId": customer, "companyId": company}
         )
@@ -507,21 +524,73 @@ def _property(world: World, data: st.DataObject) -> None:
     SEEN.append(_example(world, data))
 
 
-FOCUSED: dict[str, tuple[tuple[str, ...], tuple[bool, ...]]] = {
-    # path of the reader: (the change of each round, in turn; sideEffectsBumpUpdatedAt values)
-    "orders of a deleted company (suspects)": (("orderCompanyDeleted",), (False, True)),
-    "company-less orders a new user brings (suspects)": (("userBringsOrders",), (False, True)),
-    "core orders given to another customer": (("orderToCustomer",), (False,)),
-    "a B2B record lost alone (B2B-order total)": (("loseB2bOrder",), (False,)),
+Reached = Callable[[dict[str, Any], int, bool], bool]
+"""Whether an auto plan reached a reader path: from its ``refresh`` note, the B2B orders it
+looked up by id (``GET /orders/{id}``) and ``sideEffectsBumpUpdatedAt``."""
+
+
+def _in_full_for(note: dict[str, Any], *reasons: str) -> bool:
+    """Whether the B2B orders part was read in full for a reason ending with one of these."""
+    return any(
+        r.startswith("orders (") and r.endswith(tuple(f"{why})" for why in reasons))
+        for r in note.get("readInFull") or []
+    )
+
+
+def _suspects_read(note: dict[str, Any], lookups: int, bump: bool) -> bool:
+    """The suspects decided the B2B orders part: served from the snapshot with (the side
+    effect unstamped) suspects looked up by id, stamped with the change listing holding them;
+    or read in full because looking them all up would cost more (a deleted company's users
+    go with it, so every company-less order named is a suspect too)."""
+    if "orders" in (note.get("fromSnapshot") or []):
+        return bump or lookups > 0
+    return _in_full_for(note, " orders to look up")
+
+
+def _core_served(note: dict[str, Any], lookups: int, bump: bool) -> bool:
+    return "core orders" in (note.get("fromSnapshot") or [])
+
+
+def _total_disagreed(note: dict[str, Any], lookups: int, bump: bool) -> bool:
+    """The B2B orders read in full because their total disagreed with the snapshot's."""
+    return _in_full_for(note, "orders were deleted")
+
+
+def _lacked_read(note: dict[str, Any], lookups: int, bump: bool) -> bool:
+    """The orders B2B Edition lacked at the snapshot's read looked up by id (the B2B orders
+    served from the snapshot), or read in full because there were more of them than pages,
+    or because the total still disagreed."""
+    if "orders" in (note.get("fromSnapshot") or []):
+        return lookups > 0
+    return _in_full_for(note, " orders B2B lacked to look up", "orders were deleted")
+
+
+FOCUSED: dict[str, tuple[tuple[str, ...], tuple[bool, ...], Reached]] = {
+    # path of the reader: (the change of each round, in turn; sideEffectsBumpUpdatedAt values;
+    # what the auto plan of a round with that change to a named object shows when it took it)
+    "orders of a deleted company (suspects)": (
+        ("orderCompanyDeleted",),
+        (False, True),
+        _suspects_read,
+    ),
+    "company-less orders a new user brings (suspects)": (
+        ("userBringsOrders",),
+        (False, True),
+        _suspects_read,
+    ),
+    "core orders given to another customer": (("orderToCustomer",), (False,), _core_served),
+    "a B2B record lost alone (B2B-order total)": (("loseB2bOrder",), (False,), _total_disagreed),
     "a deletion B2B Edition syncs late (B2B-order total)": (
         ("coreDeletesOrder", "loseB2bOrder"),
         (False,),
+        _total_disagreed,
     ),
     # an order placed before the snapshot's read that B2B Edition learns of after it, with the
     # order's old updatedAt (ordersSyncLag, LAGGED), while it loses another record
     "a late sync and a B2B record lost (unsynced orders)": (
         ("addOrder", "loseB2bOrder"),
         (False, True),
+        _lacked_read,
     ),
 }
 """The reader's paths that a random change rarely reaches with its parts served from the
@@ -533,7 +602,7 @@ long, so that what the first placed reaches B2B Edition before the next plans)."
 
 FOCUSED_EXAMPLES = int(os.environ.get("INCREMENTAL_FOCUSED_EXAMPLES", "0") or 0) or 2
 
-FOCUSED_CASES = [(path, bump) for path, (_, bumps) in FOCUSED.items() for bump in bumps]
+FOCUSED_CASES = [(path, bump) for path, (_, bumps, _) in FOCUSED.items() for bump in bumps]
 
 
 @pytest.mark.parametrize(
@@ -543,19 +612,35 @@ def test_each_reader_path(path: str, bump: bool) -> None:
     """The property on a Dependent store with a padded OrderAssignment (``_assigned``: every
     core and B2B order paged, so the orders parts are served from the snapshot) where each
     round makes one or two changes of the kind that reaches ``path``, to what the manifests
-    name; ``sideEffectsBumpUpdatedAt`` as given. At least one example must be interesting (the
-    auto plan served an orders part from its snapshot after such a change, or read the B2B
-    orders in full because their total disagreed with it)."""
-    kinds = FOCUSED[path][0]
+    name; ``sideEffectsBumpUpdatedAt`` as given. The auto plan runs first in every round (a
+    full read first would write a snapshot that already holds the change). Every example
+    must reach ``path``: in some round, a change of its kind to what the manifests name, and
+    an auto plan that shows it took the path (``FOCUSED``'s third column)."""
+    kinds, _, reached = FOCUSED[path]
     seen: list[bool] = []
 
     @settings(SETTINGS, max_examples=FOCUSED_EXAMPLES)
     @given(world=worlds().filter(_focusable), data=st.data())
     def run(world: World, data: st.DataObject) -> None:
-        seen.append(_example(world, data, kinds, bump, LAGGED.get(path, 0)))
+        hit = _example(world, data, kinds, bump, LAGGED.get(path, 0), reached)
+        seen.append(hit)
+        assert hit, f"this example did not reach {path}"
 
     run()
-    assert any(seen), f"no example of {len(seen)} reached {path} (orders parts not served)"
+    assert seen, "no example ran"
+
+
+def _age_companies(seed: dict[str, Any]) -> None:
+    """Make the generated store's companies older than every padding company (in place), so
+    that no first page of companies shows a managed one: the full read then lists every
+    company (``live.Reader``: its managed groups would take as many pages), the snapshot holds
+    them all and an incremental read knows which were deleted (their orders are the suspects,
+    few enough to be looked up by id)."""
+    old = int(time.time()) - 400 * 86400
+    for company in seed["companies"]:
+        if company["companyId"] < 80000:  # (the padding's ids start there)
+            company["createdAt"] = min(company.get("createdAt", old), old)
+            company["updatedAt"] = old
 
 
 def _focusable(world: World) -> bool:
@@ -569,17 +654,22 @@ def _example(
     focus: tuple[str, ...] = (),
     bump: bool | None = None,
     lag: int = 0,
+    reached: Reached | None = None,
 ) -> bool:
     """One example of the property; whether it was interesting. ``focus``: the kind of
     change of each round in turn (one or two each, ``bump`` for the side-effect switch, the
     padded OrderAssignment always, ``lag`` for ``ordersSyncLag``, each round after the first
-    pausing that long before its changes); else everything is drawn."""
+    pausing that long before its changes, the auto plan first); else everything is drawn.
+    With ``focus``, interesting means that ``reached`` says a round's auto plan after a
+    change to what the manifests name took the path."""
     clock = Clock()
     padding = 260 if focus else data.draw(st.sampled_from([260, 260, 600, 0]), label="padding")
     event(f"padding {padding}")
     seed = _padded(world.seed, padding)
+    if focus:
+        _age_companies(seed)
     if focus or (padding and data.draw(st.integers(0, 3), label="assign padding") > 0):
-        world = _assigned(data, world, seed)
+        world = _assigned(data, world, seed, last=bool(focus))
     # The switches incremental refresh added: whether side effects (a deleted company's orders,
     # orders a new user brings along) bump updatedAt, and the store's clock ahead of ours or
     # behind it (within the margin the snapshot allows).
@@ -602,8 +692,11 @@ def _example(
         _write(world, folder)
         first, _, _ = plan_noted(served.url, folder, "auto")  # a full read writes the snapshot
         event(f"first plan exit {first}")
+        if focus:  # a path is reached only from a plan that succeeds
+            assume(first == 0)
         n = 0
         interesting = False
+        planned = False
         rounds = len(focus) if focus else data.draw(st.integers(1, 3), label="rounds")
         for _round in range(rounds):
             touched = False
@@ -616,21 +709,38 @@ def _example(
                 event(f"change {made}{' (named)' if named else ''}")
                 note(f"change {n}: {made}{' (named)' if named else ''}")
                 touched = touched or named
-            order = data.draw(st.sampled_from([("auto", "full"), ("full", "auto")]))
-            outcomes = {mode: plan_noted(served.url, folder, mode) for mode in order}
+                if focus:  # the change that reaches the path, made to what the manifests name
+                    assume(named)
+            # Focused: the auto plan first, else a full read's snapshot already holds the change
+            # and the auto plan misses the path it is there for.
+            order = (
+                ("auto", "full")
+                if focus
+                else data.draw(st.sampled_from([("auto", "full"), ("full", "auto")]))
+            )
+            outcomes: dict[str, tuple[int, Any, dict[str, Any]]] = {}
+            lookups = 0
+            for mode in order:
+                sb.clear_log()
+                outcomes[mode] = plan_noted(served.url, folder, mode)
+                if mode == "auto":
+                    lookups = sum(1 for e in sb.request_log if _ORDER_BY_ID.match(e.path))
             auto, full = outcomes["auto"][:2], outcomes["full"][:2]
             served_parts = outcomes["auto"][2].get("fromSnapshot") or []
-            note(f"round {_round}: auto refresh {outcomes['auto'][2]}")
+            note(f"round {_round}: auto refresh {outcomes['auto'][2]}, {lookups} look-ups")
             for part in served_parts:
                 event(f"from snapshot: {part}")
-            if focus:  # an orders part served, or read in full because its total disagreed
-                in_full = outcomes["auto"][2].get("readInFull") or []
-                served_ok = bool({"orders", "core orders"} & set(served_parts)) or any(
-                    r.startswith("orders (orders were deleted") for r in in_full
-                )
+            if reached is not None:
+                bumped = bool(quirks["sideEffectsBumpUpdatedAt"])
+                served_ok = reached(outcomes["auto"][2], lookups, bumped)
             else:
                 served_ok = bool(served_parts)
             interesting = interesting or (first == 0 and touched and served_ok)
             assert auto == full, f"--refresh auto planned {auto}, --refresh full {full}"
+            planned = auto[0] == 0
         event("interesting" if interesting else "trivial")
+        if focus:
+            # The path shows only in a plan: when the last round's change made both plans
+            # refuse (a managed company or an Order document's order gone), nothing can.
+            assume(planned)
         return interesting
