@@ -23,7 +23,7 @@ from .common import (
 )
 from .extrafields import check_values, configs, extra_field_error, parse_submitted
 from .http import HttpError, Request, Response, b2b_error, param_error
-from .store import HELD_B2B, Store
+from .store import HELD_B2B, HELD_CORE, HELD_RECORDED, Store
 from .users import config_page
 
 YEAR = 365 * 24 * 3600
@@ -126,6 +126,9 @@ def _detail(ctx: Ctx, row: sqlite3.Row) -> str:
 
 IN_B2B = f"held & {HELD_B2B}"
 """SQL: B2B Edition holds a record of the order (the merchant may have lost one side alone)."""
+SYNCED = f"(created_at <= ? OR held & {HELD_RECORDED})"
+"""SQL, bound to ``synced_before``: B2B Edition has learned of the order (synced after
+``ordersSyncLag``, or recorded through ``POST /orders``)."""
 
 
 def synced_before(ctx: Ctx) -> int:
@@ -137,7 +140,7 @@ def synced_before(ctx: Ctx) -> int:
 
 def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
     row = ctx.store.row(
-        f"SELECT * FROM orders WHERE bc_order_id = ? AND created_at <= ? AND {IN_B2B}",
+        f"SELECT * FROM orders WHERE bc_order_id = ? AND {SYNCED} AND {IN_B2B}",
         (int(bc_order_id), synced_before(ctx)),
     )
     if row is None:
@@ -148,7 +151,7 @@ def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
 def list_orders(ctx: Ctx, req: Request) -> Response:
     """GET /orders (§5.2); without date filters only the last 365 days (§7.4)."""
     limit, offset = paging(ctx, req, 200)
-    where: list[str] = ["created_at <= ?", IN_B2B]
+    where: list[str] = [SYNCED, IN_B2B]
     params: list[Any] = [synced_before(ctx)]
     dated = False
     for name, column, op in DATE_FILTERS:
@@ -258,14 +261,18 @@ def create_order(ctx: Ctx, req: Request) -> Response:
         raise param_error(errors)
     store, now = ctx.store, ctx.now
     held = store.scalar("SELECT held FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
-    if held is not None and held & HELD_B2B:
+    known = store.scalar(
+        f"SELECT 1 FROM orders WHERE bc_order_id = ? AND {SYNCED} AND {IN_B2B}",
+        (values["bcOrderId"], synced_before(ctx)),
+    )
+    if known is not None:
         raise b2b_error(400, "The order already exists.")
     po_number = text_field(body, "poNumber") or ""
     extras = _submitted_extras(ctx, body, {})
     company_id = store.scalar(
         "SELECT company_id FROM users WHERE customer_id = ?", (values["customerId"],)
     )
-    if held is not None:  # a core order whose B2B record was lost: recorded again
+    if held is not None:  # a core order B2B lost its record of, or has not synced: recorded
         store.execute(
             "UPDATE orders SET customer_id = ?, company_id = ?, po_number = ?, extra_fields = ?,"
             " held = held | ?, updated_at = ? WHERE bc_order_id = ?",
@@ -274,14 +281,14 @@ def create_order(ctx: Ctx, req: Request) -> Response:
                 company_id,
                 po_number,
                 json.dumps(extras),
-                HELD_B2B,
+                HELD_B2B | HELD_RECORDED,
                 now,
                 values["bcOrderId"],
             ),
         )
     else:
         _insert_order(store, values, company_id, po_number, extras, now)
-    # Attached through B2B, so B2B knows it at once (whatever ordersSyncLag says).
+    # Recorded through B2B, so B2B knows it at once (HELD_RECORDED: whatever ordersSyncLag says).
     row = store.row("SELECT * FROM orders WHERE bc_order_id = ?", (values["bcOrderId"],))
     assert row is not None  # written just above
     return spliced(render_order(ctx, row, detail=False, extra=True), {"message": "SUCCESS"})
@@ -297,7 +304,7 @@ def _insert_order(
 ) -> None:
     store.execute(
         "INSERT INTO orders (id, bc_order_id, customer_id, company_id, po_number, extra_fields,"
-        " channel_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        " channel_id, created_at, updated_at, held) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
         (
             store.next_id("orders"),
             values["bcOrderId"],
@@ -307,6 +314,7 @@ def _insert_order(
             json.dumps(extras),
             now,
             now,
+            HELD_CORE | HELD_B2B | HELD_RECORDED,
         ),
     )
 
@@ -350,7 +358,7 @@ def reassign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         raise user_missing(REASSIGN_404)
     moved = store.execute(
         "UPDATE orders SET company_id = ?, updated_at = ?"
-        f" WHERE customer_id = ? AND created_at <= ? AND {IN_B2B}",
+        f" WHERE customer_id = ? AND {SYNCED} AND {IN_B2B}",
         (target, now, cid, synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')
@@ -367,7 +375,7 @@ def assign_orders(ctx: Ctx, req: Request, customer_id: str) -> Response:
         raise user_missing(ASSIGN_404)
     moved = store.execute(
         "UPDATE orders SET company_id = ?, updated_at = ?"
-        f" WHERE customer_id = ? AND company_id IS NULL AND created_at <= ? AND {IN_B2B}",
+        f" WHERE customer_id = ? AND company_id IS NULL AND {SYNCED} AND {IN_B2B}",
         (company_id, now, int(customer_id), synced_before(ctx)),
     ).rowcount
     return _message_body(ctx, f'{{"total":{moved}}}')

@@ -113,9 +113,9 @@ class Sandbox:
         with self._store.transaction():
             held = self._store.execute(
                 f"UPDATE orders SET held = held & ? WHERE {chosen} AND held & ?",
-                (3 & ~bit, ids, bit),
+                (7 & ~bit, ids, bit),
             ).rowcount
-            self._store.execute(f"DELETE FROM orders WHERE {chosen} AND held = 0", (ids,))
+            self._store.execute(f"DELETE FROM orders WHERE {chosen} AND held & 3 = 0", (ids,))
         return int(held)
 
     def dump(self) -> dict[str, Any]:

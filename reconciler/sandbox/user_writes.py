@@ -17,7 +17,7 @@ from typing import Any
 from .common import Ctx, ok, parse_int
 from .extrafields import FieldConfig, check_values, configs, parse_submitted
 from .http import HttpError, Request, Response, json_response, param_error
-from .orders import IN_B2B, synced_before
+from .orders import IN_B2B, SYNCED, synced_before
 from .users import EMAIL_RE, USER_SELECT, find_customer, render_user, user_not_found
 
 ROLES = (0, 1, 2)
@@ -188,7 +188,7 @@ def create_user(ctx: Ctx, req: Request) -> Response:
             store.execute(
                 "UPDATE orders SET company_id = ?,"
                 " updated_at = CASE WHEN ? THEN ? ELSE updated_at END"
-                f" WHERE customer_id = ? AND company_id IS NULL AND created_at <= ? AND {IN_B2B}",
+                f" WHERE customer_id = ? AND company_id IS NULL AND {SYNCED} AND {IN_B2B}",
                 (
                     company_id,
                     bool(ctx.quirks["sideEffectsBumpUpdatedAt"]),

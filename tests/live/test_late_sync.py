@@ -50,6 +50,17 @@ def recorded_again_and_another_lost(sb: Sandbox) -> None:
     outside.delete_b2b_orders(sb, [5003])
 
 
+def made_through_b2b(sb: Sandbox) -> None:
+    """Another integration records order 5020 of customer 322 through ``POST /orders``: B2B
+    Edition knows it at once (and so does core, in the sandbox), stamped now."""
+    outside.request(sb, "POST", "/orders", {"bcOrderId": 5020, "customerId": 322})
+
+
+def made_through_b2b_and_lost(sb: Sandbox) -> None:
+    made_through_b2b(sb)
+    outside.delete_b2b_orders(sb, [5003])
+
+
 def backdated(sb: Sandbox) -> None:
     """An order of customer 322 that core gets after the snapshot's read with times two hours
     before it (as an import of old orders might), B2B Edition at once with them: no change
@@ -76,12 +87,15 @@ BESIDE: dict[str, Callable[[Sandbox], None]] = {
     "a lost record made again": lambda sb: recorded_again(sb, 5004, 400),
     "a lost record made again and another lost": recorded_again_and_another_lost,
     "an order backdated in core": backdated,
+    "a new record made through B2B": made_through_b2b,
+    "a new record made through B2B and another lost": made_through_b2b_and_lost,
     "an order backdated in core and a record lost": backdated_and_lost,
 }
 """The B2B orders total against the snapshot's: one more (5010) with nothing beside or core
 alone deleting 5003; the same with a record lost or an order deleted on both sides; two more
 with 5004's record made again (listed: modified since), one more when 5003's is lost as well;
-two more with a backdated order (found by paging the core orders), one more with a loss.
+two more with a backdated order (found by paging the core orders) or a new record made
+through B2B (listed), one more with a loss.
 Before ``Snapshot.unsynced`` the reader kept 5003 where the total balanced."""
 
 SERVED = {
@@ -89,6 +103,7 @@ SERVED = {
     "an order deleted in core only",
     "a lost record made again",
     "an order backdated in core",
+    "a new record made through B2B",
 }
 """Where nothing B2B had at the snapshot's read is gone: the B2B orders part is served."""
 
@@ -140,6 +155,9 @@ def test_a_late_sync_is_counted_whatever_happens_beside_it(
     incr = incremental.read(client, manifests, snapshot=earlier.snapshot)
     full = incremental.read(client, manifests)
     assert comparable(client, manifests, incr) == comparable(client, manifests, full)
+    assert 5010 in full.live.orders or owner == 0
+    if "made through B2B" in beside:
+        assert 5020 in full.live.orders
     if beside in SERVED:
         assert "orders" in incr.refresh.from_snapshot
     else:

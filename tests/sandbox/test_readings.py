@@ -103,6 +103,28 @@ def test_orders_sync_lag(make_sandbox: Any, kit: Any, clock: Any) -> None:
         assert _orders(api, minCreated=1) == [4000, 5001, 5002, 5003]
 
 
+def test_an_order_recorded_through_b2b_is_known_at_once(
+    make_sandbox: Any, kit: Any, clock: Any
+) -> None:
+    """§9.13: ``POST /orders`` makes the B2B record itself, so B2B Edition knows the order at
+    once whatever ``ordersSyncLag`` says: a new order, or one it had not synced yet (not "The
+    order already exists"); once known, a second POST is refused."""
+    sb = make_sandbox(kit.seed(quirks={"ordersSyncLag": 4 * kit.DAY + 60}))
+    with kit.client(sb) as api:
+        assert _orders(api, minCreated=1) == [4000, 5001]
+        made = api.post("/orders", json={"bcOrderId": 6000, "customerId": 321})
+        assert made.status_code == 200, made.text
+        synced = api.post("/orders", json={"bcOrderId": 5002, "customerId": 321})
+        assert synced.status_code == 200, synced.text
+        assert _orders(api, minCreated=1) == [4000, 5001, 5002, 6000]
+        assert api.get("/orders/6000").status_code == 200
+        assert api.post("/orders", json={"bcOrderId": 6000, "customerId": 321}).status_code == 400
+        sb.delete_orders([6000], side="b2b")  # lost again: a new POST records it again
+        assert api.get("/orders/6000").status_code == 404
+        assert api.post("/orders", json={"bcOrderId": 6000, "customerId": 321}).status_code == 200
+        assert api.get("/orders/6000").status_code == 200
+
+
 @pytest.mark.parametrize("in_meta", [False, True])
 def test_channels_403_body(make_sandbox: Any, kit: Any, in_meta: bool) -> None:
     """§9.14: the non-MSF 403 says "Multi storefront is not enabled", top-level or in meta."""
