@@ -7,6 +7,7 @@ package prints. All output passes a last redaction pass that removes the access 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import math
 import signal
@@ -408,7 +409,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     console = Console(args, out or sys.stdout, sys.stderr)
     console.secrets.extend(known_secrets(args))
     try:
-        with _logging(console), _sigterm_as_ctrl_c():
+        with _logging(console), _sigterm_as_ctrl_c(), _few_collections():
             return _dispatch(args, console)
     except IssuesError as exc:
         from reconciler.render import render_issues_text
@@ -431,6 +432,29 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         else:
             console.note("This is a bug in b2b-reconcile; run with -vv for the traceback.")
         return EXIT_ERROR
+
+
+COLLECTION_THRESHOLDS = (10_000, 50, 1_000)
+"""The cyclic garbage collector's thresholds while a command runs (Python's: 700, 10, 10)."""
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector seldom while the command runs; the old thresholds after.
+
+    A command builds millions of objects that live until it ends (manifests, the live state,
+    the plan), and with Python's thresholds the collector looked at them again and again:
+    about 1,100 collections and 0.4 CPU-s of a 4.5-CPU-s plan at 10,000 companies, for some
+    60,000 objects of cyclic garbage (per-request HTTP objects, deepdiff's trees). A young
+    collection every 10,000 new objects still frees that garbage; full collections, which
+    walk everything alive, wait for 50,000 times as many. Memory is what refcounting frees.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(*COLLECTION_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 @contextmanager
