@@ -564,8 +564,8 @@ def _find_files(paths: Sequence[str | Path], issues: Issues) -> list[tuple[Path,
         where = Location(str(error.filename or "."), 1, 1)
         issues.add(where, "", f"cannot read folder: {error.strerror or error}")
 
-    def take(file: Path, explicit: bool) -> None:
-        key = os.path.realpath(file)
+    def take(file: Path, explicit: bool, key: str | None = None) -> None:
+        key = key or os.path.realpath(file)
         if key not in seen:
             seen.add(key)
             found.append((file, str(file), explicit))
@@ -573,16 +573,24 @@ def _find_files(paths: Sequence[str | Path], issues: Issues) -> list[tuple[Path,
     for given in paths:
         root = Path(given)
         if root.is_dir():
-            files: list[Path] = []
+            # (path below the root as parts, the file, its real path when it is no link)
+            files: list[tuple[tuple[str, ...], Path, str | None]] = []
             for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-                files.extend(
-                    Path(folder, f)
-                    for f in filenames
-                    if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-                )
-            for file in sorted(files, key=lambda f: f.relative_to(root).parts):
-                take(file, explicit=False)  # not a regular file (a FIFO): an issue, never read
+                names = [
+                    f for f in filenames if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
+                ]
+                if not names:
+                    continue
+                below = Path(folder).relative_to(root).parts
+                real = os.path.realpath(folder)  # once a folder, not once a file
+                for name in names:
+                    file = Path(folder, name)
+                    key = None if file.is_symlink() else os.path.join(real, name)
+                    files.append(((*below, name), file, key))
+            for _parts, file, key in sorted(files, key=lambda entry: entry[0]):
+                # not a regular file (a FIFO): an issue, never read
+                take(file, explicit=False, key=key)
         elif root.is_file():
             take(root, explicit=True)
         elif root.exists():

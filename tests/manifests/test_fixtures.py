@@ -9,6 +9,7 @@ locations are the same).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,6 +136,17 @@ def test_no_paths_means_the_current_folder(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_file_reached_twice_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(EXAMPLES)
     loaded = manifests.load([".", "companies", "companies/redline-auto.yaml"])
+    assert len(loaded.companies) == 6
+
+
+def test_a_file_reached_through_links_is_read_once(tmp_path: Path) -> None:
+    """Links to a file or a folder already read add nothing (each file is known by its real
+    path, found once per folder for the files that are not links)."""
+    store = tmp_path / "store"
+    shutil.copytree(EXAMPLES, store)
+    (store / "companies" / "again.yaml").symlink_to(store / "companies" / "redline-auto.yaml")
+    (tmp_path / "link").symlink_to(store, target_is_directory=True)
+    loaded = manifests.load([store, tmp_path / "link", tmp_path / "link" / "companies"])
     assert len(loaded.companies) == 6
 
 
