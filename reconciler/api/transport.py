@@ -33,7 +33,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -612,12 +612,18 @@ class Http:
         # The per-operation timeouts matter to transports that are not ours (the in-process
         # sandbox); the network backend bounds every socket wait by the cutoff itself.
         timeout = httpx.Timeout(max(cutoff - now, 0.001))
-        request = self._client.build_request(
-            method, url, params=query, content=content, headers=headers, timeout=timeout
-        )
+        request = self.build_request(method, url, query, content, headers, timeout)
         try:
-            response = self._client.send(request, stream=True)
+            # Straight to the transport the client mounts for the URL (ours: httpx takes no
+            # proxy from the environment for a client given its transport). httpx's ``send``
+            # adds nothing this client uses (no auth, no redirects followed, no event hooks)
+            # but its cookie jar, kept here; its per-request wrappers cost more than the rest.
+            transport = self._client._transport_for_url(request.url)
+            response = transport.handle_request(request)
+            response.request = request
             try:
+                if "set-cookie" in response.headers:
+                    self._client.cookies.extract_cookies(response)
                 body = self._read_body(request, response)
             finally:
                 response.close()
@@ -637,6 +643,32 @@ class Http:
             extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")},
         )
 
+    def build_request(
+        self,
+        method: str,
+        url: str,
+        query: httpx.QueryParams | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,
+    ) -> httpx.Request:
+        """The request ``httpx.Client.build_request`` builds (same URL, headers, body and
+        timeout, cookies; tested equal), for a third of its cost: the query is joined to the
+        URL before its one parse instead of merged into a parsed URL (a second parse)."""
+        encoded = str(query) if query is not None else ""
+        merged = httpx.Headers(self._client.headers)
+        merged.update(headers)
+        request = httpx.Request(
+            method,
+            f"{url}?{encoded}" if encoded else url,
+            content=content,
+            headers=merged,
+            extensions={"timeout": timeout.as_dict()},
+        )
+        if self._client.cookies:
+            self._client.cookies.set_cookie_header(request)
+        return request
+
     def _read_body(self, request: httpx.Request, response: httpx.Response) -> bytes:
         limit = self.settings.max_response_bytes
         declared = response.headers.get("Content-Length", "")
@@ -644,7 +676,7 @@ class Http:
             raise _TooLarge(response.status_code)
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
+        for chunk in _body_chunks(response):
             size += len(chunk)
             if size > limit:
                 raise _TooLarge(response.status_code)
@@ -749,6 +781,20 @@ class Http:
     def _redact(self, text: str) -> str:
         token = self.settings.token.reveal()
         return text.replace(token, "***") if token else text
+
+
+def _body_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The bytes of the answer as they arrive: decoded by httpx when a ``Content-Encoding``
+    names a coding (gzip, deflate ...); else the transport's own chunks, without httpx's
+    decoder and re-chunking layers (a third of the CPU of reading 100 MB of pages)."""
+    coding = response.headers.get("Content-Encoding", "").strip().lower()
+    stream = response.stream
+    if coding in ("", "identity") and isinstance(stream, httpx.SyncByteStream):
+        for chunk in stream:
+            if chunk:
+                yield chunk
+    else:
+        yield from response.iter_bytes()
 
 
 def error_message(response: httpx.Response) -> str:
