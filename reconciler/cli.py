@@ -27,6 +27,12 @@ from reconciler.session import known_secrets
 # ``completion`` must start fast, without the HTTP stack or the sandbox (commands import what
 # they use).
 
+# httpx imports its own command line client (``httpx._main``: click, rich and pygments, about
+# 0.15 CPU-s) whenever those happen to be installed beside it, as in any environment that also
+# holds common developer tools. This program never runs httpx's command line: httpx then
+# defines the stub it defines when they are missing.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 EXIT_ERROR = 1
 
 

@@ -80,3 +80,15 @@ def test_the_probe_sees_the_http_stack_when_a_command_uses_it(tmp_path: Path) ->
     code, modules = imported_by("--sandbox", str(db), "plan", str(EXAMPLE))
     assert code == 0
     assert {"httpx", "reconciler.api", "reconciler.sandbox"} <= modules
+
+
+def test_httpx_command_line_client_is_never_imported(tmp_path: Path) -> None:
+    """httpx imports click, rich and pygments for its own command line whenever they are
+    installed (they are here: import-linter and pytest bring them); a plan never does."""
+    seed = ROOT / "examples" / "store" / "sandbox-seed.yaml"
+    db = tmp_path / "store.db"
+    assert imported_by("sandbox", "init", "--db", str(db), "--seed", str(seed))[0] == 0
+    code, modules = imported_by("--sandbox", str(db), "plan", str(EXAMPLE))
+    assert code == 0
+    assert "httpx" in modules
+    assert not {"click", "rich", "pygments"} & modules
