@@ -17,8 +17,10 @@ shows up as a change on a converged store:
 - ``poNumber`` unset live is ``""``; an order extra field set to ``""`` matches an absent one
   (whether the API keeps an empty value or drops it is not documented).
 
-deepdiff finds which normalized paths differ; before/after are read back from the projections so
-every change is reported as ``(path, before, after)`` in manifest terms. Each kind projects its
+``changes`` finds which normalized paths differ (as deepdiff did: values of different types
+differ, lists compare in order; `tests/planner/test_diff_paths.py` holds it to deepdiff's
+answers); before/after are read back from the projections so every change is reported as
+``(path, before, after)`` in manifest terms. Each kind projects its
 spec and live object (``reconciler.kinds``); this module compares the projections.
 """
 
@@ -73,14 +75,18 @@ def changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, ..
             else:
                 paths.add((key,))
     else:
-        from deepdiff import DeepDiff  # imported when first needed: validate never is
-
-        diff = DeepDiff(have, want, view="tree")
-        for level in diff.tree.values():
-            for item in level:
-                keys = [str(k) for k in item.path(output_format="list")]
-                # Sets and lists are one field; maps (extraFields, address) compare per key.
-                paths.add(tuple(keys[:2]) if keys and keys[0] in PER_KEY else tuple(keys[:1]))
+        # Sets and lists are one field; maps (extraFields, address) compare per key.
+        for key in want.keys() | have.keys():
+            if key not in want or key not in have:
+                paths.add((str(key),))
+                continue
+            wanted, held = want[key], have[key]
+            if key in PER_KEY and type(wanted) is dict and type(held) is dict:
+                for sub in wanted.keys() | held.keys():
+                    if sub not in wanted or sub not in held or _differ(wanted[sub], held[sub]):
+                        paths.add((str(key), str(sub)))
+            elif _differ(wanted, held):
+                paths.add((str(key),))
     out = []
     for path in sorted(paths):
         before: Any = have
@@ -90,6 +96,19 @@ def changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, ..
             after = after.get(key) if isinstance(after, dict) else None
         out.append(FieldChange(".".join(path), _jsonable(before), _jsonable(after)))
     return tuple(out)
+
+
+def _differ(a: Any, b: Any) -> bool:
+    """Whether two projected values differ, as deepdiff (this module's engine until it cost
+    0.1 s a plan) told them apart: values of different types differ even when ``==`` holds
+    (``1``, ``1.0`` and ``True``); lists and tuples compare in order, item by item."""
+    if type(a) is not type(b):
+        return True
+    if isinstance(a, dict):
+        return a.keys() != b.keys() or any(_differ(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) != len(b) or any(_differ(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a != b)
 
 
 def _jsonable(value: Any) -> Any:
