@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -38,11 +39,13 @@ def size_text(size: int) -> str:
     return f"{size / MIB:.1f} MiB".replace(".0 ", " ")
 
 
-def read_capped(path: str | os.PathLike[str], limit: int) -> bytes:
+def read_capped(
+    path: str | os.PathLike[str], limit: int, too_large: Callable[[int], str] | None = None
+) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` of them.
 
     ``OSError`` when it cannot be opened or read; ``LocalFileProblem`` when it is not a regular
-    file or is larger than ``limit``.
+    file or is larger than ``limit`` (``too_large(size)``: the text for a file that says so).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
@@ -53,7 +56,9 @@ def read_capped(path: str | os.PathLike[str], limit: int) -> bytes:
             raise LocalFileProblem(f"is {kind}, not a regular file")
         if info.st_size > limit:
             raise LocalFileProblem(
-                f"is too large ({size_text(info.st_size)}; the limit is {size_text(limit)})"
+                too_large(info.st_size)
+                if too_large is not None
+                else f"is too large ({size_text(info.st_size)}; the limit is {size_text(limit)})"
             )
         chunks: list[bytes] = []
         size = 0

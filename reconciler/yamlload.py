@@ -439,16 +439,17 @@ def load_path(file: Path, display: str) -> LoadedFile:
     """Read and load one file, naming it ``display`` in every location. Only a regular file is
     read: a FIFO (which would block the read forever), a device or a socket is refused, checked
     on the open descriptor as for the token and plan files (`reconciler.localfile`)."""
-    try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return _refuse(display, f"file is too large ({size:,} bytes; the limit is 5 MiB)")
-        data = read_capped(file, MAX_FILE_BYTES)
+    try:  # one stat, on the open descriptor (the size and the kind of file: read_capped)
+        data = read_capped(file, MAX_FILE_BYTES, _too_large)
     except LocalFileProblem as exc:
         return _refuse(display, f"file {exc}")
     except OSError as exc:
         return _refuse(display, f"cannot read file: {exc.strerror or exc}")
     return load_bytes(data, display)
+
+
+def _too_large(size: int) -> str:
+    return f"is too large ({size:,} bytes; the limit is 5 MiB)"
 
 
 def _refuse(display: str, message: str, loc: Location | None = None) -> LoadedFile:
