@@ -213,9 +213,14 @@ class CoreApi:
             last = after
             page: list[tuple[int, int | None]] = []
             for row in rows:
-                order_id = decode.req_id(row.get("id"), "order id")
-                page.append((order_id, decode.opt_int(row.get("customer_id"))))
-                last = max(last, order_id)
+                raw, customer = row.get("id"), row.get("customer_id")
+                # a positive int id and an int customer: the commonest answer, checked inline
+                order_id = raw if type(raw) is int and raw > 0 else decode.req_id(raw, "order id")
+                if type(customer) is not int:
+                    customer = decode.opt_int(customer)
+                page.append((order_id, customer))
+                if order_id > last:
+                    last = order_id
             seen += len(page)
             yield from page
             if len(rows) < V2_PAGE:
