@@ -98,17 +98,23 @@ def changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldChange, ..
     return tuple(out)
 
 
-def _differ(a: Any, b: Any) -> bool:
+def _differ(a: Any, b: Any, in_list: bool = False) -> bool:
     """Whether two projected values differ, as deepdiff (this module's engine until it cost
     0.1 s a plan) told them apart: values of different types differ even when ``==`` holds
-    (``1``, ``1.0`` and ``True``); lists and tuples compare in order, item by item."""
+    (``1``, ``1.0`` and ``True``), except two scalars in a list or tuple, which deepdiff
+    compares by value; lists and tuples compare in order, item by item."""
+    if in_list and not isinstance(a, _CONTAINERS) and not isinstance(b, _CONTAINERS):
+        return bool(a != b)
     if type(a) is not type(b):
         return True
     if isinstance(a, dict):
         return a.keys() != b.keys() or any(_differ(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple):
-        return len(a) != len(b) or any(_differ(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) != len(b) or any(_differ(x, y, True) for x, y in zip(a, b, strict=True))
     return bool(a != b)
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
 def _jsonable(value: Any) -> Any:
