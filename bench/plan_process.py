@@ -26,6 +26,13 @@ snapshot.
 Startup: ``b2b-reconcile --help``, ``validate`` on the example store and on the 10k manifests,
 and ``python -c pass`` as the floor, each timed as a process (wall time), interleaved, the
 median of ``--repeats`` runs.
+
+``--baseline REV`` runs every ``plan`` twice, side by side: first the ``reconciler`` package of
+the git revision REV (from ``git archive``, first on the child's ``PYTHONPATH``, with a cache
+folder of its own, so its incremental plans read from its own snapshots), then this tree's; a
+rate-limit window apart, against the same store (the plans before the apply: those after it
+run alone, as their timing is what they measure). Its CPU seconds and peak RSS are reported
+beside this tree's, and its plan must hold the same actions.
 """
 
 from __future__ import annotations
@@ -136,13 +143,55 @@ def since_of_snapshot(cache: Path) -> dict[str, int] | None:
     return {api: incremental.since_of(snap, api) for api in ("b2b", "core")}
 
 
-def run_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
-    """One ``plan --format json`` process against the store; its costs and the plan."""
+BASELINE: dict[str, Any] = {}
+"""``--baseline REV``: ``{"rev": REV, "env": {"PYTHONPATH": ...}, "pause": seconds}``."""
+
+
+def baseline_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
+    """The same ``plan`` with the baseline revision's code and its own cache folder; its costs
+    and its actions by type (the store's log of its requests is dropped)."""
+    url = store.info["url"]
+    argv = [
+        *cli(),
+        "plan",
+        str(work / "manifests"),
+        "--format",
+        "json",
+        "--api-url",
+        f"{url}/api/v3/io",
+        "--core-api-url",
+        url,
+        *extra,
+    ]
+    env = {**child_env(work / "cache-baseline"), **BASELINE["env"]}
+    run = measured(argv, env, work)
+    store.log()  # its requests are not this tree's
+    if run["exit"] != 0:
+        raise SystemExit(f"plan ({BASELINE['rev']}) exited {run['exit']}:\n{run['stderr']}")
+    actions = by_type(json.loads(run.pop("stdout"))["actions"])
+    time.sleep(BASELINE["pause"])  # a fresh rate-limit window for this tree's plan
+    keep = ("cpuSeconds", "userSeconds", "systemSeconds", "peakRssMB", "wallSeconds")
+    return {"rev": BASELINE["rev"], **{k: run[k] for k in keep}, "actionsByType": actions}
+
+
+def run_plan(
+    store: StoreProcess, work: Path, extra: list[str], side: bool = True
+) -> dict[str, Any]:
+    """One ``plan --format json`` process against the store; its costs and the plan (with
+    ``--baseline`` and ``side``, the baseline revision's run of the same plan first, under
+    ``baseline``; the plans after the apply run alone, their timing is what they measure)."""
+    before = baseline_plan(store, work, extra) if BASELINE.get("env") and side else None
     run = run_command(store, work, "plan", extra)
+    if before is not None:
+        run["baseline"] = before
     plan = json.loads(run.pop("stdout"))
     run["actions"] = plan["actions"]
     run["refresh"] = plan.get("refresh")
     run["counts"] = {k: v for k, v in plan["summary"].items() if isinstance(v, int) and v}
+    if before is not None and before["actionsByType"] != by_type(plan["actions"]):
+        raise SystemExit(
+            f"the baseline planned {before['actionsByType']}, this tree {by_type(plan['actions'])}"
+        )
     return run
 
 
@@ -199,6 +248,7 @@ def measure_size(label: str, compress: float, incremental: bool) -> dict[str, An
     n = SIZES[label]
     scenario = Scenario(companies=n, orders=10 * n, oa_customers=n // 5, buyers=n, unmanaged=10)
     budget = Budget(compress, scenario.requests_per_minute)
+    BASELINE["pause"] = budget.b2b[1]
     work = Path(tempfile.mkdtemp(prefix=f"plan-process-{label}-"))
     try:
         print(f"{label}: seeding the store and writing the manifests ...", file=sys.stderr)
@@ -303,12 +353,12 @@ def converge(
     applied_end = time.time()  # the store runs on this machine's clock
     _progress(f"apply --auto-approve ({len(planned):,} actions)", applied)
     time.sleep(budget.b2b[1])
-    after = run_plan(store, work, ["--refresh", "auto"])
+    after = run_plan(store, work, ["--refresh", "auto"], side=False)
     _progress("plan --refresh auto, after apply", after)
     after_bound = _bound(store, after, converged=True)
     past = applied_end + DATE_MARGIN + 1 - time.time()
     time.sleep(max(budget.b2b[1], past))
-    within = run_plan(store, work, ["--refresh", "auto"])
+    within = run_plan(store, work, ["--refresh", "auto"], side=False)
     _progress("plan --refresh auto, no change, from the plan after the apply", within)
     within_bound = _bound(store, within, converged=True)
     # When the plan after the apply first reached the store, after the apply's end (the
@@ -316,11 +366,11 @@ def converge(
     began = (within["since"] or {}).get("b2b")
     gap = None if began is None else began + DATE_MARGIN - applied_end
     time.sleep(budget.b2b[1])
-    again = run_plan(store, work, ["--refresh", "auto"])
+    again = run_plan(store, work, ["--refresh", "auto"], side=False)
     _progress("plan --refresh auto, converged, no change", again)
     again_bound = _bound(store, again, converged=True)
     time.sleep(budget.b2b[1])
-    truth = run_plan(store, work, ["--refresh", "full"])
+    truth = run_plan(store, work, ["--refresh", "full"], side=False)
     _progress("plan --refresh full, converged", truth)
     if truth["actions"]:
         raise SystemExit(f"apply did not converge: the full read plans {by_type(truth['actions'])}")
@@ -548,9 +598,72 @@ def report(out: dict[str, Any]) -> str:
     if out.get("startup"):
         helped = out["startup"]["b2b-reconcile --help"]["wallMedian"]
         checks.append((f"--help {helped:.3f} s < 0.15", helped < TARGETS["help"]))
+    side = _side_by_side(out)
+    if side:
+        lines += ["", side]
     lines.append("")
     lines += [f"- {'met ' if ok else 'MISSED'} {text}" for text, ok in checks]
     return "\n".join(lines)
+
+
+def _plans(size: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The plan runs of one size, labelled as in the report's first table."""
+    out = [("full read", size["full"])]
+    inc = size.get("incremental") or {}
+    for key, label in (
+        ("noChange", "incremental, no change"),
+        ("afterChanges", "incremental, after outside changes"),
+        ("fullAfterChanges", "full read, after outside changes"),
+    ):
+        if key in inc:
+            out.append((label, inc[key]))
+    conv = size.get("converged") or {}
+    for key, label in (
+        ("afterApply", "incremental, after the apply"),
+        ("withinMargin", "incremental, within the margin"),
+        ("noChange", "incremental, converged, no change"),
+        ("full", "full read, converged (empty plan)"),
+    ):
+        if key in conv:
+            out.append((label, conv[key]))
+    return out
+
+
+def _side_by_side(out: dict[str, Any]) -> str:
+    """``--baseline``: each plan's CPU seconds and peak RSS, the baseline's and this tree's."""
+    rows = []
+    rev = ""
+    for size in out["sizes"]:
+        for label, run in _plans(size):
+            base = run.get("baseline")
+            if not base:
+                continue
+            rev = base["rev"]
+            rows.append(
+                (
+                    size["size"],
+                    label,
+                    f"{base['cpuSeconds']:.2f}",
+                    f"{run['cpuSeconds']:.2f}",
+                    f"{run['cpuSeconds'] - base['cpuSeconds']:+.2f}",
+                    f"{base['peakRssMB']:.0f}",
+                    f"{run['peakRssMB']:.0f}",
+                )
+            )
+    if not rows:
+        return ""
+    return table(
+        (
+            "size",
+            "plan",
+            f"CPU-s at {rev}",
+            "CPU-s, this tree",
+            "difference",
+            f"peak RSS MB at {rev}",
+            "peak RSS MB, this tree",
+        ),
+        rows,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -561,6 +674,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compress", type=float, default=100.0, help="time compression factor")
     parser.add_argument("--repeats", type=int, default=7, help="startup runs per command")
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also run every plan with this git revision's code"
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -571,8 +687,14 @@ def main(argv: list[str] | None = None) -> None:
         print("startup: --help and validate against python -c pass ...", file=sys.stderr)
         out["startup"] = startup(args.repeats)
     incremental = supports_refresh()
-    for label in sizes:
-        out["sizes"].append(measure_size(label, args.compress, incremental))
+    with tempfile.TemporaryDirectory(prefix="plan-process-baseline-") as old:
+        if args.baseline:
+            from bench.load_bench import baseline_code
+
+            BASELINE.update(rev=args.baseline, env=baseline_code(args.baseline, Path(old)))
+            out["baseline"] = args.baseline
+        for label in sizes:
+            out["sizes"].append(measure_size(label, args.compress, incremental))
     out["report"] = report(out)
     print(out["report"])
     if args.json:
