@@ -7,7 +7,9 @@ below, and the new one must find the same changes on every generated pair.
 Pairs as the kinds make them: both sides project the same fields, and a map (``extraFields``,
 ``address``) the same keys. (On dicts that share under a third of their keys, deepdiff 7 and
 later report the whole dict as one change: the old code then named a field ``""``. No
-projection pair is like that.)
+projection pair is like that.) One deepdiff mistake is corrected in the oracle: it hashes the
+pairs of a set without their order, so a price list moved between channels (channel 1's list 2
+becoming channel 2's list 1) was no change to it; a plan now updates it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ def deepdiff_changes(want: dict[str, Any], have: dict[str, Any]) -> tuple[FieldC
             for item in level:
                 keys = [str(k) for k in item.path(output_format="list")]
                 paths.add(tuple(keys[:2]) if keys and keys[0] in PER_KEY else tuple(keys[:1]))
+        # deepdiff's one mistake here (the old code's bug): in a set, (1, 2) and (2, 1) hash
+        # alike, so a price list moved between channels went unnoticed. Sets compare by ==.
+        for key, value in want.items():
+            held = have.get(key)
+            if isinstance(value, frozenset) and isinstance(held, frozenset) and value != held:
+                paths.add((key,))
     out = []
     for path in sorted(paths):
         before: Any = have
@@ -114,3 +122,15 @@ def test_type_changes_are_changes() -> None:
     assert [c.path for c in changes({"a": True}, {"a": 1, "b": 0})] == ["a", "b"]
     found = changes({"extraFields": {"x": 1}}, {"extraFields": {"x": 1.0, "y": "2"}})
     assert [c.path for c in found] == ["extraFields.x", "extraFields.y"]
+
+
+def test_deepdiff_missed_a_price_list_moved_between_channels() -> None:
+    """The bug the written-out comparison fixes: deepdiff 9 finds nothing between channel 1's
+    list 2 and channel 2's list 1 (its set hashing ignores the order inside a pair)."""
+    want = {"priceListAssign": frozenset({(1, 2)})}
+    have = {"priceListAssign": frozenset({(2, 1)})}
+    assert DeepDiff(have, want) == {}  # the old engine saw no change
+    (change,) = changes(want, have)
+    assert change.path == "priceListAssign"
+    assert change.before == [{"channelId": 2, "priceListId": 1}]
+    assert change.after == [{"channelId": 1, "priceListId": 2}]

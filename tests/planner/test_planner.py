@@ -272,6 +272,20 @@ def test_price_list_assign_order_is_noise() -> None:
     assert plan_for(ManifestSet(store, (spec,)), state).empty
 
 
+def test_a_price_list_moved_between_channels_is_a_change() -> None:
+    """Channel 1's list 2 wanted, channel 2's list 1 live: the plan updates the company (the
+    diff on deepdiff saw no change here; tests/planner/test_diff_paths.py says why)."""
+    store = replace(STORE, multi_storefront=True)
+    spec = replace(ACME, catalog_id=None, price_list_assign=(PriceListAssignment(1, 2),))
+    moved = replace(LIVE_ACME, price_list_assign=(PriceListAssignment(2, 1),))
+    state = live(companies=(moved,), price_lists=frozenset({1, 2, 7, 8}))
+    plan = plan_for(ManifestSet(store, (spec,)), state)
+    changed = [c for a in plan.actions for c in a.changes if c.path == "priceListAssign"]
+    assert [(c.before, c.after) for c in changed] == [
+        ([{"channelId": 2, "priceListId": 1}], [{"channelId": 1, "priceListId": 2}])
+    ]
+
+
 def test_targets_keep_dependencies() -> None:
     spec = replace(ACME, customer_group_id=13, name="newco", uuid=None)
     manifests = ManifestSet(
