@@ -140,6 +140,8 @@ class _Columns:
             nulls = set(unpack(value["nullAt"], f"{where}.nullAt"))
         except ValueError as exc:
             raise ColumnError(str(exc)) from None
+        if nulls and not 0 <= min(nulls) <= max(nulls) < self.count:
+            raise ColumnError(f"{where}.nullAt: an index out of range")
         return (None if i in nulls else v for i, v in enumerate(ints))
 
     def strings(self, name: str, *, shared: bool = False) -> list[str]:

@@ -258,6 +258,10 @@ def _spoiled(change: Any) -> dict[str, Any]:
         (lambda d: d.update(poNumber={"1": "x"}), "o.poNumber: expected"),
         (lambda d: d.update(extraFields=[[1, {"a": 1}]]), "o.extraFields\\[1\\].a: expected a"),
         (lambda d: d.update(bcOrderId=pack([1] * 9)), "o.bcOrderId: order 1 twice"),
+        (
+            lambda d: d.update(companyId={"values": pack([1] * 9), "nullAt": pack([9])}),
+            "o.companyId.nullAt: an index out of range",
+        ),
     ],
 )
 def test_a_damaged_list_is_refused_naming_the_column(change: Any, message: str) -> None:
