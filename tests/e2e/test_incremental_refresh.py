@@ -558,11 +558,13 @@ def _total_disagreed(note: dict[str, Any], lookups: int, bump: bool) -> bool:
 
 def _lacked_read(note: dict[str, Any], lookups: int, bump: bool) -> bool:
     """The orders B2B Edition lacked at the snapshot's read looked up by id (the B2B orders
-    served from the snapshot), or read in full because there were more of them than pages,
-    or because the total still disagreed."""
+    served from the snapshot), or read in full because there were more of them (or of them
+    and the suspects) than pages, or because the total still disagreed."""
     if "orders" in (note.get("fromSnapshot") or []):
         return lookups > 0
-    return _in_full_for(note, " orders B2B lacked to look up", "orders were deleted")
+    return _in_full_for(
+        note, " orders B2B lacked to look up", " orders to look up", "orders were deleted"
+    )
 
 
 FOCUSED: dict[str, tuple[tuple[str, ...], tuple[bool, ...], Reached]] = {
