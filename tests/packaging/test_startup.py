@@ -3,7 +3,7 @@
 Each command runs in a fresh interpreter (the real CLI entry, ``reconciler.cli.main``), which then
 lists the heavy modules it ended up importing. A behaviour test, not a timing test: what matters
 is that ``--help``, ``validate``, ``schema`` and ``completion`` do not import httpx,
-``reconciler.api`` or ``reconciler.sandbox`` (nor deepdiff, which only planning needs), whatever
+``reconciler.api`` or ``reconciler.sandbox`` (nor deepdiff, only the tests' oracle), whatever
 the machine's speed. ``bench/load_bench.py`` measures the wall time.
 """
 
