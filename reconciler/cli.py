@@ -451,9 +451,9 @@ def _few_collections() -> Iterator[None]:
     A command builds millions of objects that live until it ends (manifests, the live state,
     the plan), and with Python's thresholds the collector looked at them again and again:
     about 1,100 collections and 0.4 CPU-s of a 4.5-CPU-s plan at 10,000 companies, for some
-    60,000 objects of cyclic garbage (per-request HTTP objects, deepdiff's trees). A young
-    collection every 10,000 new objects still frees that garbage; full collections, which
-    walk everything alive, wait for 50,000 times as many. Memory is what refcounting frees.
+    60,000 objects of cyclic garbage (per-request HTTP objects). A young collection every
+    10,000 new objects still frees that garbage; full collections, which walk everything
+    alive, wait for 50,000 times as many. Memory is what refcounting frees.
     """
     previous = gc.get_threshold()
     gc.set_threshold(*COLLECTION_THRESHOLDS)

@@ -84,7 +84,7 @@ from itertools import pairwise
 from typing import Protocol, TypeVar
 
 from reconciler.api import ApiClient
-from reconciler.api.b2b import COMPANY_PAGE, ORDER_PAGE, USER_PAGE, Page, pages_for
+from reconciler.api.b2b import COMPANY_PAGE, ORDER_PAGE, USER_PAGE, Page, known_or, pages_for
 from reconciler.api.core import V2_PAGE
 from reconciler.live import (
     PAGING_MIN_CUSTOMERS,
@@ -169,12 +169,6 @@ class Refreshed:
     notes: list[str] = field(default_factory=list)
 
 
-def _kept(then: Mapping[int, LiveCompany], company: LiveCompany) -> LiveCompany:
-    """``company``, or the equal object ``then`` holds for its id."""
-    same = then.get(company.company_id)
-    return same if same is not None and same == company else company
-
-
 class IncrementalReader(Reader):
     """A full reader whose big parts start from a snapshot (see the module doc)."""
 
@@ -227,7 +221,7 @@ class IncrementalReader(Reader):
         fresh = {c.company_id: c for c in changed}
         then = {c.company_id: c for c in snap.live.companies}
         # a company equal to the snapshot's is held as that object (the rest, if listed, too)
-        first.items[:] = [_kept(then, c) for c in first.items]
+        first.items[:] = [known_or(then, c) for c in first.items]
         now = dict(then)
         now.update(fresh)
         now.update((c.company_id, c) for c in first.items)

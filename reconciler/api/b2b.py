@@ -230,9 +230,7 @@ class B2BApi:
             kept = known
 
             def convert(row: Row) -> LiveCompany:
-                company = decode.company(row)
-                same = kept.get(company.company_id)
-                return same if same == company and same is not None else company
+                return known_or(kept, decode.company(row))
 
         return self._rest(first, "/companies", params, convert, "companies", _company_key)
 
@@ -568,6 +566,12 @@ def _user_key(row: UserRow) -> Hashable:
 
 def _live_user_key(user: LiveUser) -> Hashable:
     return user.user_id
+
+
+def known_or(known: Mapping[int, LiveCompany], company: LiveCompany) -> LiveCompany:
+    """``company``, or the equal object ``known`` holds for its id (one copy of it kept)."""
+    same = known.get(company.company_id)
+    return same if same is not None and same == company else company
 
 
 def _order_or_id_key(item: LiveOrder | int) -> Hashable:
