@@ -10,12 +10,14 @@ the proportions of a real one.
 
 from __future__ import annotations
 
+import compileall
 import multiprocessing
 import resource
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -24,6 +26,20 @@ from reconciler.api import ApiClient, ApiSettings, Pacing, RetryPolicy, Secret
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox.log import LogEntry
 from reconciler.sandbox.server import ServedSandbox
+
+
+def bytecode(package: Path) -> None:
+    """Compile ``package``'s modules to bytecode, as ``pip install`` does for the users who
+    install a release, before any measured process imports them.
+
+    An editable install (``make``) compiles nothing, and where ``PYTHONDONTWRITEBYTECODE`` is set
+    (as on our shared machines) no run writes the ``.pyc`` files either: every measured process
+    would compile ``reconciler`` from source again, about 0.25 CPU-s of a ``plan`` that no user
+    pays more than once. ``compileall`` writes them whatever that variable says; a module changed
+    since is compiled again by the import, as always."""
+    if not compileall.compile_dir(str(package), quiet=1):
+        raise SystemExit(f"cannot compile {package} to bytecode (see above)")
+
 
 B2B_ALLOCATION = (150, 60.0)
 CORE_ALLOCATION = (450, 30.0)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.child_usage import Launcher
-from bench.harness import Budget, make_sandbox, serve, table
+from bench.harness import Budget, bytecode, make_sandbox, serve, table
 from bench.scenario import STORE_HASH, TOKEN, Scenario
 from reconciler.kinds.company import CompanySpec
 from reconciler.kinds.company_users import CompanyUsersSpec
@@ -49,6 +49,7 @@ from reconciler.kinds.order import OrderSpec
 from reconciler.kinds.order_assignment import OrderAssignmentSpec
 from reconciler.manifests import API_VERSION, dump_documents
 
+ROOT = Path(__file__).resolve().parents[1]
 DOCS_PER_FILE = 1_000
 TARGETS = {"plan_cpu_10k": 3.0, "plan_rss_50k_mb": 300.0, "help_wall": 0.15}
 
@@ -264,14 +265,14 @@ THIS_TREE = "this tree"
 def baseline_code(revision: str, into: Path) -> dict[str, str]:
     """Extract the ``reconciler`` package of a git revision under ``into``; the environment that
     makes a child run it."""
-    root = Path(__file__).resolve().parents[1]
     archive = subprocess.run(
-        ["git", "-C", str(root), "archive", "--format=tar", revision, "reconciler"],
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "reconciler"],
         check=True,
         capture_output=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    bytecode(into / "reconciler")
     return {"PYTHONPATH": str(into)}
 
 
@@ -307,6 +308,7 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     launcher = Launcher()  # before anything big lives in this process
+    bytecode(ROOT / "reconciler")
     results: dict[str, Any] = {"startup": measure_startup(launcher, args.repeats), "sizes": []}
     with tempfile.TemporaryDirectory(prefix="load-bench-baseline-") as old:
         codes: dict[str, dict[str, str]] = {}

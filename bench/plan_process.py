@@ -49,7 +49,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Budget, count, peak_rss_mb, table
+from bench.harness import Budget, bytecode, count, peak_rss_mb, table
 from bench.scenario import TOKEN, Scenario
 from bench.store_process import StoreProcess
 
@@ -683,6 +683,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown size {unknown[0]!r}; one of: {', '.join(SIZES)}")
     out: dict[str, Any] = {"compress": args.compress, "sizes": []}
+    bytecode(ROOT / "reconciler")
     if args.repeats > 0:
         print("startup: --help and validate against python -c pass ...", file=sys.stderr)
         out["startup"] = startup(args.repeats)
