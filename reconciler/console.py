@@ -120,8 +120,8 @@ class Console:
                     ascii_only = True
                 except LookupError:
                     ascii_only = False
-                else:
-                    if held or _SYMBOL.search(chunk):
+                else:  # (an ASCII chunk holds no symbol: the search is the slower test)
+                    if held or (not chunk.isascii() and _SYMBOL.search(chunk)):
                         held.append(chunk)
                         continue
                     self.out.write(chunk)
