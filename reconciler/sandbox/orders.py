@@ -99,7 +99,7 @@ def order_sql(ctx: Ctx, *, detail: bool, extra: bool) -> str:
             ("invoiceNumber", "NULL"),
             ("invoiceStatus", "NULL"),
         ]
-    pairs += [("createdAt", "o.created_at"), ("updatedAt", "o.updated_at")]
+    pairs += [("createdAt", "o.created_at"), ("updatedAt", b2b_updated(ctx, "o."))]
     return (
         f"SELECT {json_object_sql(pairs)}, o.id FROM orders o"
         " LEFT JOIN channels ch ON ch.id = o.channel_id"
@@ -138,6 +138,20 @@ def synced_before(ctx: Ctx) -> int:
     return ctx.now - lag if lag else 2**62
 
 
+def b2b_updated(ctx: Ctx, table: str = "") -> str:
+    """SQL: the order's ``updatedAt`` as B2B Edition shows, filters and sorts it (``table``:
+    the alias and its dot). With ``ordersSyncLag`` and ``lateSyncStampsSyncTime`` a record
+    B2B Edition made when it learned of the order (at ``createdAt + ordersSyncLag``) carries
+    that time when the order's own ``updatedAt`` is older; one it made itself (``POST
+    /orders``) carries its own. Otherwise, and in core, the order's own."""
+    own = f"{table}updated_at"
+    lag = int(ctx.quirks["ordersSyncLag"])
+    if not lag or not ctx.quirks["lateSyncStampsSyncTime"]:
+        return own
+    synced = f"MAX({own}, {table}created_at + {lag})"
+    return f"(CASE WHEN {table}held & {HELD_RECORDED} THEN {own} ELSE {synced} END)"
+
+
 def _order(ctx: Ctx, bc_order_id: str, message: str) -> sqlite3.Row:
     row = ctx.store.row(
         f"SELECT * FROM orders WHERE bc_order_id = ? AND {SYNCED} AND {IN_B2B}",
@@ -154,17 +168,18 @@ def list_orders(ctx: Ctx, req: Request) -> Response:
     where: list[str] = [SYNCED, IN_B2B]
     params: list[Any] = [synced_before(ctx)]
     dated = False
+    updated = b2b_updated(ctx)
     for name, column, op in DATE_FILTERS:
         value = num_arg(req, name)
         if value == 0 and ctx.quirks["zeroDateIsAbsent"]:
             continue  # 0 read as "no filter given"
         if value is not None:
             dated = True
-            where.append(f"{column} {op} ?")
+            where.append(f"{updated if column == 'updated_at' else column} {op} ?")
             params.append(value)
     if not dated:
         since = ctx.now - YEAR
-        where.append("(created_at >= ? OR updated_at >= ?)")
+        where.append(f"(created_at >= ? OR {updated} >= ?)")
         params.extend([since, since])
     company_id = int_arg(req, "companyId")
     if company_id is not None:
@@ -187,7 +202,7 @@ def list_orders(ctx: Ctx, req: Request) -> Response:
     sort = choice_arg(req, "sortBy", ("createdAt", "updatedAt"), "updatedAt")
     direction = choice_arg(req, "orderBy", ("ASC", "DESC"), "DESC")
     show_extra = (req.arg("showExtra") or "").lower() in ("true", "1")
-    column = "created_at" if sort == "createdAt" else "updated_at"
+    column = "created_at" if sort == "createdAt" else updated
     clause = " WHERE " + " AND ".join(where)
     ids = ctx.store.ordered_ids(
         f"SELECT id FROM orders{clause} ORDER BY {column} {direction}, id {direction}", params

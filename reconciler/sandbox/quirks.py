@@ -46,6 +46,12 @@ DEFAULT_QUIRKS: dict[str, Any] = {
     # 2d7d2a49 warns of sync latency): a younger order is in core V2 only (B2B 404s it, lists
     # leave it out, assign/reassign do not move it). 0: always in step.
     "ordersSyncLag": 0,
+    # The `updatedAt` of a B2B record that B2B Edition made when it learned of an order late
+    # (ordersSyncLag): the docs do not say. False: the order's own (older than the sync, so no
+    # minModified listing shows the record). True: the sync time, `createdAt + ordersSyncLag`,
+    # when the order's own is older: rendered, filtered (minModified/maxModified) and sorted so;
+    # `createdAt` stays the order's. A record B2B made itself (POST /orders) keeps its stamp.
+    "lateSyncStampsSyncTime": False,
     # B2B GET /channels on a store without Multi-Storefront: the 403 carries its message in
     # `meta.message` (with `data: {}`, as other B2B errors do) instead of a top-level `message`.
     "channelsErrorInMeta": False,

@@ -13,7 +13,8 @@ round must send no write.
 
 Every sandbox switch is drawn, the readings the docs leave open included (b2b-api.md §9-§10:
 ``extraFieldsReplace``, ``companyPutRequiresExtraFields``, ``emptyExtraFieldRefused``,
-``zeroDateIsAbsent``, ``ordersSyncLag``, ``channelsErrorInMeta``, ``priceListUpsertRefused``).
+``zeroDateIsAbsent``, ``ordersSyncLag`` and the ``updatedAt`` of a late sync
+(``lateSyncStampsSyncTime``), ``channelsErrorInMeta``, ``priceListUpsertRefused``).
 
 Independent stores (issue 16) have groups shared by two companies and companies in no group;
 documents for some live companies (found by companyId, a unique uuid or a unique name), some
@@ -128,6 +129,7 @@ QUIRKS: dict[str, st.SearchStrategy[Any]] = {
     "zeroDateIsAbsent": st.booleans(),
     "channelsErrorInMeta": st.booleans(),
     "ordersSyncLag": st.sampled_from([2 * DAY, 30 * DAY, 200 * DAY]),
+    "lateSyncStampsSyncTime": st.booleans(),
     "userExtraFieldsReplace": st.booleans(),
     "userPutRequiresExtraFields": st.booleans(),
     "userCreateMovesOrders": st.booleans(),
@@ -148,6 +150,7 @@ READINGS = (
     "zeroDateIsAbsent",
     "channelsErrorInMeta",
     "ordersSyncLag",
+    "lateSyncStampsSyncTime",
     "userExtraFieldsReplace",
     "userPutRequiresExtraFields",
     "userCreateMovesOrders",

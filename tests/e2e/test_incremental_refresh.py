@@ -49,9 +49,10 @@ snapshot (last session's hand mutations of the reader went unnoticed here), so
 ``sideEffectsBumpUpdatedAt`` off and on; core orders given to another customer; a B2B record
 lost alone; a deletion B2B Edition syncs late; an order B2B Edition learns of after the
 snapshot's read, with ``ordersSyncLag``, while it loses another record: the reader looks up
-the orders it lacked then), ``FOCUSED_EXAMPLES`` (2) examples each, every one of them
-reaching its path (the auto plan runs first in each round, and its refresh note and order
-look-ups show the path taken).
+the orders it lacked then; its record stamped with the order's old ``updatedAt`` or with the
+sync time, ``lateSyncStampsSyncTime`` each way), ``FOCUSED_EXAMPLES`` (2) examples each, every
+one of them reaching its path (the auto plan runs first in each round, and its refresh note
+and order look-ups show the path taken).
 
 The law: both plans have the same outcome. The same exit code; for a plan, the same actions
 (the JSON ``actions`` array, whole), summary and unmanaged counts; for a refusal, the same
@@ -602,29 +603,44 @@ LAGGED = {"a late sync and a B2B record lost (unsynced orders)": 3600}
 """``ordersSyncLag`` of the paths that need one (the rounds after the first then pause that
 long, so that what the first placed reaches B2B Edition before the next plans)."""
 
+STAMPS = {"a late sync and a B2B record lost (unsynced orders)": (False, True)}
+"""``lateSyncStampsSyncTime`` of the paths with a late sync, each value in turn: the late
+record carries the order's own old ``updatedAt`` (no change listing shows it; the reader looks
+it up), or the sync time (the change listing shows it). Other paths: False."""
+
 FOCUSED_EXAMPLES = int(os.environ.get("INCREMENTAL_FOCUSED_EXAMPLES", "0") or 0) or 2
 
-FOCUSED_CASES = [(path, bump) for path, (_, bumps, _) in FOCUSED.items() for bump in bumps]
+FOCUSED_CASES = [
+    (path, bump, stamps)
+    for path, (_, bumps, _) in FOCUSED.items()
+    for bump in bumps
+    for stamps in STAMPS.get(path, (False,))
+]
+
+
+def _case_id(path: str, bump: bool, stamps: bool) -> str:
+    return f"{path}-bump={bump}" + (f"-stamps={stamps}" if path in STAMPS else "")
 
 
 @pytest.mark.parametrize(
-    ("path", "bump"), FOCUSED_CASES, ids=[f"{p}-bump={b}" for p, b in FOCUSED_CASES]
+    ("path", "bump", "stamps"), FOCUSED_CASES, ids=[_case_id(*case) for case in FOCUSED_CASES]
 )
-def test_each_reader_path(path: str, bump: bool) -> None:
+def test_each_reader_path(path: str, bump: bool, stamps: bool) -> None:
     """The property on a Dependent store with a padded OrderAssignment (``_assigned``: every
     core and B2B order paged, so the orders parts are served from the snapshot) where each
     round makes one or two changes of the kind that reaches ``path``, to what the manifests
     name; ``sideEffectsBumpUpdatedAt`` as given. The auto plan runs first in every round (a
     full read first would write a snapshot that already holds the change). Every example
     must reach ``path``: in some round, a change of its kind to what the manifests name, and
-    an auto plan that shows it took the path (``FOCUSED``'s third column)."""
+    an auto plan that shows it took the path (``FOCUSED``'s third column).
+    ``lateSyncStampsSyncTime`` as ``stamps`` (``STAMPS``)."""
     kinds, _, reached = FOCUSED[path]
     seen: list[bool] = []
 
     @settings(SETTINGS, max_examples=FOCUSED_EXAMPLES)
     @given(world=worlds().filter(_focusable), data=st.data())
     def run(world: World, data: st.DataObject) -> None:
-        hit = _example(world, data, kinds, bump, LAGGED.get(path, 0), reached)
+        hit = _example(world, data, kinds, bump, LAGGED.get(path, 0), reached, stamps)
         seen.append(hit)
         assert hit, f"this example did not reach {path}"
 
@@ -657,11 +673,13 @@ def _example(
     bump: bool | None = None,
     lag: int = 0,
     reached: Reached | None = None,
+    stamps: bool = False,
 ) -> bool:
     """One example of the property; whether it was interesting. ``focus``: the kind of
     change of each round in turn (one or two each, ``bump`` for the side-effect switch, the
     padded OrderAssignment always, ``lag`` for ``ordersSyncLag``, each round after the first
-    pausing that long before its changes, the auto plan first); else everything is drawn.
+    pausing that long before its changes, ``stamps`` for ``lateSyncStampsSyncTime``, the auto
+    plan first); else everything is drawn (the chaos generator's switches).
     With ``focus``, interesting means that ``reached`` says a round's auto plan after a
     change to what the manifests name took the path."""
     clock = Clock()
@@ -683,7 +701,7 @@ def _example(
         "clockSkew": data.draw(st.sampled_from([0, -600, 600]), label="clockSkew"),
     }
     if focus:  # the paths, with the lag asked for; a new user brings its orders along
-        quirks.update(ordersSyncLag=lag, userCreateMovesOrders=True)
+        quirks.update(ordersSyncLag=lag, userCreateMovesOrders=True, lateSyncStampsSyncTime=stamps)
     seed["store"] = {**seed["store"], "quirks": quirks}
     with (
         tempfile.TemporaryDirectory(prefix="incremental-") as tmp,

@@ -697,19 +697,24 @@ class _Clock:
         return time.time() + self.offset
 
 
+@pytest.mark.parametrize("stamps", [False, True], ids=["own-updatedAt", "sync-time"])
 def test_a_late_sync_and_a_b2b_loss_balance_the_total(
     kit: SimpleNamespace,
     new_sandbox: Callable[..., Sandbox],
     open_client: Callable[[Sandbox], ApiClient],
+    stamps: bool,
 ) -> None:
     """B2B Edition learns of order 5010 a day late (``ordersSyncLag``) with the updatedAt it had
     in core, an hour before the snapshot's read, so no minModified listing shows it; meanwhile
     it loses its record of 5003 (a customer's order; core keeps it). The B2B total is what
     the snapshot had; the snapshot knows 5010 was in core only (``Snapshot.unsynced``), so the
     incremental read finds its record, counts it, sees the total one short and reads the B2B
-    orders in full, as a full read finds them (5003 missing). Variants: test_late_sync.py."""
+    orders in full, as a full read finds them (5003 missing). The same when its record is
+    stamped at the sync time (``lateSyncStampsSyncTime``: then the change listing shows it).
+    Variants: test_late_sync.py."""
     clock = _Clock()
-    seed = kit.with_quirks(kit.base_seed(), {"ordersSyncLag": 86400})
+    quirks = {"ordersSyncLag": 86400, "lateSyncStampsSyncTime": stamps}
+    seed = kit.with_quirks(kit.base_seed(), quirks)
     hour_ago = int(time.time()) - 3600
     seed["orders"].append(
         {"bcOrderId": 5010, "customerId": 0, "companyId": None, "createdAt": hour_ago,

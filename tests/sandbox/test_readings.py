@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -123,6 +124,68 @@ def test_an_order_recorded_through_b2b_is_known_at_once(
         assert api.get("/orders/6000").status_code == 404
         assert api.post("/orders", json={"bcOrderId": 6000, "customerId": 321}).status_code == 200
         assert api.get("/orders/6000").status_code == 200
+
+
+def _stamps(api: httpx.Client, **params: Any) -> dict[int, tuple[int, int]]:
+    """bcOrderId -> (createdAt, updatedAt), in the listing's order."""
+    response = api.get("/orders", params={"limit": 200, **params})
+    assert response.status_code == 200, response.text
+    return {o["bcOrderId"]: (o["createdAt"], o["updatedAt"]) for o in response.json()["data"]}
+
+
+@pytest.mark.parametrize("stamps", [False, True], ids=["own-updatedAt", "sync-time"])
+def test_a_late_sync_stamps_the_order_s_own_updated_at_or_the_sync_time(
+    make_sandbox: Any, kit: Any, clock: Any, stamps: bool
+) -> None:
+    """§9.13: the ``updatedAt`` of a record B2B Edition makes when it learns of an order late is
+    not documented: the order's own (default: no ``minModified`` listing shows it), or the
+    sync time, ``createdAt + ordersSyncLag`` when the order's own is older
+    (``lateSyncStampsSyncTime``): rendered, filtered, sorted and counted in the one-year window
+    so; ``createdAt`` and core's ``date_modified`` stay the order's, and a record B2B made
+    itself (``POST /orders``) keeps the time it made it."""
+    day, now, lag = kit.DAY, kit.NOW, 4 * kit.DAY + 60
+    seed = kit.seed(quirks={"ordersSyncLag": lag, "lateSyncStampsSyncTime": stamps})
+    seed["orders"].append(  # synced 362 days ago: in the one-year window only by its stamp
+        {"bcOrderId": 4001, "customerId": 322, "companyId": 1002,
+         "createdAt": now - 366 * day, "updatedAt": now - 366 * day}
+    )  # fmt: skip
+    sb = make_sandbox(seed)
+    with (
+        kit.client(sb) as api,
+        kit.client(sb, kit.CORE, headers={"X-Auth-Token": kit.TOKEN}) as core,
+    ):
+        made = api.post("/orders", json={"bcOrderId": 5003, "customerId": 322})  # not synced yet
+        assert made.status_code == 200, made.text
+        assert made.json()["data"]["updatedAt"] == now
+        clock.advance(2 * day)  # every order synced: 5001 at now - 1 day + 60, 5002 at now + 60
+        synced = {5001: now - day + 60, 5002: now + 60, 4001: now - 362 * day + 60}
+        own = {5001: now - 5 * day, 5002: now - 4 * day, 4001: now - 366 * day}
+        shown = synced if stamps else own
+        listed = _stamps(api, minCreated=1)  # updatedAt descending
+        assert listed == {
+            5002: (now - 4 * day, shown[5002]),
+            5003: (now - 3 * day, now),  # recorded through B2B: its own stamp
+            5001: (now - 5 * day, shown[5001]),
+            4001: (now - 366 * day, shown[4001]),
+            4000: (now - 400 * day, now - 380 * day),  # synced long before its last change
+        }
+        order = [5002, 5003, 5001, 4001, 4000] if stamps else [5003, 5002, 5001, 4001, 4000]
+        assert list(listed) == order
+        ascending = _stamps(api, minCreated=1, sortBy="updatedAt", orderBy="ASC")
+        assert list(ascending) == order[::-1]
+        detail = api.get("/orders/5002").json()["data"]
+        assert (detail["createdAt"], detail["updatedAt"]) == (now - 4 * day, shown[5002])
+        assert list(_stamps(api, minModified=now)) == ([5002, 5003] if stamps else [5003])
+        before = _stamps(api, maxModified=now - 1)
+        assert list(before) == ([5001, 4001, 4000] if stamps else [5002, 5001, 4001, 4000])
+        assert sorted(_stamps(api)) == ([4001, 5001, 5002, 5003] if stamps else [5001, 5002, 5003])
+        assert list(_stamps(api, minCreated=now - 4 * day, sortBy="createdAt")) == [5003, 5002]
+        core_order = core.get("/v2/orders/5002").json()
+        assert parsedate_to_datetime(core_order["date_modified"]).timestamp() == own[5002]
+        # a later change stamps the record with its own time under both readings
+        clock.advance(day)
+        assert api.put("/orders/5001", json={"poNumber": "X"}).status_code == 200
+        assert _stamps(api, minModified=now + 3 * day) == {5001: (now - 5 * day, now + 3 * day)}
 
 
 @pytest.mark.parametrize("in_meta", [False, True])

@@ -183,6 +183,7 @@ def test_default_quirks_exported() -> None:
         "emptyExtraFieldRefused": False,
         "zeroDateIsAbsent": False,
         "ordersSyncLag": 0,
+        "lateSyncStampsSyncTime": False,
         "channelsErrorInMeta": False,
         "priceListUpsertRefused": False,
         "userExtraFieldsReplace": False,
