@@ -36,6 +36,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 from reconciler.model import (
+    COMPANY_STATUSES,
     ExtraFieldConfig,
     LiveCompany,
     LiveOrder,
@@ -93,6 +94,16 @@ def _id_value(value: Any) -> int | None:
     """A positive integer id from ``12``, ``12.0`` or ``"12"``; ``None`` for anything else."""
     if type(value) is int:  # the commonest answer, first (a bool is not an int here)
         return value if value > 0 else None
+    if type(value) is str and value.isdigit() and value.isascii():  # "147340", the other one
+        number = int(value)
+        return number if number > 0 else None
+    return _any_id(value)
+
+
+def _any_id(value: Any) -> int | None:
+    """``_id_value`` of any value, without its shortcuts for the commonest answers."""
+    if type(value) is int:
+        return value if value > 0 else None
     if isinstance(value, bool):
         return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
@@ -124,12 +135,21 @@ def opt_id(value: Any, what: str) -> int | None:
 
 _EXACT_FLOAT = 2**53
 """Integers below this in size survive ``int(float(n))`` unchanged."""
+_EXACT_DIGITS = 16
+"""Strings of fewer digits than this are numbers below ``_EXACT_FLOAT``."""
 
 
 def timestamp(value: Any) -> int:
     """Unix seconds from a string or a number; missing or empty -> 0."""
     if type(value) is int and -_EXACT_FLOAT < value < _EXACT_FLOAT:
         return value  # what the float round trip below gives, without it
+    if type(value) is str and len(value) < _EXACT_DIGITS and value.isdigit() and value.isascii():
+        return int(value)  # "1699999999", as the companies' list sends it: exact, no float
+    return _any_timestamp(value)
+
+
+def _any_timestamp(value: Any) -> int:
+    """``timestamp`` of any value, without its shortcuts for the commonest answers."""
     number = opt_number(value)
     return 0 if number is None else int(number)
 
@@ -158,8 +178,19 @@ def flag(value: Any) -> bool:
     return False
 
 
+_STATUS_NAMES: dict[str | int, str] = {
+    **{code: status_name(code) for code in range(len(COMPANY_STATUSES))},
+    **{str(code): status_name(code) for code in range(len(COMPANY_STATUSES))},
+}
+"""The commonest ``companyStatus`` answers (``"1"``, ``1``) and their names."""
+
+
 def status(value: Any) -> str:
     """``companyStatus`` ``"1"``/``1`` -> ``approved``."""
+    if type(value) is str or type(value) is int:  # (not a bool or a float, though equal)
+        name = _STATUS_NAMES.get(value)
+        if name is not None:
+            return name
     return status_name(req_int(value, "companyStatus"))
 
 
@@ -200,6 +231,9 @@ def one(body: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
+_ONLY_DICTS = frozenset({dict})
+
+
 def items(body: Any, what: str) -> list[Mapping[str, Any]]:
     """The objects of a list response's ``data``."""
     value = data(body)
@@ -215,6 +249,8 @@ def items(body: Any, what: str) -> list[Mapping[str, Any]]:
                 return []
     if not isinstance(value, list):
         raise DecodeError(f"{what}: expected a list, got {type(value).__name__}")
+    if _ONLY_DICTS.issuperset(map(type, value)):  # what a JSON body holds: no check per row
+        return list(value)
     out = [v for v in value if isinstance(v, Mapping)]
     if len(out) != len(value):
         raise DecodeError(f"{what}: expected a list of objects")
@@ -258,14 +294,15 @@ def total_pages(body: Any) -> int | None:
 def extra_values(value: Any) -> dict[str, str]:
     """``[{fieldName, fieldValue}]`` (or a ``{name: value}`` map) -> ``{name: str(value)}``."""
     out: dict[str, str] = {}
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            out[str(key)] = text(inner)
-        return out
-    if not isinstance(value, list):
-        return out
+    if type(value) is not list:  # (the documented answer is a list: it goes first)
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                out[str(key)] = text(inner)
+            return out
+        if not isinstance(value, list):
+            return out
     for item in value:
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             continue
         name = item.get("fieldName")
         if name is None or name == "":
@@ -293,7 +330,9 @@ def company(obj: Mapping[str, Any]) -> LiveCompany:
     raw_group = obj.get("bcGroupId")
     if raw_group is None:
         raw_group = obj.get("customerGroupId")
-    group = opt_id(raw_group, "bcGroupId")
+    group = (
+        raw_group if type(raw_group) is int and raw_group > 0 else opt_id(raw_group, "bcGroupId")
+    )
     address = {k: text(obj[k]) for k in ADDRESS_FIELDS if k in obj and obj[k] is not None}
     return LiveCompany(
         company_id=req_id(obj.get("companyId", obj.get("id")), "companyId"),
@@ -318,9 +357,15 @@ def order_company(value: Any) -> int | None:
 
 def order(obj: Mapping[str, Any]) -> LiveOrder:
     """One order from a list item or a detail ``data``."""
+    raw, company = obj.get("bcOrderId"), obj.get("companyId")
+    # the commonest answers (a positive int id; a positive int or null company) first
     return LiveOrder(
-        bc_order_id=req_id(obj.get("bcOrderId"), "bcOrderId"),
-        company_id=order_company(obj.get("companyId")),
+        bc_order_id=raw if type(raw) is int and raw > 0 else req_id(raw, "bcOrderId"),
+        company_id=(
+            company
+            if company is None or (type(company) is int and company > 0)
+            else order_company(company)
+        ),
         po_number=text(obj.get("poNumber")),
         extra_fields=extra_values(obj.get("extraFields")),
         updated_at=timestamp(obj.get("updatedAt")),
