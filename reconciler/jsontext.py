@@ -24,6 +24,7 @@ batches of about what fits in the chunk being gathered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterator
 from itertools import islice
 from json.encoder import encode_basestring
@@ -97,18 +98,29 @@ def _encode(value: Any, pad: str) -> str:
 
 
 _FAST_OPTIONS = (
-    orjson.OPT_INDENT_2
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_DATETIME
 )
-"""Indent by 2; a subclass (of str, int, dict, list), a dataclass or a date is refused, not
-encoded (``json.dumps`` encodes a subclass as its base type and refuses the others)."""
+"""A subclass (of str, int, dict, list), a dataclass or a date is refused, not encoded
+(``json.dumps`` encodes a subclass as its base type and refuses the others)."""
 
 
-def _fast(value: Any) -> bytes | None:
-    """orjson's text of a container (indented by 2, no pad) when it is ``json.dumps``'s, byte
-    for byte; None when it may not be: the standard library's encoder decides.
+def compact(value: Any) -> str:
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``: orjson's text when it
+    is sure to be the same (as ``_fast``), else that call's text, or error."""
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:
+        fast = _fast(value, 0)
+        if fast is not None:
+            return fast.decode()
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _fast(value: Any, indent: int = orjson.OPT_INDENT_2) -> bytes | None:
+    """orjson's text of a container (``indent``: ``OPT_INDENT_2``, no pad; or 0, compact) when
+    it is ``json.dumps``'s (``indent=2``, or compact separators), byte for byte; None when it
+    may not be: the standard library's encoder decides.
 
     orjson refuses (``JSONEncodeError``) what would differ among non-str keys, ints beyond 64
     bits, strings with lone surrogates, subclasses, nesting beyond 255 levels (so a container
@@ -118,7 +130,7 @@ def _fast(value: Any) -> bytes | None:
     ``0.00001``; NaN and infinities, which must be refused, are its ``null``), and the types it
     encodes that ``json.dumps`` refuses (UUIDs, enums)."""
     try:
-        text = orjson.dumps(value, option=_FAST_OPTIONS)
+        text = orjson.dumps(value, option=_FAST_OPTIONS | indent)
     except orjson.JSONEncodeError:
         return None
     return text if _plain(value) else None

@@ -15,7 +15,9 @@ company.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from itertools import chain
+from operator import attrgetter
+from typing import Any, TypeVar, cast
 
 from reconciler.jsontext import Lazy
 from reconciler.model import LiveCompany, LiveCustomer, LiveOrder, PriceListAssignment
@@ -32,47 +34,48 @@ class ColumnError(ValueError):
 
 
 def _optional(values: Iterable[int | None]) -> dict[str, str]:
-    nulls: list[int] = []
-    ints: list[int] = []
-    for i, value in enumerate(values):
-        if value is None:
-            nulls.append(i)
-        ints.append(0 if value is None else value)
-    return {"values": pack(ints), "nullAt": pack(nulls)}
+    ints = list(values)
+    nulls = [i for i, value in enumerate(ints) if value is None]
+    for i in nulls:
+        ints[i] = 0
+    return {"values": pack(cast("list[int]", ints)), "nullAt": pack(nulls)}
 
 
-def _sparse(items: Sequence[T], value: Callable[[T], Any]) -> list[list[Any]]:
-    """``[[index, value], ...]`` of the items whose value is not empty."""
-    out: list[list[Any]] = []
-    for i, item in enumerate(items):
-        got = value(item)
-        if got:
-            out.append([i, got])
-    return out
+def _sparse(values: Iterable[Any], plain: Callable[[Any], Any] | None = None) -> list[list[Any]]:
+    """``[[index, value], ...]`` of the values that are not empty (``plain``: made JSON)."""
+    if plain is None:
+        return [[i, value] for i, value in enumerate(values) if value]
+    return [[i, plain(value)] for i, value in enumerate(values) if value]
 
 
 def _each(items: Sequence[T], value: Callable[[T], Any]) -> Lazy[T]:
     return Lazy(items, value)
 
 
+def _pairs(assigned: Iterable[PriceListAssignment]) -> list[list[int]]:
+    return [[p.channel_id, p.price_list_id] for p in assigned]
+
+
+def _extra_fields(company: LiveCompany) -> dict[str, str]:
+    return dict(company.extra_fields)
+
+
 def companies_json(companies: Sequence[LiveCompany]) -> dict[str, Any]:
     """The companies as columns (the string and mapping lists made as they are written)."""
     return {
         "count": len(companies),
-        "companyId": pack(c.company_id for c in companies),
-        "customerGroupId": _optional(c.customer_group_id for c in companies),
-        "companyName": _each(companies, lambda c: c.company_name),
-        "companyEmail": _each(companies, lambda c: c.company_email),
-        "companyPhone": _each(companies, lambda c: c.company_phone),
-        "status": _each(companies, lambda c: c.status),
-        "uuid": _sparse(companies, lambda c: c.uuid),
-        "catalogId": _each(companies, lambda c: c.catalog_id),
-        "priceListAssign": _sparse(
-            companies, lambda c: [[p.channel_id, p.price_list_id] for p in c.price_list_assign]
-        ),
-        "extraFields": _each(companies, lambda c: dict(c.extra_fields)),
-        "address": _sparse(companies, lambda c: dict(c.address)),
-        "updatedAt": pack(c.updated_at for c in companies),
+        "companyId": pack(map(attrgetter("company_id"), companies)),
+        "customerGroupId": _optional(map(attrgetter("customer_group_id"), companies)),
+        "companyName": _each(companies, attrgetter("company_name")),
+        "companyEmail": _each(companies, attrgetter("company_email")),
+        "companyPhone": _each(companies, attrgetter("company_phone")),
+        "status": _each(companies, attrgetter("status")),
+        "uuid": _sparse(map(attrgetter("uuid"), companies)),
+        "catalogId": _each(companies, attrgetter("catalog_id")),
+        "priceListAssign": _sparse(map(attrgetter("price_list_assign"), companies), _pairs),
+        "extraFields": _each(companies, _extra_fields),
+        "address": _sparse(map(attrgetter("address"), companies), dict),
+        "updatedAt": pack(map(attrgetter("updated_at"), companies)),
     }
 
 
@@ -80,11 +83,11 @@ def customers_json(customers: Sequence[LiveCustomer]) -> dict[str, Any]:
     """The customers as columns, their order ids one packed column (``orderCount`` each)."""
     return {
         "count": len(customers),
-        "customerId": pack(c.customer_id for c in customers),
-        "companyId": _optional(c.company_id for c in customers),
-        "userUpdatedAt": _optional(c.user_updated_at for c in customers),
+        "customerId": pack(map(attrgetter("customer_id"), customers)),
+        "companyId": _optional(map(attrgetter("company_id"), customers)),
+        "userUpdatedAt": _optional(map(attrgetter("user_updated_at"), customers)),
         "orderCount": pack(len(c.order_ids) for c in customers),
-        "orderIds": pack(o for c in customers for o in c.order_ids),
+        "orderIds": pack(chain.from_iterable(map(attrgetter("order_ids"), customers))),
         "email": [[i, c.email] for i, c in enumerate(customers) if c.email is not None],
     }
 
@@ -93,12 +96,12 @@ def orders_json(orders: Sequence[LiveOrder]) -> dict[str, Any]:
     """The orders as columns."""
     return {
         "count": len(orders),
-        "bcOrderId": pack(o.bc_order_id for o in orders),
-        "companyId": _optional(o.company_id for o in orders),
-        "poNumber": _sparse(orders, lambda o: o.po_number),
-        "extraFields": _sparse(orders, lambda o: dict(o.extra_fields)),
-        "updatedAt": pack(o.updated_at for o in orders),
-        "createdAt": pack(o.created_at for o in orders),
+        "bcOrderId": pack(map(attrgetter("bc_order_id"), orders)),
+        "companyId": _optional(map(attrgetter("company_id"), orders)),
+        "poNumber": _sparse(map(attrgetter("po_number"), orders)),
+        "extraFields": _sparse(map(attrgetter("extra_fields"), orders), dict),
+        "updatedAt": pack(map(attrgetter("updated_at"), orders)),
+        "createdAt": pack(map(attrgetter("created_at"), orders)),
     }
 
 

@@ -25,10 +25,15 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import accumulate, pairwise
+from itertools import accumulate, islice, pairwise
+from operator import sub
 from typing import Any
 
 _BIG_ENDIAN = sys.byteorder == "big"
+_LEVEL = 4
+"""zlib's level for a packed column: at a 10k store's snapshot a sixth of level 6's time for
+0.3 % more bytes (level 3 and below leave runs of equal differences, sorted ids, 4x longer).
+Any level reads back the same: a column written at another one is read as it always was."""
 
 
 def _ints(values: Iterable[int]) -> array[int]:
@@ -42,11 +47,11 @@ def pack(values: Iterable[int]) -> str:
     ints = _ints(values)
     deltas = array("q", [ints[0]]) if ints else array("q")
     if len(ints) > 1:
-        # differences computed from machine ints one at a time (no list of them all)
-        deltas.extend(b - a for a, b in pairwise(ints))
+        # differences computed from machine ints one at a time (no list of them all), in C
+        deltas.extend(map(sub, islice(ints, 1, None), ints))
     if _BIG_ENDIAN:  # pragma: no cover - the file is little-endian everywhere
         deltas.byteswap()
-    return base64.b64encode(zlib.compress(deltas.tobytes(), 6)).decode("ascii")
+    return base64.b64encode(zlib.compress(deltas.tobytes(), _LEVEL)).decode("ascii")
 
 
 def unpack(text: Any, what: str, count: int | None = None) -> array[int]:

@@ -23,11 +23,12 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import PlanFileError
-from reconciler.jsontext import Lazy
+from reconciler.jsontext import Lazy, compact
 from reconciler.livecolumns import (
     ColumnError,
     companies_from,
@@ -169,23 +170,19 @@ _CHUNK = 1_000
 """Items encoded at a time when the snapshot is streamed to its file."""
 
 
-def _dumps(value: JSON) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = compact
+"""``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` (orjson's when the same)."""
 
 
 def _write_list(items: Iterable[JSON], write: Callable[[str], object]) -> None:
     """A long JSON array written a chunk at a time (never held whole, neither as values nor
     as one string)."""
     write("[")
-    chunk: list[JSON] = []
+    rest = iter(items)
     sep = ""
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == _CHUNK:
-            write(sep + _dumps(chunk)[1:-1])
-            sep, chunk = ",", []
-    if chunk:
+    while chunk := list(islice(rest, _CHUNK)):
         write(sep + _dumps(chunk)[1:-1])
+        sep = ","
     write("]")
 
 

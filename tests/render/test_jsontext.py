@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.jsontext import Lazy, _fast, dumps_indented, iter_indented
+from reconciler.jsontext import Lazy, _fast, compact, dumps_indented, iter_indented
 
 
 def reference(value: Any) -> str:
@@ -224,3 +224,23 @@ def test_the_streamed_levels_stay_streamed_where_orjson_could_write_them_whole()
     chunks = list(iter_indented(value, 200))
     assert "".join(chunks) == reference([value[0], [{"n": i} for i in range(300)]])
     assert max(len(c) for c in chunks) < 300  # the dict of the top list, an item at a time
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(trees(good_scalars | bad_scalars, good_keys | bad_keys))
+def test_compact_is_json_dumps_compact(value: Any) -> None:
+    # the snapshot's form: NaN allowed (json.dumps's default there), anything else as refused
+    plain = materialized(value)
+    try:
+        expected = json.dumps(plain, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        with pytest.raises(type(exc)):
+            compact(plain)
+    else:
+        assert compact(plain) == expected
+
+
+def test_compact_takes_orjson_for_plain_containers() -> None:
+    value = {"a": ["é\u2028", None, True, 2**63], "b": {}}
+    assert _fast(value, 0) is not None
+    assert compact(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
