@@ -423,10 +423,20 @@ def price_list_assignment(obj: Mapping[str, Any]) -> LivePriceListAssignment:
 
 def user(obj: Mapping[str, Any]) -> tuple[int, int | None, int]:
     """``(customerId, companyId, updatedAt)`` of a company user."""
+    customer, company, updated = obj.get("customerId"), obj.get("companyId"), obj.get("updatedAt")
+    if (  # the commonest answer, all positive ints: as they are (a pass lists every user)
+        type(customer) is int
+        and customer > 0
+        and type(company) is int
+        and company > 0
+        and type(updated) is int
+        and -_EXACT_FLOAT < updated < _EXACT_FLOAT
+    ):
+        return customer, company, updated
     return (
-        req_id(obj.get("customerId"), "customerId"),
-        opt_id(obj.get("companyId"), "user companyId"),
-        timestamp(obj.get("updatedAt")),
+        req_id(customer, "customerId"),
+        opt_id(company, "user companyId"),
+        timestamp(updated),
     )
 
 

@@ -77,6 +77,22 @@ def test_orders_check_their_ids_as_req_id_and_order_company_do(
         assert listed == ("value", got[1] if got[1].bc_order_id in wanted else got[1].bc_order_id)
 
 
+@settings(max_examples=1000)
+@given(hostile, hostile, hostile)
+def test_user_rows_are_what_the_full_checks_make_of_them(
+    customer: Any, company: Any, updated: Any
+) -> None:
+    row = {"customerId": customer, "companyId": company, "updatedAt": updated}
+    expected = [
+        outcome(decode.req_id, customer, "customerId"),
+        outcome(decode.opt_id, company, "user companyId"),
+        outcome(decode._any_timestamp, updated),
+    ]
+    error = next((got for got in expected if got[0] == "error"), None)
+    full = error or ("value", tuple(got[1] for got in expected))
+    assert outcome(decode.user, row) == full
+
+
 def test_the_documented_answers_take_the_shortcuts() -> None:
     # (else the equalities above would prove nothing about the shortcuts)
     assert decode.timestamp("1618794615") == 1618794615
