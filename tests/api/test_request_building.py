@@ -147,3 +147,21 @@ def test_coded_answers_are_decoded(coding: str, new_sandbox: Any, kit: Any) -> N
         page = coded.b2b.companies_page()
     assert (page.items, page.total) == (expected.items, expected.total)
     assert len(page.items) == 2
+
+
+@pytest.mark.parametrize(
+    "path", ["/companies?sortBy=id", "/companies#top", "/companies?", "/companies", "/a b/ü"]
+)
+def test_the_url_is_the_joined_text_parsed(path: str) -> None:
+    """The query joins a URL parsed once and kept (a URL holding a query or fragment of its own
+    is parsed whole): the URL is the parse of the joined text, as before, each time."""
+    with Sandbox(db=":memory:") as sb, _client(sb, _Kit()) as client:
+        http = client.http
+        timeout = httpx.Timeout(5.0)
+        for params in ({"limit": 5, "q": "a b&ü"}, None, {"offset": 10}):
+            query = _query(params)
+            ours = http.build_request("GET", B2B + path, query, None, {}, timeout)
+            joined = f"{B2B + path}?{query}" if query else B2B + path
+            assert str(ours.url) == str(httpx.URL(joined))
+            assert ours.url.raw_path == httpx.URL(joined).raw_path
+            assert ours.url == httpx.URL(joined)

@@ -357,3 +357,17 @@ def test_a_refused_connection_is_a_connect_error() -> None:
         url = server.url
     with ours() as client, pytest.raises(httpx.ConnectError):
         client.get(url)
+
+
+def test_a_coded_answer_comes_back_decoded_without_its_transfer_headers() -> None:
+    body = b'{"data": []}'
+    with (
+        WireServer(always(json_answer(gzip.compress(body), "gzip"))) as server,
+        api_client(server.url) as client,
+    ):
+        response = client.http._exchange("GET", server.url + "/x", None, None, {})
+    assert response.content == body
+    assert response.headers["content-type"] == "application/json"
+    assert "content-encoding" not in response.headers
+    assert "content-length" not in response.headers
+    assert response.request.url == server.url + "/x"
