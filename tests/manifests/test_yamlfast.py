@@ -423,5 +423,6 @@ def test_remembered_lines_are_forgotten_when_there_are_too_many(
     second = reader.roots(text)  # emptied first, then read again
     assert len(reader.lines) == 5
     assert first == second == [(0, {"a": 1, "b": "two", "c": ["x"], "d": [{"e": 3}]}, 1, 1)]
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first[0][1]["c"] is not second[0][1]["c"]
