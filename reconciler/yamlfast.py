@@ -238,7 +238,7 @@ class BlockReader:
                     found = (_OPEN_ITEM, indent_width, 0, "", None)
                 elif rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                     raise _NotOurs  # ``- - x``
-                elif rest[0] in "[{" or (rest.find(": ") < 0 and rest[-1] != ":"):
+                elif rest[0] in "[{" or not _is_entry(rest):
                     found = (_ITEM, indent_width, 0, "", self._value(rest))
                 else:
                     col = indent_width + len(body) - len(rest)
@@ -357,6 +357,18 @@ def _plain_in_flow(text: str) -> bool:
     if text[0] in _KEY_START and not (text[0] == "-" and text[1:2] not in ("", " ")):
         return False
     return not any(char in _FLOW_STOP for char in text)
+
+
+def _is_entry(text: str) -> bool:
+    """Whether a list item's text is ``key: value`` or ``key:`` (a mapping starts there): the
+    ``: `` or final ``:`` must come before any comment. A quoted scalar is no key here (a quoted
+    key is left to the parser: `_value` refuses what follows the quotes)."""
+    if text[0] == "'" or text[0] == '"':
+        return False
+    comment = text.find(" #")
+    if comment >= 0:
+        text = text[:comment]
+    return ": " in text or text[-1] == ":"
 
 
 def _fill(container: Any, key: Any, value: Any) -> None:

@@ -19,7 +19,7 @@ from unittest import mock
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from bench.load_bench import documents, scenario_for
@@ -146,16 +146,13 @@ class Grammar:
 
     def __init__(self, r: random.Random) -> None:
         self.r = r
-        self.spice = r.choice([0.0, 0.0, 0.02, 0.05, 0.15, 0.4])
+        self.spice = r.choice([0.0, 0.0, 0.03, 0.1, 0.2, 0.4])
 
     def odd(self) -> bool:
         return self.r.random() < self.spice
 
     def scalar(self) -> str:
         return self.r.choice(ODD_SCALARS if self.odd() else SCALARS)
-
-    def key(self) -> str:
-        return self.r.choice(ODD_KEYS if self.odd() else KEYS)
 
     def tail(self) -> str:
         """What may follow a line: nothing, spaces, a comment."""
@@ -189,11 +186,13 @@ class Grammar:
 
     def block(self, depth: int, indent: int, kind: str) -> list[str]:
         lines: list[str] = []
-        for _ in range(self.r.randint(1, 4)):
+        keys = self.r.sample(KEYS, 4)  # no key twice, unless an odd one comes back
+        for number in range(self.r.randint(1, 4)):
             if self.r.random() < 0.08:
                 lines.append(self.r.choice(["", " ", f"{' ' * self.r.randint(0, 6)}# comment"]))
             if kind == "map":
-                lines += self.entry(depth, indent, self.key() + ":", in_list=False)
+                key = self.r.choice(ODD_KEYS + keys[:number]) if self.odd() else keys[number]
+                lines += self.entry(depth, indent, key + ":", in_list=False)
             else:
                 lines += self.entry(depth, indent, "-", in_list=True)
         return lines
@@ -236,9 +235,12 @@ class Grammar:
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(r=st.randoms(use_true_random=False))
 def test_the_line_reader_agrees_with_the_quick_load_or_leaves_the_text(r: random.Random) -> None:
-    text = Grammar(r).text()
+    grammar = Grammar(r)
+    text = grammar.text()
+    note(repr(text))
     if yamlload._BAD_CHARS.search(text) is None:  # refused before any tier runs
-        agrees(text)
+        taken = agrees(text)
+        assert taken or grammar.spice  # nothing odd in it: the reader must take it
         loads_as_before(text)
 
 
