@@ -175,6 +175,7 @@ class Grammar:
             inner = indent if same else indent + step
             return [f"{pad}{head}", *self.block(depth + 1, inner, "seq")]
         if in_list and not self.odd():  # ``- key: value`` and the mapping's other keys below
+            step = max(step, 2)
             lines = self.block(depth + 1, indent + step, "map")
             return [f"{pad}-{' ' * (step - 1)}{lines[0].lstrip(' ')}", *lines[1:]]
         if not self.odd():
