@@ -247,7 +247,7 @@ class Grammar:
 # ------------------------------------------------------------------------------ properties
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(r=st.randoms(use_true_random=False))
 def test_the_line_reader_agrees_with_the_quick_load_or_leaves_the_text(r: random.Random) -> None:
     grammar = Grammar(r)
@@ -272,6 +272,49 @@ def test_the_grammar_reaches_both_outcomes() -> None:
                 left += 1
     assert taken >= 80
     assert left >= 80
+
+
+MANIFEST = """\
+# a company
+apiVersion: b2b.reconciler/v1
+kind: Company
+metadata:
+  name: acme-1
+spec:
+  companyName: 'Acme''s Tools' # c
+  catalogId: "7"
+  tags: [a, 'b c', 3]
+  address: {city: Tacoma, zip: "98402"}
+  users:
+  - email: a@x.example
+    role: admin
+  -   email: b@x.example
+  extraFields:
+    tier: Gold
+    n: 010
+---
+kind: Order
+spec:
+  ids:
+    - 1
+    -
+"""
+
+
+@pytest.mark.parametrize("char", [*"\t\r\x85\u2028\u2029\ufeff \n#:-'\"[]{}&*!|>%@`,?\\.~0"])
+def test_a_character_inserted_anywhere_is_read_right_or_left(char: str) -> None:
+    """Each character that means something to YAML, at every place of a manifest the reader
+    takes: it reads the result as the quick load does, or leaves it."""
+    assert agrees(MANIFEST)
+    for at in range(len(MANIFEST) + 1):
+        text = MANIFEST[:at] + char + MANIFEST[at:]
+        if yamlload._BAD_CHARS.search(text) is None:
+            agrees(text)
+
+
+def test_a_character_deleted_anywhere_is_read_right_or_left() -> None:
+    for at in range(len(MANIFEST)):
+        agrees(MANIFEST[:at] + MANIFEST[at + 1 :])
 
 
 _VALUES = st.recursive(
