@@ -86,17 +86,6 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
-def _encode(value: Any, pad: str) -> str:
-    """``value``'s text, its lines after the first indented by ``pad`` (a newline and spaces):
-    orjson's when it is sure to be the same (``_fast``), else the standard library's way."""
-    kind = type(value)
-    if (kind is dict or kind is list or kind is tuple) and value:
-        fast = _fast(value)
-        if fast is not None:
-            return fast.replace(b"\n", pad.encode()).decode()
-    return _slow(value, pad)
-
-
 _FAST_OPTIONS = (
     orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -154,9 +143,12 @@ def _plain(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> bool:
     return True
 
 
-def _slow(value: Any, pad: str) -> str:
-    """``_encode`` in Python: the text (or the error) of ``json.dumps``; the containers inside
-    are each given to ``_encode`` again (one float in a plan leaves the rest to orjson)."""
+def _encode(value: Any, pad: str) -> str:
+    """``value``'s text, its lines after the first indented by ``pad`` (a newline and spaces),
+    or the error of ``json.dumps``. A container's is orjson's when it is sure to be the same
+    (``_fast``); else it is made here, each container inside given to ``_encode`` again (one
+    float in a plan leaves the rest to orjson). One call a level, as before orjson came in:
+    nesting fails at the same depth."""
     if isinstance(value, str):
         return encode_basestring(value)
     if value is None:
@@ -169,6 +161,11 @@ def _slow(value: Any, pad: str) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
+    kind = type(value)
+    if (kind is dict or kind is list or kind is tuple) and value:
+        fast = _fast(value)
+        if fast is not None:
+            return fast.replace(b"\n", pad.encode()).decode()
     inner = pad + "  "
     if isinstance(value, dict):
         if not value:

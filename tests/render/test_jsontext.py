@@ -244,3 +244,11 @@ def test_compact_takes_orjson_for_plain_containers() -> None:
     value = {"a": ["é\u2028", None, True, 2**63], "b": {}}
     assert _fast(value, 0) is not None
     assert compact(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_deep_nesting_is_written_as_deep_as_before() -> None:
+    # one _encode call a level (orjson refuses the float, so every level is made in Python)
+    value: Any = [1.5]
+    for _ in range(400):
+        value = [value]
+    assert dumps_indented(value) == reference(value)
