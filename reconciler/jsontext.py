@@ -137,7 +137,8 @@ def _plain(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> bool:
             if kind is str or kind is int or item is None or kind is bool:
                 continue
             if kind is dict or kind is list or kind is tuple:
-                push(item)
+                if item:  # (an empty one holds nothing to check)
+                    push(item)
                 continue
             return False
     return True
