@@ -23,7 +23,7 @@ from .common import (
 )
 from .extrafields import FieldConfig, check_values, configs, extra_field_error, parse_submitted
 from .http import HttpError, Request, Response, b2b_error, json_response, param_error
-from .store import HELD_B2B
+from .orders import IN_B2B, SYNCED, synced_before
 from .users import EMAIL_RE, add_admin, check_admin_free, config_page
 
 ADDRESS_KEYS = ("addressLine1", "addressLine2", "city", "state", "zipCode", "country")
@@ -176,9 +176,9 @@ def list_companies(ctx: Ctx, req: Request) -> Response:
         if order is not None:
             where.append(
                 "c.id IN (SELECT company_id FROM orders"
-                f" WHERE bc_order_id = ? AND held & {HELD_B2B})"
+                f" WHERE bc_order_id = ? AND {SYNCED} AND {IN_B2B})"
             )
-            params.append(order)
+            params.extend([order, synced_before(ctx)])
     filter_type = choice_arg(req, "extraFieldFilterType", ("search", "exact-match"), "search")
     for raw in req.args("extraFields", "extraFields[]"):
         name, sep, wanted = raw.partition(":")

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import SandboxError
 from .extrafields import KINDS, value_text
 from .quirks import validate_quirks
-from .store import BEHAVIORS, HELD_B2B, HELD_CORE, Store
+from .store import BEHAVIORS, HELD_B2B, HELD_CORE, HELD_RECORDED, Store
 
 TOP_KEYS = (
     "store",
@@ -513,6 +513,7 @@ ORDER_KEYS = (
     "updatedAt",
     "inCore",
     "inB2b",
+    "recordedByB2b",
 )
 
 
@@ -573,13 +574,15 @@ def _orders(store: Store, top: Mapping[str, Any], now: int) -> Callable[[], None
 
 def _held(item: Mapping[str, Any], where: str) -> int:
     """``orders.held`` from ``inCore``/``inB2b`` (both true by default): an order one side
-    deleted alone (``Sandbox.delete_orders(side=...)``)."""
+    deleted alone (``Sandbox.delete_orders(side=...)``); ``recordedByB2b`` (default false): B2B
+    Edition made its record itself (``POST /orders``), so it knows the order whatever
+    ``ordersSyncLag`` says and its ``updatedAt`` is its own (``lateSyncStampsSyncTime``)."""
     held = (HELD_CORE if _bool(item, "inCore", where, True) else 0) | (
         HELD_B2B if _bool(item, "inB2b", where, True) else 0
     )
     if not held:
         raise SandboxError(f"{where}: inCore and inB2b are both false (leave the order out)")
-    return held
+    return held | (HELD_RECORDED if _bool(item, "recordedByB2b", where, False) else 0)
 
 
 CONFIG_KEYS = (
@@ -920,6 +923,8 @@ def dump(store: Store) -> dict[str, Any]:
                 order["inCore"] = False
             if not r["held"] & HELD_B2B:
                 order["inB2b"] = False
+            if r["held"] & HELD_RECORDED:
+                order["recordedByB2b"] = True
             orders.append(order)
         out["orders"] = orders
         configs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}

@@ -200,7 +200,8 @@ HELD_B2B = 2
 """``orders.held`` bit: B2B Edition has its record of the order."""
 HELD_RECORDED = 4
 """``orders.held`` bit: B2B Edition made its record itself (``POST /orders``), so it knows the
-order at once, whatever ``ordersSyncLag`` says (a seed or dump does not carry it)."""
+order at once, whatever ``ordersSyncLag`` says (a seed or dump carries it as
+``recordedByB2b: true``)."""
 
 
 class SchemaMismatch(Exception):

@@ -98,10 +98,14 @@ def test_orders_sync_lag(make_sandbox: Any, kit: Any, clock: Any) -> None:
         assert api.get("/orders/5002").status_code == 404
         assert api.put("/orders/5002", json={"poNumber": "X"}).status_code == 404
         assert core.get("/v2/orders/5002").status_code == 200
+        # nor does B2B find a company by an order it does not know
+        assert _company_ids(api, bcOrderId=5002) == []
+        assert _company_ids(api, bcOrderId=5001) == []  # (company-less)
         moved = api.put("/customers/322/orders/company", json={"bcGroupId": 12}).json()
         assert moved["data"] == {"total": 1}  # 4000 only; 5003 is unknown to B2B
         clock.advance(2 * kit.DAY)
         assert _orders(api, minCreated=1) == [4000, 5001, 5002, 5003]
+        assert _company_ids(api, bcOrderId=5002) == [1001]
 
 
 def test_an_order_recorded_through_b2b_is_known_at_once(
@@ -124,6 +128,37 @@ def test_an_order_recorded_through_b2b_is_known_at_once(
         assert api.get("/orders/6000").status_code == 404
         assert api.post("/orders", json={"bcOrderId": 6000, "customerId": 321}).status_code == 200
         assert api.get("/orders/6000").status_code == 200
+
+
+def _company_ids(api: httpx.Client, **params: Any) -> list[int]:
+    response = api.get("/companies", params=params)
+    assert response.status_code == 200, response.text
+    return sorted(int(c["companyId"]) for c in response.json()["data"])
+
+
+@pytest.mark.parametrize("stamps", [False, True], ids=["own-updatedAt", "sync-time"])
+def test_a_record_made_through_b2b_survives_a_dump(
+    make_sandbox: Any, kit: Any, clock: Any, stamps: bool
+) -> None:
+    """A record B2B Edition made itself (``POST /orders``) before the order's sync is known at
+    once and keeps its own ``updatedAt``; a dump carries that (``recordedByB2b``, only when
+    true), so the store seeded from it answers the same, under either reading of §9.13."""
+    quirks = {"ordersSyncLag": 4 * kit.DAY + 60, "lateSyncStampsSyncTime": stamps}
+    sb = make_sandbox(kit.seed(quirks=quirks))
+    with kit.client(sb) as api:
+        made = api.post("/orders", json={"bcOrderId": 5003, "customerId": 322})
+        assert made.status_code == 200, made.text
+        before = _stamps(api, minCreated=1)
+    dumped = sb.dump()
+    flags = {o["bcOrderId"]: o.get("recordedByB2b") for o in dumped["orders"]}
+    assert flags == {5001: None, 5002: None, 5003: True, 4000: None}
+    sb.delete_orders([5003], side="b2b")  # the record lost: the flag stays (a POST made it)
+    assert {o["bcOrderId"]: o for o in sb.dump()["orders"]}[5003]["recordedByB2b"] is True
+    again = make_sandbox(dumped)
+    with kit.client(again) as api:
+        assert _stamps(api, minCreated=1) == before
+        assert list(before) == [5003, 5001, 4000]
+    assert again.dump()["orders"] == dumped["orders"]
 
 
 def _stamps(api: httpx.Client, **params: Any) -> dict[int, tuple[int, int]]:
