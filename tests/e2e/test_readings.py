@@ -4,8 +4,9 @@ Each scenario's seed gets every sandbox switch set to the reading that is not th
 ``extraFieldsReplace``, ``companyPutRequiresExtraFields``, ``emptyExtraFieldRefused``,
 ``zeroDateIsAbsent``, ``channelsErrorInMeta``, ``userExtraFieldsReplace``,
 ``userPutRequiresExtraFields``, ``userCreateMovesOrders``, and an ``ordersSyncLag`` that hides
-the newest orders from B2B Edition. Then: apply then plan is empty, import then plan is empty,
-and no extra-field value that the manifests do not name changes.
+the newest orders from B2B Edition (the records of the older ones stamped with the time B2B
+Edition learned of them: ``lateSyncStampsSyncTime``). Then: apply then plan is empty, import
+then plan is empty, and no extra-field value that the manifests do not name changes.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ EVERY_OTHER_READING: dict[str, Any] = {
     "userExtraFieldsReplace": True,
     "userPutRequiresExtraFields": True,
     "userCreateMovesOrders": False,
+    "lateSyncStampsSyncTime": True,
 }
 
 
