@@ -49,7 +49,6 @@ from __future__ import annotations
 import math
 import re
 import sys
-import zlib
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -61,6 +60,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.localfile import LocalFileProblem, read_capped
 from reconciler.model import Location
+from reconciler.textshelf import Shelf
 from reconciler.yamlfast import BlockReader, Root
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -297,21 +297,21 @@ class _Source:
     """The text of one file whose documents loaded without a problem and without anchors: their
     locations are found when first asked for, by loading the text again (recording them this
     time), and kept. Most documents never need theirs, and holding a `Location` for every value
-    and key of every manifest was most of the memory of a large repository. The text is held
-    compressed (zlib, fastest level: about 2 ms a MB, a tenth of the size or less): a plan holds
-    it for as long as it runs."""
+    and key of every manifest was most of the memory of a large repository. The text is kept
+    compressed with other files' texts (`reconciler.textshelf`): a plan holds it for as long as
+    it runs."""
 
-    __slots__ = ("_found", "_packed", "path")
+    __slots__ = ("_block", "_found", "_index", "path")
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
-        self._packed = _pack(text.encode("utf-8"))
+        self._block, self._index = _SHELF.keep(text)
         self._found: dict[int, _Recorded] | None = None
 
     @property
     def text(self) -> str:
         """The file's text (as loaded: checked, BOM removed)."""
-        return zlib.decompress(self._packed).decode("utf-8")
+        return self._block.text(self._index)
 
     def recorded(self, index: int) -> _Recorded:
         """The locations and raw texts of document ``index``, found on first use."""
@@ -326,14 +326,8 @@ class _Source:
         return locs, key_locs
 
 
-def _pack(data: bytes) -> bytes:
-    """``zlib.compress(data, 1)``, with the window and hash table fitted to the text: setting up
-    zlib's largest ones (about 256 KB) was most of the cost of compressing a manifest of a few
-    hundred bytes (0.1 CPU-s over 11,541 files). The same bytes come back from
-    ``zlib.decompress`` (a zlib stream names its window)."""
-    bits = min(15, max(9, (len(data) - 1).bit_length()))
-    packer = zlib.compressobj(1, zlib.DEFLATED, bits, max(1, min(8, bits - 7)))
-    return packer.compress(data) + packer.flush()
+_SHELF = Shelf()
+"""Where the texts of the files loaded the quick ways are kept."""
 
 
 _NO_PROBLEMS: tuple[tuple[Location, str], ...] = ()

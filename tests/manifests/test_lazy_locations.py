@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler import manifests, yamlload
+from reconciler import manifests, textshelf, yamlload
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.kinds.documents import FieldLocs
 from reconciler.live import read_live
@@ -124,19 +124,23 @@ def test_field_names_and_short_values_are_one_object_across_documents(tmp_path: 
 
 
 def test_a_valid_files_text_is_held_compressed(tmp_path: Path) -> None:
-    """What a plan keeps of a loaded file to find locations later is its text compressed; the
-    locations found from it are still the recorded ones (above) and the spec keeps no document."""
+    """What a plan keeps of a loaded file to find locations later is its text compressed (with
+    other files' texts, a block of `textshelf.BLOCK` characters at a time: this file fills one);
+    the locations found from it are still the recorded ones (above) and the spec keeps no
+    document."""
     text = "".join(
         f"---\nkind: Company\nmetadata: {{name: c{n}}}\nspec: {{companyName: Company {n}}}\n"
-        for n in range(200)
+        for n in range(1500)
     )
+    assert len(text) > textshelf.BLOCK
     file = tmp_path / "m.yaml"
     file.write_text(text, encoding="utf-8")
     docs = yamlload.load_path(file, str(file)).documents
     source, index = docs[7].location_source()
     assert index == 7
     assert isinstance(source, yamlload._Source)
-    assert len(source._packed) * 5 < len(text.encode("utf-8"))
+    assert source._block.sealed
+    assert len(source._block._packed) * 5 < len(text.encode("utf-8"))
     assert source.text == text
     locs, _key_locs = source.tables(7)
     assert locs[("metadata", "name")] == Location(str(file), 4 * 7 + 3, 18)
