@@ -552,6 +552,8 @@ def _plain_scalar(text: str) -> Any:
     """The value of a plain scalar without a tag, as the quick load and the line reader take it:
     raises `_Relocate` for a non-finite number and `_Refused` for one too large (the recording
     load reports those)."""
+    if text and text[0] not in _NOT_STR_START:
+        return text  # most text (`resolve_plain`'s own first test)
     if text.isdigit() and text.isascii() and len(text) <= MAX_INT_DIGITS:
         return int(text)  # ids: the commonest non-string
     tag = resolve_plain(text)
