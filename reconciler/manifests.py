@@ -98,7 +98,14 @@ _TYPE_WORDS = {
 
 def kind_names() -> tuple[str, ...]:
     """Every manifest ``kind``: the Store, then the registered kinds in order."""
-    return ("Store", *(k.name for k in kinds.registry()))
+    return tuple(_kinds_by_name(kinds.registry()))
+
+
+@functools.cache
+def _kinds_by_name(registered: tuple[kinds.Kind[Any], ...]) -> dict[str, kinds.Kind[Any] | None]:
+    """Every manifest ``kind`` in `kind_names` order, and its registered kind (None: the Store);
+    made once per registry, not once per document."""
+    return {"Store": None} | {k.name: k for k in registered}
 
 
 def _kind_list() -> str:
@@ -372,13 +379,13 @@ def _check_document(doc: Document, issues: Issues) -> Checked | None:
             )
         return None
     kind_value = value.get("kind")
-    kind = kind_value if kind_value in kind_names() else None
+    by_name = _kinds_by_name(kinds.registry())
+    kind = kind_value if isinstance(kind_value, str) and kind_value in by_name else None
     metadata = value.get("metadata")
     name = _usable_name(metadata.get("name")) if isinstance(metadata, dict) else None
     checked = Checked(doc, value, kind, name)
-    resource = checked.resource
     for loc, message in doc.problems:
-        issues.add(loc, resource, message)
+        issues.add(loc, checked.resource, message)
     if isinstance(kind_value, str) and kind is None:
         issues.add(
             doc.loc(("kind",)),
@@ -391,13 +398,12 @@ def _check_document(doc: Document, issues: Issues) -> Checked | None:
             if doc.is_broken(tuple(err.absolute_path)):
                 continue
             for loc, message in _explain(doc, err):
-                issues.add(loc, resource, message)
+                issues.add(loc, checked.resource, message)
     if not doc.lazy:  # a lazy document holds finite numbers only (`yamlload`)
         for path, number in _non_finite(value, ()):
-            issues.add(
-                doc.loc(path), resource, f"{_name(path)}: must be a finite number (got {number})"
-            )
-    registered = kinds.kind_named(kind) if kind else None
+            message = f"{_name(path)}: must be a finite number (got {number})"
+            issues.add(doc.loc(path), checked.resource, message)
+    registered = by_name[kind] if kind else None
     if registered is not None:
         registered.check(checked, issues)
     return checked

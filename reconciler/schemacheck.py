@@ -15,6 +15,14 @@ checker). A schema holding any other keyword (``$ref``, ``oneOf``, ``prefixItems
 to ``None``: no fast check, every document goes to the full validator. Where exact equality is
 subtle (``enum`` and ``const`` values that are not strings, integers, booleans or null;
 ``uniqueItems`` over anything but all strings or all integers), the check answers ``False``.
+
+How: the schema becomes the source of one Python function, each keyword a line or two of it
+(a nested schema is inlined where it applies, a list's items in a ``for`` loop), compiled once
+per schema. A first version made one closure per schema node and called it for every value:
+those calls and their generic dispatch on the value's type were most of the cost (16 calls a
+Company document). The source holds no value of the schema: every constant (a property name, a
+bound, a compiled pattern, a set of literals) is passed to the function by name, so whatever a
+schema says cannot become code.
 """
 
 from __future__ import annotations
@@ -61,17 +69,9 @@ class _Unsupported(Exception):
 def compile_check(schema: Any, regex: Regex) -> Check | None:
     """The fast check of ``schema``, or ``None`` when the schema uses what it does not know."""
     try:
-        return _compile(schema, regex)
+        return _Compiler(regex).function(schema)
     except _Unsupported:
         return None
-
-
-def _always(_value: Any) -> bool:
-    return True
-
-
-def _never(_value: Any) -> bool:
-    return False
 
 
 def _literal_set(values: Any) -> frozenset[tuple[type, Any]]:
@@ -82,135 +82,194 @@ def _literal_set(values: Any) -> frozenset[tuple[type, Any]]:
     return frozenset((type(v), v) for v in values)
 
 
-def _compile(schema: Any, regex: Regex) -> Check:
-    if schema is True:
-        return _always
-    if schema is False:
-        return _never
-    if not isinstance(schema, dict) or not set(schema) <= _KNOWN:
-        raise _Unsupported(schema)
-
-    allowed = _ANY
-    if "type" in schema:
-        names = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
-        if not isinstance(names, list) or not all(n in _TYPES for n in names):
-            raise _Unsupported("type")
-        allowed = frozenset(t for n in names for t in _TYPES[n])
-    literals: frozenset[tuple[type, Any]] | None = None
-    if "enum" in schema:
-        literals = _literal_set(schema["enum"])
-    if "const" in schema:
-        const = _literal_set([schema["const"]])
-        literals = const if literals is None else literals & const
-    string = _string_check(schema, regex)
-    number = _number_check(schema)
-    array = _array_check(schema, regex)
-    mapping = _object_check(schema, regex)
-
-    def check(value: Any) -> bool:
-        kind = type(value)
-        if kind not in allowed:
-            return False
-        if literals is not None and (kind not in _EXACT or (kind, value) not in literals):
-            return False
-        if kind is str:
-            return string is None or string(value)
-        if kind is dict:
-            return mapping is None or mapping(value)
-        if kind is list:
-            return array is None or array(value)
-        if kind is int or kind is float:
-            return number is None or number(value)
-        return True
-
-    return check
+def _unique(items: list[Any]) -> bool:
+    """No two items equal, when that is plain to see: all strings or all integers."""
+    kinds = {type(v) for v in items}
+    if kinds != {str} and kinds != {int}:
+        return False  # equality of floats, booleans, lists: the full validator decides
+    return len(set(items)) == len(items)
 
 
-def _string_check(schema: Mapping[str, Any], regex: Regex) -> Check | None:
-    if not any(k in schema for k in _STRING):
-        return None
-    low, high = schema.get("minLength", 0), schema.get("maxLength")
-    pattern = regex(schema["pattern"]) if "pattern" in schema else None
-    if not isinstance(low, int) or not (high is None or isinstance(high, int)):
-        raise _Unsupported("length")
+_MISSING = object()
+"""What ``dict.get`` answers for a property the document does not have."""
 
-    def check(value: str) -> bool:
-        size = len(value)
-        if size < low or (high is not None and size > high):
-            return False
-        return pattern is None or pattern.search(value) is not None
-
-    return check
+Lines = list[str]
+"""Statements of the function being written, indented relative to where they go; each ends
+the function with ``return False`` when the value it checks is not certainly valid."""
 
 
-def _number_check(schema: Mapping[str, Any]) -> Check | None:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if low is None and high is None:
-        return None
-    for bound in (low, high):
-        if bound is not None and type(bound) not in (int, float):
-            raise _Unsupported("bound")
+def _indent(lines: Lines) -> Lines:
+    return ["    " + line for line in lines]
 
-    def check(value: float) -> bool:
+
+class _Compiler:
+    """Writes the check function of one schema."""
+
+    def __init__(self, regex: Regex) -> None:
+        self.regex = regex
+        self.names: dict[str, Any] = {"_EXACT": _EXACT, "_MISSING": _MISSING}
+        self.count = 0
+
+    def constant(self, value: Any) -> str:
+        """The name the function knows ``value`` by."""
+        name = f"c{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def variable(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def function(self, schema: Any) -> Check:
+        body = self.node(schema, "v0")
+        source = "\n".join(["def check(v0):", *_indent(body), "    return True", ""])
+        namespace = dict(self.names)
+        try:
+            exec(compile(source, "<schemacheck>", "exec"), namespace)
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            # A schema nested deeper than Python nests blocks (20 loops): not for the manifests.
+            raise _Unsupported("nesting") from exc
+        check: Check = namespace["check"]
+        return check
+
+    def node(self, schema: Any, v: str) -> Lines:
+        """The statements that check the value named ``v`` against ``schema``."""
+        if schema is True:
+            return []
+        if schema is False:
+            return ["return False"]
+        if not isinstance(schema, dict) or not set(schema) <= _KNOWN:
+            raise _Unsupported(schema)
+
+        allowed = _ANY
+        if "type" in schema:
+            names = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+            if not isinstance(names, list) or not all(n in _TYPES for n in names):
+                raise _Unsupported("type")
+            allowed = frozenset(t for n in names for t in _TYPES[n])
+        literals: frozenset[tuple[type, Any]] | None = None
+        if "enum" in schema:
+            literals = _literal_set(schema["enum"])
+        if "const" in schema:
+            const = _literal_set([schema["const"]])
+            literals = const if literals is None else literals & const
+        by_type: list[tuple[tuple[type, ...], Lines]] = [
+            ((str,), self.string(schema, v)),
+            ((int, float), self.number(schema, v)),
+            ((list,), self.array(schema, v)),
+            ((dict,), self.mapping(schema, v)),
+        ]
+
+        if literals is not None:
+            # Only a literal of an allowed type passes both tests: one test does for both.
+            literals = frozenset((kind, value) for kind, value in literals if kind in allowed)
+            allowed = frozenset(kind for kind, _ in literals)
+        guarded = [(types, lines) for types, lines in by_type if lines and allowed & set(types)]
+        out: Lines = []
+        if len(allowed) == 1 and all(allowed <= set(types) for types, _ in guarded):
+            t = f"type({v})"  # one type, no test of it below: no variable
+        else:
+            t = self.variable()
+            out.append(f"{t} = type({v})")
+        if literals is not None:
+            out.append(f"if {t} not in _EXACT or ({t}, {v}) not in {self.constant(literals)}:")
+            out.append("    return False")
+        elif len(allowed) == 1:
+            out.append(f"if {t} is not {self.constant(next(iter(allowed)))}: return False")
+        else:
+            out.append(f"if {t} not in {self.constant(allowed)}: return False")
+        for types, lines in guarded:
+            if allowed <= set(types):  # the type is already known: no test
+                out += lines
+            else:
+                test = " or ".join(f"{t} is {self.constant(one)}" for one in types)
+                out += [f"if {test}:", *_indent(lines)]
+        return out
+
+    def string(self, schema: Mapping[str, Any], v: str) -> Lines:
+        if not any(k in schema for k in _STRING):
+            return []
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        pattern = self.regex(schema["pattern"]) if "pattern" in schema else None
+        if not isinstance(low, int) or not (high is None or isinstance(high, int)):
+            raise _Unsupported("length")
+        out: Lines = []
+        tests = []
+        if low > 0:
+            tests.append(f"len({v}) < {self.constant(low)}")
+        if high is not None:
+            tests.append(f"len({v}) > {self.constant(high)}")
+        if tests:
+            out.append(f"if {' or '.join(tests)}: return False")
+        if pattern is not None:
+            out.append(f"if {self.constant(pattern.search)}({v}) is None: return False")
+        return out
+
+    def number(self, schema: Mapping[str, Any], v: str) -> Lines:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is None and high is None:
+            return []
+        for bound in (low, high):
+            if bound is not None and type(bound) not in (int, float):
+                raise _Unsupported("bound")
         # jsonschema reports an error when ``value < minimum`` (or ``> maximum``): NaN passes.
-        return not ((low is not None and value < low) or (high is not None and value > high))
+        tests = []
+        if low is not None:
+            tests.append(f"{v} < {self.constant(low)}")
+        if high is not None:
+            tests.append(f"{v} > {self.constant(high)}")
+        return [f"if {' or '.join(tests)}: return False"]
 
-    return check
+    def array(self, schema: Mapping[str, Any], v: str) -> Lines:
+        if not any(k in schema for k in _ARRAY):
+            return []
+        item = self.variable()
+        each = self.node(schema["items"], item) if "items" in schema else []
+        low = schema.get("minItems", 0)
+        unique = schema.get("uniqueItems", False)
+        if not isinstance(low, int) or not isinstance(unique, bool):
+            raise _Unsupported("array")
+        out: Lines = []
+        if low > 0:
+            out.append(f"if len({v}) < {self.constant(low)}: return False")
+        if each:
+            out += [f"for {item} in {v}:", *_indent(each)]
+        if unique:
+            out.append(f"if len({v}) > 1 and not {self.constant(_unique)}({v}): return False")
+        return out
 
+    def mapping(self, schema: Mapping[str, Any], v: str) -> Lines:
+        if not any(k in schema for k in _OBJECT):
+            return []
+        properties = schema.get("properties", {})
+        if not isinstance(properties, dict):
+            raise _Unsupported("properties")
+        known: list[tuple[Any, str, Lines]] = []
+        for key, sub in properties.items():
+            item = self.variable()
+            known.append((key, item, self.node(sub, item)))
+        required = schema.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
+            raise _Unsupported("required")
+        extra_schema = schema.get("additionalProperties", True)
+        key, item = self.variable(), self.variable()
+        extra = [] if extra_schema is True else self.node(extra_schema, item)
+        names_schema = schema.get("propertyNames", True)
+        names = [] if names_schema is True else self.node(names_schema, key)
 
-def _array_check(schema: Mapping[str, Any], regex: Regex) -> Check | None:
-    if not any(k in schema for k in _ARRAY):
-        return None
-    item = _compile(schema["items"], regex) if "items" in schema else None
-    low = schema.get("minItems", 0)
-    unique = schema.get("uniqueItems", False)
-    if not isinstance(low, int) or not isinstance(unique, bool):
-        raise _Unsupported("array")
-
-    def check(value: list[Any]) -> bool:
-        if len(value) < low:
-            return False
-        if item is not None and not all(item(v) for v in value):
-            return False
-        if unique and len(value) > 1:
-            kinds = {type(v) for v in value}
-            if kinds != {str} and kinds != {int}:
-                return False  # equality of floats, booleans, lists: the full validator decides
-            return len(set(value)) == len(value)
-        return True
-
-    return check
-
-
-def _object_check(schema: Mapping[str, Any], regex: Regex) -> Check | None:
-    if not any(k in schema for k in _OBJECT):
-        return None
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        raise _Unsupported("properties")
-    checks = {key: _compile(sub, regex) for key, sub in properties.items()}
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
-        raise _Unsupported("required")
-    extra_schema = schema.get("additionalProperties", True)
-    extra = None if extra_schema is True else _compile(extra_schema, regex)
-    names_schema = schema.get("propertyNames", True)
-    names = None if names_schema is True else _compile(names_schema, regex)
-
-    def check(value: dict[str, Any]) -> bool:
-        for key in required:
-            if key not in value:
-                return False
-        for key, item in value.items():
-            if names is not None and not names(key):
-                return False
-            sub = checks.get(key)
-            if sub is None:
-                sub = extra
-                if sub is None:
-                    continue
-            if not sub(item):
-                return False
-        return True
-
-    return check
+        out: Lines = []
+        if required:
+            out.append(f"if not {v}.keys() >= {self.constant(frozenset(required))}: return False")
+        keys = self.constant(frozenset(properties))
+        if extra == ["return False"] and not names:  # additionalProperties: false
+            out.append(f"if not {v}.keys() <= {keys}: return False")
+        elif extra or names:
+            out.append(f"for {key}, {item} in {v}.items():")
+            out += _indent(names)
+            if extra:
+                out += _indent([f"if {key} not in {keys}:", *_indent(extra)])
+        for name, value, lines in known:
+            if lines:
+                out.append(f"{value} = {v}.get({self.constant(name)}, _MISSING)")
+                out += [f"if {value} is not _MISSING:", *_indent(lines)]
+        return out
