@@ -63,11 +63,18 @@ def read_capped(
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, MIB))
+            want = min(limit + 1 - size, MIB)
+            if size < info.st_size:
+                # Up to one byte past the size fstat gave, not a MiB: allocating a MiB for a
+                # file of a few hundred bytes cost more than reading it (11,531 manifests).
+                want = min(want, info.st_size - size + 1)
+            chunk = os.read(fd, want)
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if size == info.st_size and len(chunk) < want:
+                break  # short of what was asked, at the size fstat gave: the end of the file
         if size > limit:  # it grew while we read it
             raise LocalFileProblem(f"is too large (over {size_text(limit)})")
         return b"".join(chunks)

@@ -561,49 +561,83 @@ def _build_specs(checked: list[Checked]) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------- finding files
 
 
-def _find_files(paths: Sequence[str | Path], issues: Issues) -> list[tuple[Path, str, bool]]:
-    """Every manifest file under the paths as (file, display path, named explicitly), once each."""
-    found: list[tuple[Path, str, bool]] = []
+def _find_files(paths: Sequence[str | Path], issues: Issues) -> list[tuple[str, bool]]:
+    """Every manifest file under the paths as (path as shown, named explicitly), once each."""
+    found: list[tuple[str, bool]] = []
     seen: set[str] = set()
 
-    def unreadable(error: OSError) -> None:
-        where = Location(str(error.filename or "."), 1, 1)
-        issues.add(where, "", f"cannot read folder: {error.strerror or error}")
-
-    def take(file: Path, explicit: bool, key: str | None = None) -> None:
+    def take(file: str, explicit: bool, key: str | None = None) -> None:
         key = key or os.path.realpath(file)
         if key not in seen:
             seen.add(key)
-            found.append((file, str(file), explicit))
+            found.append((file, explicit))
 
     for given in paths:
         root = Path(given)
         if root.is_dir():
-            # (path below the root as parts, the file, its real path when it is no link)
-            files: list[tuple[tuple[str, ...], Path, str | None]] = []
-            for folder, dirnames, filenames in os.walk(root, onerror=unreadable):
-                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-                names = [
-                    f for f in filenames if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-                ]
-                if not names:
-                    continue
-                below = Path(folder).relative_to(root).parts
-                real = os.path.realpath(folder)  # once a folder, not once a file
-                for name in names:
-                    file = Path(folder, name)
-                    key = None if file.is_symlink() else os.path.join(real, name)
-                    files.append(((*below, name), file, key))
-            for _parts, file, key in sorted(files, key=lambda entry: entry[0]):
+            for _order, file, key in sorted(_yaml_below(str(root), issues)):
                 # not a regular file (a FIFO): an issue, never read
                 take(file, explicit=False, key=key)
         elif root.is_file():
-            take(root, explicit=True)
+            take(str(root), explicit=True)
         elif root.exists():
             issues.add(Location(str(given), 1, 1), "", "not a regular file or folder")
         else:
             issues.add(Location(str(given), 1, 1), "", "no such file or folder")
     return found
+
+
+def _yaml_below(root: str, issues: Issues) -> list[tuple[str, str, str | None]]:
+    """Every YAML file below a folder, hidden ones and those in hidden folders left out, as
+    (sort key, path as shown, real path unless it is a link).
+
+    The walk is `os.walk`'s, top-down and without following links to folders, but on the
+    `os.DirEntry` of each file, which knows without a ``stat`` whether it is a link. The sort key
+    is the path below the root with NUL between its parts: file names hold no NUL, and NUL sorts
+    before every other character, so keys sort as the tuples of parts do, which is the order
+    files are read in (a folder's files and subfolders together by name)."""
+    out: list[tuple[str, str, str | None]] = []
+    # (folder, its path as shown, its sort key prefix); a stack in reverse: os.walk's order
+    pending = [(root, root, "")]
+    while pending:
+        folder, shown, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            where = Location(str(error.filename or "."), 1, 1)
+            issues.add(where, "", f"cannot read folder: {error.strerror or error}")
+            continue
+        subfolders = []
+        real: str | None = None
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if name.startswith("."):
+                continue
+            if is_dir:
+                try:
+                    link = entry.is_symlink()
+                except OSError:
+                    link = True
+                if not link:
+                    subfolders.append(entry)
+            elif name.endswith(YAML_SUFFIXES):
+                if real is None:
+                    real = os.path.realpath(folder)  # once a folder, not once a file
+                try:
+                    link = entry.is_symlink()
+                except OSError:
+                    link = True
+                file = name if shown == "." else os.path.join(shown, name)
+                out.append((prefix + name, file, None if link else os.path.join(real, name)))
+        for entry in reversed(subfolders):
+            below = entry.name if shown == "." else os.path.join(shown, entry.name)
+            pending.append((entry.path, below, prefix + entry.name + "\0"))
+    return out
 
 
 _ENVELOPE = frozenset({"apiversion", "kind", "metadata", "spec"})
@@ -662,7 +696,7 @@ def load(paths: Sequence[str | Path], *, skip_other_yaml: bool = False) -> Manif
     issues = Issues()
     files = _find_files(paths, issues)
     rank = {str(p): i for i, p in enumerate(paths)}
-    rank |= {display: len(paths) + i for i, (_, display, _) in enumerate(files)}
+    rank |= {display: len(paths) + i for i, (display, _) in enumerate(files)}
     skipped: list[str] = []
     checked = _check_files(files, skip_other_yaml, skipped, issues)
     _check_across(checked, issues)
@@ -680,13 +714,13 @@ def load(paths: Sequence[str | Path], *, skip_other_yaml: bool = False) -> Manif
 
 
 def _check_files(
-    files: list[tuple[Path, str, bool]], skip_other_yaml: bool, skipped: list[str], issues: Issues
+    files: list[tuple[str, bool]], skip_other_yaml: bool, skipped: list[str], issues: Issues
 ) -> list[Checked]:
     """Load and check each file's documents on their own (a file's text and nodes are let go
     before the next file is read)."""
     checked: list[Checked] = []
-    for file, display, explicit in files:
-        loaded = yamlload.load_path(file, display)
+    for display, explicit in files:
+        loaded = yamlload.load_path(display, display)
         if not explicit and _foreign(loaded):
             continue
         if explicit and skip_other_yaml and _plainly_other(loaded):

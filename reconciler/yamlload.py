@@ -430,7 +430,7 @@ def _offset_loc(path: str, text: str | bytes, offset: int) -> Location:
     return Location(path, line, col)
 
 
-def load_path(file: Path, display: str) -> LoadedFile:
+def load_path(file: str | Path, display: str) -> LoadedFile:
     """Read and load one file, naming it ``display`` in every location. Only a regular file is
     read: a FIFO (which would block the read forever), a device or a socket is refused, checked
     on the open descriptor as for the token and plan files (`reconciler.localfile`)."""

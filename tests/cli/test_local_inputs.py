@@ -96,6 +96,51 @@ def test_reader_refuses_fifo_directory_and_oversize(tmp_path: Path, fifo: Path) 
     assert read_capped(exact, 100) == b"x" * 100
 
 
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 2 * 1024 * 1024 + 5])
+def test_reader_reads_a_file_whole_with_one_read_past_its_size(
+    tmp_path: Path, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ``read`` of the size ``fstat`` gives and a byte more: a short read there is the end
+    of the file (a file over a MiB goes by MiBs, and ends the same way). Before, a small file
+    took two reads of a MiB each."""
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    file = tmp_path / "f"
+    file.write_bytes(data)
+    asked: list[int] = []
+    real_read = os.read
+
+    def read(fd: int, n: int) -> bytes:
+        asked.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", read)
+    assert read_capped(file, 3 * 1024 * 1024) == data
+    mib = 1024 * 1024
+    # an empty file asks for a MiB: fstat says 0 for a procfs file too, whatever it holds
+    assert asked == ([mib] * (size // mib) + [size % mib + 1] if size else [mib])
+
+
+def test_reader_reads_past_a_size_fstat_gives_wrong(tmp_path: Path) -> None:
+    """A file whose size ``fstat`` does not know (procfs says 0) is read to its end, by MiBs,
+    and a file that grew past its size while read is read on, then refused over the limit."""
+    status = Path("/proc/self/status")
+    if status.exists() and status.stat().st_size == 0:  # Linux
+        assert read_capped(status, 1024 * 1024).startswith(b"Name:")
+    grown = tmp_path / "grown"
+    grown.write_bytes(b"x" * 10)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:  # the size before the file grew
+        info = real_fstat(fd)
+        return os.stat_result((*info[:6], 4, *info[7:]))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fstat", stale_fstat)
+        assert read_capped(grown, 100) == b"x" * 10
+        with pytest.raises(LocalFileProblem, match=r"too large \(over 8 bytes\)"):
+            read_capped(grown, 8)
+
+
 # --------------------------------------------------------------------------- token file
 
 
