@@ -30,6 +30,9 @@ _KINDS = (
 )
 
 
+_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
 def size_text(size: int) -> str:
     """``1536`` -> ``"1.5 KiB"``."""
     if size < KIB:
@@ -47,8 +50,7 @@ def read_capped(
     ``OSError`` when it cannot be opened or read; ``LocalFileProblem`` when it is not a regular
     file or is larger than ``limit`` (``too_large(size)``: the text for a file that says so).
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    fd = os.open(path, _FLAGS)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -62,18 +64,19 @@ def read_capped(
             )
         chunks: list[bytes] = []
         size = 0
+        known = info.st_size
         while size <= limit:
             want = min(limit + 1 - size, MIB)
-            if size < info.st_size:
+            if size < known:
                 # Up to one byte past the size fstat gave, not a MiB: allocating a MiB for a
                 # file of a few hundred bytes cost more than reading it (11,531 manifests).
-                want = min(want, info.st_size - size + 1)
+                want = min(want, known - size + 1)
             chunk = os.read(fd, want)
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-            if size == info.st_size and len(chunk) < want:
+            if size == known and len(chunk) < want:
                 break  # short of what was asked, at the size fstat gave: the end of the file
         if size > limit:  # it grew while we read it
             raise LocalFileProblem(f"is too large (over {size_text(limit)})")

@@ -42,6 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import orjson
 import yaml
 
 from reconciler import kinds, yamlload
@@ -504,12 +505,12 @@ def _build_store(checked: Checked) -> StoreSpec:
     )
 
 
-def _canonical(checked: Checked) -> dict[str, Any]:
+def _canonical(checked: Checked, by_name: Mapping[str, kinds.Kind[Any] | None]) -> dict[str, Any]:
     """The document as the digest sees it (its kind normalizes equal spellings). Copied only as
     deep as the kind's normalization writes: the document and its spec, not every value."""
     value = checked.value
     spec = value.get("spec")
-    kind = kinds.kind_named(checked.kind) if checked.kind else None
+    kind = by_name[checked.kind] if checked.kind else None
     if kind is not None and isinstance(spec, dict):
         spec = dict(spec)
         kind.canonical(spec)
@@ -520,20 +521,58 @@ def _canonical(checked: Checked) -> dict[str, Any]:
 _DIGEST_JSON = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+_DIGEST_ORJSON = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+"""Every digit made ``0``: a float's text always has a digit just before its ``.`` or ``e``."""
+_DIGEST_BATCH = 1_000
+"""Documents encoded at once: a few hundred KB of text, never the whole list."""
 
 
 def _digest(docs: list[Checked]) -> str:
     """``sha256:`` of the JSON list of every document's canonical form, ordered by kind and
-    name. Hashed a document at a time: the same bytes as the whole list's text (``[``, the
-    documents joined by ``,``, ``]``), never held at once."""
+    name, as ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes
+    it. Hashed a thousand documents at a time: the same bytes as the whole list's text (``[``,
+    the documents joined by ``,``, ``]``), never held at once."""
     ordered = sorted(docs, key=lambda c: (c.kind or "", c.name or ""))
+    by_name = _kinds_by_name(kinds.registry())
     hasher = hashlib.sha256(b"[")
-    for n, checked in enumerate(ordered):
-        if n:
+    for start in range(0, len(ordered), _DIGEST_BATCH):
+        if start:
             hasher.update(b",")
-        hasher.update(_DIGEST_JSON(_canonical(checked)).encode("utf-8"))
+        batch = [_canonical(c, by_name) for c in ordered[start : start + _DIGEST_BATCH]]
+        hasher.update(_json_items(batch))
     hasher.update(b"]")
     return "sha256:" + hasher.hexdigest()
+
+
+def _json_items(values: list[dict[str, Any]]) -> bytes:
+    """The digest's JSON of the values, joined by ``,`` (a list's text without its brackets).
+
+    orjson writes it (about five times faster) when its text is surely ``json.dumps``'s: it
+    refuses (and ``json`` then writes) non-str keys, ints beyond 64 bits, lone surrogates,
+    subclasses and nesting past 255 levels; it escapes strings as ``json.dumps`` does with
+    ``ensure_ascii=False`` and sorts keys by code point as it does. What it writes differently
+    is floats (``1e-05`` is its ``0.00001``; NaN, its ``null``, cannot reach the digest: a
+    non-finite number is an issue), so text that may hold a float goes to ``json`` too."""
+    try:
+        text = orjson.dumps(values, option=_DIGEST_ORJSON)
+    except orjson.JSONEncodeError:
+        text = None
+    if text is None or _maybe_float(text):
+        text = _DIGEST_JSON(values).encode("utf-8")
+    return text[1:-1]
+
+
+def _maybe_float(text: bytes) -> bool:
+    """Whether JSON text may hold a float: a digit followed by ``.``, ``e`` or ``E``, as every
+    float's text has (and a string now and then, such as ``v1.2``: only slower, never wrong)."""
+    digits = text.translate(_ZERO_DIGITS)
+    return b"0." in digits or b"0e" in digits or b"0E" in digits
 
 
 def _build_specs(checked: list[Checked]) -> tuple[Any, ...]:
@@ -609,7 +648,8 @@ def _yaml_below(root: str, issues: Issues) -> list[tuple[str, str, str | None]]:
             issues.add(where, "", f"cannot read folder: {error.strerror or error}")
             continue
         subfolders = []
-        real: str | None = None
+        real: str | None = None  # with a separator at its end, as `os.path.join` would put
+        below = "" if shown == "." else shown if shown.endswith(os.sep) else shown + os.sep
         for entry in entries:
             name = entry.name
             try:
@@ -627,16 +667,14 @@ def _yaml_below(root: str, issues: Issues) -> list[tuple[str, str, str | None]]:
                     subfolders.append(entry)
             elif name.endswith(YAML_SUFFIXES):
                 if real is None:
-                    real = os.path.realpath(folder)  # once a folder, not once a file
+                    real = os.path.join(os.path.realpath(folder), "")  # once a folder
                 try:
                     link = entry.is_symlink()
                 except OSError:
                     link = True
-                file = name if shown == "." else os.path.join(shown, name)
-                out.append((prefix + name, file, None if link else os.path.join(real, name)))
+                out.append((prefix + name, below + name, None if link else real + name))
         for entry in reversed(subfolders):
-            below = entry.name if shown == "." else os.path.join(shown, entry.name)
-            pending.append((entry.path, below, prefix + entry.name + "\0"))
+            pending.append((entry.path, below + entry.name, prefix + entry.name + "\0"))
     return out
 
 
@@ -645,15 +683,15 @@ _ENVELOPE = frozenset({"apiversion", "kind", "metadata", "spec"})
 
 def _foreign(loaded: yamlload.LoadedFile) -> bool:
     """True for a file that is YAML but plainly not manifests (a sandbox seed, a CI config):
-    every document is a mapping without any of the envelope's keys, in any case."""
-    return (
-        not loaded.problems
-        and bool(loaded.documents)
-        and all(
-            isinstance(d.value, dict) and not any(k.lower() in _ENVELOPE for k in d.value)
-            for d in loaded.documents
-        )
-    )
+    every document is a mapping without any of the envelope's keys, in any case (keys are
+    strings: `yamlload`)."""
+    if loaded.problems or not loaded.documents:
+        return False
+    for doc in loaded.documents:
+        value = doc.value
+        if not isinstance(value, dict) or not _ENVELOPE.isdisjoint(map(str.lower, value)):
+            return False
+    return True
 
 
 def _ours(value: object) -> bool:

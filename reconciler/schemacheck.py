@@ -171,7 +171,11 @@ class _Compiler:
         else:
             t = self.variable()
             out.append(f"{t} = type({v})")
-        if literals is not None:
+        if literals is not None and len(allowed) == 1:  # literals of one type: no pairs
+            values = frozenset(value for _, value in literals)
+            one = self.constant(next(iter(allowed)))
+            out.append(f"if {t} is not {one} or {v} not in {self.constant(values)}: return False")
+        elif literals is not None:
             out.append(f"if {t} not in _EXACT or ({t}, {v}) not in {self.constant(literals)}:")
             out.append("    return False")
         elif len(allowed) == 1:

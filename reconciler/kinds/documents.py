@@ -47,7 +47,9 @@ class Checked:
 
     def field(self, *path: str | int) -> Any:
         """The value at ``spec.<path>``, or None."""
-        node: Any = self.spec()
+        node: Any = self.value.get("spec")
+        if not isinstance(node, dict):
+            return None if path else {}
         for part in path:
             if isinstance(node, dict) and isinstance(part, str):
                 node = node.get(part)

@@ -9,6 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reconciler import kinds, manifests, yamlload
 from reconciler.kinds.documents import Checked, Issues
 
@@ -146,3 +149,53 @@ def test_building_the_specs_lets_each_document_go(tmp_path: Path) -> None:
     assert list(specs) == expected
     assert docs == []
     assert all(doc.value is None for doc in held)
+
+
+# --------------------------------------------------------------------------- orjson or json
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),  # beyond 64 bits too: orjson refuses those
+    st.sampled_from([2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e-05, 1e-07, 1.5e-07, 1e-4, 1e16, 1e22, 5e-324, -0.0, 2.5]),  # orjson:
+    # 0.00001, 1e-7 and 1.5e-7 where json.dumps writes 1e-05, 1e-07 and 1.5e-07
+    st.text(),  # control characters, U+2028, astral characters, quotes and backslashes
+    st.sampled_from(["a:1.5", "[1e5", "é", "\x7f", "\u2028", "\x00\x1f", '"\\/']),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=10,
+)
+KIND_NAMES = st.sampled_from([None, *manifests.kind_names()])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(KIND_NAMES, st.none() | st.text(max_size=4), VALUES | st.just({})),
+        max_size=6,
+    )
+)
+def test_the_digest_is_the_standard_librarys_json_whatever_the_values(
+    drawn: list[tuple[str | None, str | None, Any]],
+) -> None:
+    """orjson writes most documents; whatever it would write differently (floats) or refuses
+    (ints beyond 64 bits) goes through ``json`` as before: the digest never changes."""
+    docs = []
+    for kind, name, spec in drawn:
+        value = {"apiVersion": "b2b.reconciler/v1", "kind": kind, "spec": spec}
+        docs.append(Checked(None, value, kind, name))  # type: ignore[arg-type]  # no document
+    assert manifests._digest(docs) == _digest_by_deep_copy(docs)
+
+
+def test_documents_over_many_batches_one_with_a_float_keep_their_digest() -> None:
+    """Documents are encoded a thousand at a time: over three batches, a float in the second,
+    the digest is the one ``json.dumps`` of the whole list gives."""
+    docs = []
+    for n in range(2500):
+        spec = {"n": n, "x": 1e-05 if n == 1500 else n}
+        docs.append(Checked(None, {"spec": spec}, "Order", f"o{n:05}"))  # type: ignore[arg-type]
+    assert manifests._digest(docs) == _digest_by_deep_copy(docs)
