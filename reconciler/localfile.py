@@ -62,9 +62,15 @@ def read_capped(
                 if too_large is not None
                 else f"is too large ({size_text(info.st_size)}; the limit is {size_text(limit)})"
             )
+        known = info.st_size
         chunks: list[bytes] = []
         size = 0
-        known = info.st_size
+        if 0 < known < MIB:  # the common case, one read: the size fstat gave and a byte more
+            chunk = os.read(fd, known + 1)
+            if len(chunk) == known:  # short of what was asked, at that size: the end
+                return chunk
+            chunks.append(chunk)  # it shrank or grew: read on
+            size = len(chunk)
         while size <= limit:
             want = min(limit + 1 - size, MIB)
             if size < known:

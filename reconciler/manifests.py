@@ -364,8 +364,11 @@ def _usable_name(name: Any) -> str | None:
     return None
 
 
-def _check_document(doc: Document, issues: Issues) -> Checked | None:
-    """Check one document on its own: shape, envelope, schema."""
+def _check_document(
+    doc: Document, issues: Issues, by_name: Mapping[str, kinds.Kind[Any] | None] | None = None
+) -> Checked | None:
+    """Check one document on its own: shape, envelope, schema (``by_name``: `_kinds_by_name`,
+    looked up once a load rather than once a document)."""
     value = doc.value
     if not isinstance(value, dict):
         for loc, message in doc.problems:
@@ -380,7 +383,8 @@ def _check_document(doc: Document, issues: Issues) -> Checked | None:
             )
         return None
     kind_value = value.get("kind")
-    by_name = _kinds_by_name(kinds.registry())
+    if by_name is None:
+        by_name = _kinds_by_name(kinds.registry())
     kind = kind_value if isinstance(kind_value, str) and kind_value in by_name else None
     metadata = value.get("metadata")
     name = _usable_name(metadata.get("name")) if isinstance(metadata, dict) else None
@@ -757,6 +761,7 @@ def _check_files(
     """Load and check each file's documents on their own (a file's text and nodes are let go
     before the next file is read)."""
     checked: list[Checked] = []
+    by_name = _kinds_by_name(kinds.registry())
     for display, explicit in files:
         loaded = yamlload.load_path(display, display)
         if not explicit and _foreign(loaded):
@@ -765,7 +770,7 @@ def _check_files(
             skipped.append(display)
             continue
         for doc in loaded.documents:
-            result = _check_document(doc, issues)
+            result = _check_document(doc, issues, by_name)
             if result is not None:
                 checked.append(result)
         for loc, message in loaded.problems:

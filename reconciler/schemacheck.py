@@ -273,7 +273,11 @@ class _Compiler:
             if extra:
                 out += _indent([f"if {key} not in {keys}:", *_indent(extra)])
         for name, value, lines in known:
-            if lines:
+            if not lines:
+                continue
+            if name in required:  # there: tested above
+                out += [f"{value} = {v}[{self.constant(name)}]", *lines]
+            else:
                 out.append(f"{value} = {v}.get({self.constant(name)}, _MISSING)")
                 out += [f"if {value} is not _MISSING:", *_indent(lines)]
         return out

@@ -121,8 +121,9 @@ def test_reader_reads_a_file_whole_with_one_read_past_its_size(
 
 
 def test_reader_reads_past_a_size_fstat_gives_wrong(tmp_path: Path) -> None:
-    """A file whose size ``fstat`` does not know (procfs says 0) is read to its end, by MiBs,
-    and a file that grew past its size while read is read on, then refused over the limit."""
+    """A file whose size ``fstat`` does not know (procfs says 0) is read to its end, by MiBs; a
+    file that grew past its size while read is read on, then refused over the limit; a file
+    that shrank is read to its end."""
     status = Path("/proc/self/status")
     if status.exists() and status.stat().st_size == 0:  # Linux
         assert read_capped(status, 1024 * 1024).startswith(b"Name:")
@@ -130,15 +131,19 @@ def test_reader_reads_past_a_size_fstat_gives_wrong(tmp_path: Path) -> None:
     grown.write_bytes(b"x" * 10)
     real_fstat = os.fstat
 
-    def stale_fstat(fd: int) -> os.stat_result:  # the size before the file grew
+    stale = 4
+
+    def stale_fstat(fd: int) -> os.stat_result:  # the size before the file grew (or shrank)
         info = real_fstat(fd)
-        return os.stat_result((*info[:6], 4, *info[7:]))
+        return os.stat_result((*info[:6], stale, *info[7:]))
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "fstat", stale_fstat)
         assert read_capped(grown, 100) == b"x" * 10
         with pytest.raises(LocalFileProblem, match=r"too large \(over 8 bytes\)"):
             read_capped(grown, 8)
+        stale = 20  # it shrank: what is there is read
+        assert read_capped(grown, 100) == b"x" * 10
 
 
 # --------------------------------------------------------------------------- token file
