@@ -173,6 +173,7 @@ def parse_head(raw: bytes) -> Head:
                     "clients must read)"
                 )
             chunked = True
+            value = b"chunked"  # as h11 kept it
         elif lower == b"connection" and b"close" in [t.strip() for t in value.lower().split(b",")]:
             close = True
         headers.append((name, value))

@@ -10,12 +10,15 @@ stricter (bytes past the end of an answer) the test says why.
 from __future__ import annotations
 
 import gzip
+import random
 import time
 import zlib
 from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.api import ApiClient, ApiSettings, Secret
 from reconciler.api.network import KEEPALIVE_EXPIRY, BoundedTransport
@@ -217,6 +220,61 @@ def test_answers_arriving_byte_by_byte_are_read_as_a_whole(reply: bytes) -> None
         expected = b"hello0123456789" if b"chunked" in reply else b"ok"
         assert first.content == second.content == expected
         assert server.connections == 1
+
+
+def _drawn_answer(rng: random.Random) -> bytes:
+    """An answer with random framing (length, chunks of random sizes with extensions and
+    trailers, or until the close), line ends, status and headers; half of them then have a
+    byte or two changed, dropped or added anywhere."""
+    body = rng.randbytes(rng.randrange(300))
+    eol = b"\r\n" if rng.random() < 0.8 else b"\n"
+    status = b"HTTP/1.%d %d %s" % (
+        rng.choice([0, 1]),
+        rng.choice([200, 201, 204, 304, 404, 500]),
+        rng.choice([b"OK", b"", b"Weird  Reason"]),
+    )
+    headers = [b"Content-Type: application/json", b"X-A: \t spaced value \t"]
+    if rng.random() < 0.2:
+        headers.append(b"Connection: close")
+    framing = rng.choice(["length", "chunked", "eof"])
+    payload = body
+    if framing == "length":
+        headers.append(b"Content-Length: %d" % len(body))
+    elif framing == "chunked":
+        headers.append(b"Transfer-Encoding: " + rng.choice([b"chunked", b"Chunked"]))
+        parts, at = [], 0
+        while at < len(body):
+            piece = body[at : at + rng.randrange(1, 60)]
+            at += len(piece)
+            size = (b"%x" if rng.random() < 0.5 else b"%X") % len(piece)
+            size = b"0" * rng.randrange(3) + size + rng.choice([b"", b";a=b", b"; x"])
+            parts.append(size + b"\r\n" + piece + b"\r\n")
+        parts.append(b"0\r\n" + rng.choice([b"", b"X-T: 1\r\n"]) + b"\r\n")
+        payload = b"".join(parts)
+    rng.shuffle(headers)
+    raw = bytearray(eol.join([status, *headers]) + eol + eol + payload)
+    if rng.random() < 0.5:
+        for _ in range(rng.randrange(1, 3)):
+            at = rng.randrange(len(raw))
+            swap = rng.choice(b"\r\n :;0aZ\x00\t")
+            change = rng.random()
+            if change < 0.4:
+                raw[at] = swap
+            elif change < 0.7:
+                del raw[at]
+            else:
+                raw[at:at] = bytes([swap])
+    return bytes(raw)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rng=st.randoms(use_true_random=False), method=st.sampled_from(["GET", "HEAD", "POST"]))
+def test_drawn_and_damaged_answers_read_as_httpcore_read_them(
+    rng: random.Random, method: str
+) -> None:
+    raw = _drawn_answer(rng)
+    answer = always(raw, close=True)
+    assert exchange(ours, answer, [method]) == exchange(httpcore_client, answer, [method])
 
 
 def test_keep_alive_uses_one_connection_and_close_opens_another() -> None:
