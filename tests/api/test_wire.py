@@ -429,3 +429,15 @@ def test_a_coded_answer_comes_back_decoded_without_its_transfer_headers() -> Non
     assert "content-encoding" not in response.headers
     assert "content-length" not in response.headers
     assert response.request.url == server.url + "/x"
+
+
+@pytest.mark.parametrize("proxy_env", ["HTTP_PROXY", "ALL_PROXY", "http_proxy"])
+def test_the_environments_proxy_is_not_taken_by_the_network_client(
+    proxy_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with httpcore's pool before: a client given its transport takes no proxy from the
+    environment; the request goes straight to the API's host."""
+    monkeypatch.setenv(proxy_env, "http://proxy.invalid:3128")
+    with WireServer(always(json_answer(b"{}"))) as server, api_client(server.url) as client:
+        assert client.http.b2b("GET", "/companies") == {}
+    assert server.requests[0].startswith(b"GET /api/v3/io/companies HTTP/1.1\r\n")
