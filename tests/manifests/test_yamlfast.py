@@ -10,7 +10,6 @@ randomly perturbed: a character inserted, deleted or a line moved.
 
 from __future__ import annotations
 
-import math
 import random
 import sys
 from pathlib import Path
@@ -26,20 +25,10 @@ from bench.load_bench import documents, scenario_for
 from bench.manifest_files import write_manifests
 from bench.scenario import Scenario
 from reconciler import manifests, yamlfast, yamlload
+from tests.manifests.test_quick_load import typed
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_MANIFESTS = {"sandbox-seed.yaml"}  # loaded by the sandbox, with PyYAML, not by yamlload
-
-
-def typed(value: Any) -> Any:
-    """The value with each scalar's type beside it (``==`` alone says ``1 == 1.0 == True``)."""
-    if isinstance(value, dict):
-        return ("map", [(type(k).__name__, k, typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("seq", [typed(v) for v in value])
-    if isinstance(value, float) and math.isnan(value):
-        return ("float", "nan")
-    return (type(value).__name__, value)
 
 
 def fast(text: str) -> list[yamlfast.Root] | None:
