@@ -229,14 +229,10 @@ def _record_managed(
     verification's start): a listing of those (a page or two) finds them, where listing every
     company cost total/250 requests. Only when one is still missing is every company listed."""
     now = record.now
-
-    def missing() -> bool:
-        return any(spec.resource not in now.values() for spec in found.companies)
-
-    if missing() and since is not None:
+    if managed.missing(found, now) and since is not None:
         changed, _ = session.client.b2b.list_companies(min_modified=since)
         now = {**now, **managed.managed_now(found, changed)}
-    if missing():
+    if managed.missing(found, now):
         companies, _ = session.client.b2b.list_companies()  # pick up companies just created
         now = managed.managed_now(found, companies)
     managed.record(_cache_dir(args), record.key, now)

@@ -52,6 +52,14 @@ def managed_now(found: ManifestSet, companies: Sequence[LiveCompany]) -> dict[in
     }
 
 
+def missing(found: ManifestSet, now: Mapping[int, str]) -> bool:
+    """Whether a company the manifests declare is not in ``now`` (``managed_now``'s mapping).
+    One set of the recorded names, not a scan of ``now``'s values per company: that was
+    quadratic, 22 of an apply's 31 CPU-s at 50,000 companies."""
+    recorded = set(now.values())
+    return any(spec.resource not in recorded for spec in found.companies)
+
+
 def _path(cache_dir: str) -> Path:
     return Path(cache_dir) / FILE_NAME
 
