@@ -96,11 +96,10 @@ def measured(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     }
 
 
-def run_command(store: StoreProcess, work: Path, command: str, extra: list[str]) -> dict[str, Any]:
-    """One ``COMMAND FOLDER --format json`` process against the store; its costs, the requests
-    the store logged while it ran, and its stdout (the JSON document)."""
+def command_argv(store: StoreProcess, work: Path, command: str, extra: list[str]) -> list[str]:
+    """``b2b-reconcile COMMAND FOLDER --format json`` against the store's URLs, then ``extra``."""
     url = store.info["url"]
-    argv = [
+    return [
         *cli(),
         command,
         str(work / "manifests"),
@@ -112,6 +111,12 @@ def run_command(store: StoreProcess, work: Path, command: str, extra: list[str])
         url,
         *extra,
     ]
+
+
+def run_command(store: StoreProcess, work: Path, command: str, extra: list[str]) -> dict[str, Any]:
+    """One ``COMMAND FOLDER --format json`` process against the store; its costs, the requests
+    the store logged while it ran, and its stdout (the JSON document)."""
+    argv = command_argv(store, work, command, extra)
     store.log()  # clear
     run_since = since_of_snapshot(work / "cache")
     launcher_rss = peak_rss_mb()
@@ -150,19 +155,7 @@ BASELINE: dict[str, Any] = {}
 def baseline_plan(store: StoreProcess, work: Path, extra: list[str]) -> dict[str, Any]:
     """The same ``plan`` with the baseline revision's code and its own cache folder; its costs
     and its actions by type (the store's log of its requests is dropped)."""
-    url = store.info["url"]
-    argv = [
-        *cli(),
-        "plan",
-        str(work / "manifests"),
-        "--format",
-        "json",
-        "--api-url",
-        f"{url}/api/v3/io",
-        "--core-api-url",
-        url,
-        *extra,
-    ]
+    argv = command_argv(store, work, "plan", extra)
     env = {**child_env(work / "cache-baseline"), **BASELINE["env"]}
     run = measured(argv, env, work)
     store.log()  # its requests are not this tree's
